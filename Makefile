@@ -1,0 +1,149 @@
+# stacktop — a process monitor that tells you why: see README.md.
+#
+# The two commands a new user needs:
+#   make run     installs missing Debian packages, builds, starts the monitor
+#   make check   installs missing Debian packages, builds, runs every test
+#                (unit tests plain and under ASan+UBSan, end-to-end tests
+#                against the sanitized binary, a bounded fuzz run)
+# Others: make (build), make bench, make install [PREFIX=/usr/local DESTDIR=],
+#         make deps, make clean.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+# Debian's python3: python3-pytest and python3-aiosmtpd are installed for it,
+# not for a pyenv python that may come first on PATH.
+PYTHON  ?= /usr/bin/python3
+CLANG   ?= clang
+# Seconds each fuzz target runs during `make check`.
+FUZZ_SECONDS ?= 20
+
+# ---- dependencies (Debian 12 package names); README.md says what each is for
+DEB_BUILD := build-essential pkg-config libncurses-dev libproc2-dev libunwind-dev \
+             libdw-dev libelf-dev libinih-dev libarchive-dev libcurl4-openssl-dev
+DEB_TEST  := libcmocka-dev python3-pytest tmux clang libclang-rt-14-dev gdb elfutils \
+             golang-go libc6-dbg procps htop python3-aiosmtpd
+DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
+
+PKGS       := libproc2 ncursesw libunwind-ptrace libdw libelf inih libarchive libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+OPT      ?= -O2 -g
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wno-format-nonliteral -Wpointer-arith -Wvla
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ifeq ($(SAN),1)
+  OPT := -O1 -g
+  SANITIZE := $(SAN_FLAGS)
+endif
+
+THEMEDIR := $(PREFIX)/share/stacktop/themes
+CPPFLAGS += -Iinclude -D_GNU_SOURCE \
+            -DSTACKTOP_THEMEDIR='"$(THEMEDIR)"' -DSTACKTOP_SRC_THEMEDIR='"$(abspath themes)"'
+ALL_CFLAGS = -std=gnu11 $(OPT) $(WARNINGS) $(SANITIZE) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP
+ALL_LDFLAGS = $(SANITIZE) $(LDFLAGS)
+
+SRCS     := $(shell find src -name '*.c' | sort)
+LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/libstacktop.a
+BIN      := $(BUILD)/stacktop
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+# Fixtures are never sanitized: they are the processes being observed.
+FIXTURE_DIR    := build/fixtures
+FIXTURE_SRCS   := $(sort $(wildcard tests/fixtures/*.c))
+FIXTURE_BINS   := $(FIXTURE_SRCS:tests/fixtures/%.c=$(FIXTURE_DIR)/%)
+FIXTURE_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -pthread -Wall -Wextra -Werror -D_GNU_SOURCE
+# Extra fixture variants (stripped, non-PIE, Go, ...) add themselves to FIXTURE_BINS.
+-include $(sort $(wildcard tests/fixtures/*.mk))
+# Fuzz targets (clang libFuzzer) add themselves to FUZZ_BINS and FUZZ_RUNS.
+-include $(sort $(wildcard tests/fuzz/*.mk))
+
+.PHONY: all run check deps test-unit test-e2e fixtures fuzz-check bench install uninstall clean
+
+all: $(BIN)
+
+$(BIN): $(BUILD)/src/main.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(PKG_LIBS) -lcmocka
+
+$(FIXTURE_DIR)/%: tests/fixtures/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(FIXTURE_CFLAGS) -o $@ $< -lpthread -lm
+
+fixtures: $(FIXTURE_BINS)
+
+# ---- the two README commands
+run: deps
+	@$(MAKE) --no-print-directory all
+	./$(BIN) $(ARGS)
+
+check: deps
+	@$(MAKE) --no-print-directory all fixtures
+	@$(MAKE) --no-print-directory test-unit
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all test-unit
+	@$(MAKE) --no-print-directory test-e2e STACKTOP_BIN=build/asan/stacktop
+	@$(MAKE) --no-print-directory fuzz-check
+	@echo "make check: every test passed"
+
+test-unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+STACKTOP_BIN ?= $(BIN)
+test-e2e: $(STACKTOP_BIN) fixtures
+	STACKTOP_BIN=$(abspath $(STACKTOP_BIN)) STACKTOP_FIXTURES=$(abspath $(FIXTURE_DIR)) \
+	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
+
+fuzz-check: $(FUZZ_BINS)
+	@set -e; for r in $(FUZZ_RUNS); do $$r; done
+
+bench: deps
+	@$(MAKE) --no-print-directory all fixtures
+	STACKTOP_BIN=$(abspath $(BIN)) STACKTOP_FIXTURES=$(abspath $(FIXTURE_DIR)) \
+	  $(PYTHON) tests/bench/run.py $(BENCH_ARGS)
+
+# ---- setup: idempotent; as non-root it prints the command instead of running it
+deps:
+	@missing=$$(for p in $(DEB_ALL); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	  done | tr '\n' ' '); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "stacktop: missing Debian packages: $$missing"; \
+	  echo "run as root: apt-get update && apt-get install -y $$missing"; exit 1; \
+	fi; \
+	echo "make deps: installing $$missing"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(THEMEDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/stacktop
+	install -m 0644 doc/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	for f in doc/*.5; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/man/man5/ || true; done
+	install -m 0644 themes/*.theme $(DESTDIR)$(THEMEDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/stacktop $(DESTDIR)$(PREFIX)/share/man/man1/stacktop.1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man5/stacktop.conf.5
+	rm -rf $(DESTDIR)$(THEMEDIR)
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d

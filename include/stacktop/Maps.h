@@ -1,0 +1,31 @@
+#ifndef STACKTOP_MAPS_H
+#define STACKTOP_MAPS_H
+/* /proc/PID/maps, parsed into a sorted table. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct MapEntry_ {
+   uint64_t start, end;    /* [start, end) */
+   uint64_t offset;        /* file offset of start */
+   bool read, write, exec;
+   unsigned long devMajor, devMinor;
+   unsigned long inode;
+   char* path;             /* "" for anonymous; "[stack]", "[vdso]", ... kept as is */
+} MapEntry;
+
+typedef struct Maps_ {
+   MapEntry* entries;      /* sorted by start */
+   size_t count;
+} Maps;
+
+/* Parses maps text (pure; for tests and the fuzzer). Malformed lines are skipped.
+ * Returns 0, or -1 when nothing could be parsed from non-empty text. */
+int Maps_parse(Maps* this, const char* text, size_t len);
+/* Reads /proc/PID/maps. Returns 0, or -1 with a message. */
+int Maps_read(Maps* this, pid_t pid, char* err, size_t errSize);
+const MapEntry* Maps_find(const Maps* this, uint64_t addr);
+void Maps_free(Maps* this);
+
+#endif

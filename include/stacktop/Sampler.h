@@ -1,0 +1,106 @@
+#ifndef STACKTOP_SAMPLER_H
+#define STACKTOP_SAMPLER_H
+/* The process table, read through libproc2's pids API (and its meminfo/stat
+ * APIs for the system header). One Sampler owns one libproc2 context, so the
+ * tick deltas behind CPU% are between two refreshes of the same Sampler.
+ * Everything it hands out stays valid until the next Sampler_refresh(). */
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "stacktop/History.h"
+
+/* Task states counted in the header and in thread_states. Linux's 'I' (idle
+ * kernel thread) counts as S and 't' (traced) as T, as top(1) does; 'X' as Z. */
+typedef enum TaskState_ {
+   TASK_R,
+   TASK_S,
+   TASK_D,
+   TASK_T,
+   TASK_Z,
+   TASK_STATE_COUNT,
+} TaskState;
+
+/* "RSDTZ"[state]. */
+char TaskState_letter(TaskState state);
+/* Maps a /proc state letter to its counted state. */
+TaskState TaskState_fromLetter(char letter);
+
+typedef struct ThreadSample_ {
+   pid_t tid;
+   char name[16];        /* comm, NUL-terminated */
+   char state;           /* raw /proc letter (R, S, D, t, T, Z, I, ...) */
+   double cpuPct;        /* share of one core over the last interval */
+   double cpuTimeS;
+} ThreadSample;
+
+typedef struct ProcessSample_ {
+   pid_t pid;
+   pid_t ppid;
+   uid_t uid;
+   char user[33];
+   char state;           /* raw /proc letter of the main thread */
+   int threads;          /* Threads (NLWP) */
+   unsigned long virtKiB, resKiB, shrKiB, dataKiB;
+   double cpuPct;        /* share of one core: a 2-thread busy process ~200 */
+   double memPct;        /* RES / MemTotal * 100 */
+   double cpuTimeS;      /* utime + stime */
+   unsigned long long startTicks; /* distinguishes a reused pid */
+   char comm[16];
+   char* command;        /* cmdline, or "[comm]" for kernel threads; owned by the Sampler */
+   bool kernelThread;
+   unsigned threadStates[TASK_STATE_COUNT];
+   /* Per-thread rows; only filled when SamplerOptions.threads is set. */
+   ThreadSample* threadRows;
+   size_t threadRowCount;
+   /* Recent samples of this process (owned by the Sampler, survives refreshes). */
+   const History* history;
+   double resGrowthKiBPerMin; /* least-squares slope of RES over the history; 0 until 2 samples */
+} ProcessSample;
+
+typedef struct SystemSample_ {
+   int cpuCount;
+   double cpuPct;        /* busy share of all CPUs, 0..100, over the last interval */
+   unsigned long memTotalKiB, memAvailableKiB, memUsedKiB; /* used = total - available */
+   unsigned long swapTotalKiB, swapFreeKiB;
+   double memAvailablePct;
+   double load[3];
+   double uptimeS;
+   unsigned tasks, threads;
+   unsigned taskStates[TASK_STATE_COUNT];   /* processes by main-thread state */
+   unsigned threadStates[TASK_STATE_COUNT]; /* every thread by its state */
+   double time;          /* CLOCK_REALTIME of the sample */
+   double intervalS;     /* monotonic seconds since the previous refresh (0 on the first) */
+} SystemSample;
+
+typedef struct SamplerOptions_ {
+   bool threads;         /* fill ProcessSample.threadRows */
+   const pid_t* pids;    /* only these processes (NULL: all) */
+   size_t pidCount;
+   bool filterUser;
+   uid_t uid;            /* only this user's processes when filterUser */
+   size_t historyCapacity; /* 0: HISTORY_DEFAULT_CAPACITY */
+} SamplerOptions;
+
+typedef struct Sampler_ Sampler;
+
+/* Returns NULL and writes a message to err on failure (e.g. libproc2 could not
+ * be initialised). */
+Sampler* Sampler_new(const SamplerOptions* options, char* err, size_t errSize);
+void Sampler_free(Sampler* this);
+/* Reads every selected process and the system figures. Processes that exit
+ * while being read are dropped silently. Returns 0, or -1 with a message. */
+int Sampler_refresh(Sampler* this, char* err, size_t errSize);
+/* Switch per-thread rows on or off for the following refreshes. */
+void Sampler_setThreads(Sampler* this, bool threads);
+
+size_t Sampler_count(const Sampler* this);
+/* Pointers into the Sampler's table, in /proc order; valid until the next refresh. */
+const ProcessSample* Sampler_at(const Sampler* this, size_t i);
+const ProcessSample* Sampler_find(const Sampler* this, pid_t pid);
+const SystemSample* Sampler_system(const Sampler* this);
+
+/* Pure arithmetic, exposed for tests: ticks over an interval as % of one core. */
+double Sampler_cpuPercent(unsigned long long deltaTicks, long hertz, double elapsedS);
+
+#endif
