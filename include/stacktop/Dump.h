@@ -25,6 +25,11 @@ typedef struct DumpOptions_ {
    int maxDepth;         /* frames per thread, default 256 */
    bool lines;           /* file:line and inlined frames (default true) */
    double timeoutS;      /* bound on every wait for a thread to stop */
+   /* Symbol cache to use and keep (a front end re-taking dumps passes its own,
+    * used by one dump at a time); NULL: a temporary one per dump. */
+   struct Symbols_* symbols;
+   bool detachOnSignal;  /* CLI only: Snapshot's signal handlers detach (see Snapshot.h) */
+   int holdMs;           /* test-only, from STACKTOP_TEST_HOLD_MS: keep threads stopped this long */
 } DumpOptions;
 
 typedef struct DumpFrame_ {
@@ -56,6 +61,7 @@ typedef struct DumpResult_ {
    pid_t pid;
    char comm[16];
    size_t totalThreads;
+   size_t lateThreads;   /* did not stop within timeoutS: listed without frames */
    double stoppedMs;     /* how long the target was paused */
    double totalMs;       /* whole dump including symbolization */
    DumpGroupBy groupBy;

@@ -13,6 +13,7 @@ typedef struct MapEntry_ {
    unsigned long devMajor, devMinor;
    unsigned long inode;
    char* path;             /* "" for anonymous; "[stack]", "[vdso]", ... kept as is */
+   bool deleted;           /* path ends in " (deleted)": the file was unlinked */
 } MapEntry;
 
 typedef struct Maps_ {

@@ -40,6 +40,42 @@ void Json_endObject(Json* this) { closeContainer(this, '}'); }
 void Json_beginArray(Json* this) { openContainer(this, '['); }
 void Json_endArray(Json* this) { closeContainer(this, ']'); }
 
+/* Length of the well-formed UTF-8 sequence at p (1..4), or 0 when it is not
+ * one: a stray continuation byte, a truncated sequence, an overlong form, a
+ * UTF-16 surrogate or a code point past U+10FFFF. */
+static int utf8Length(const unsigned char* p) {
+   unsigned char c = p[0];
+   int len;
+   unsigned char lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
+   if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+   } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      if (c == 0xe0)
+         lo = 0xa0; /* overlong */
+      else if (c == 0xed)
+         hi = 0x9f; /* surrogates */
+   } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      if (c == 0xf0)
+         lo = 0x90; /* overlong */
+      else if (c == 0xf4)
+         hi = 0x8f; /* past U+10FFFF */
+   } else {
+      return 0;
+   }
+   if (p[1] < lo || p[1] > hi)
+      return 0;
+   for (int i = 2; i < len; i++) {
+      if (p[i] < 0x80 || p[i] > 0xbf)
+         return 0; /* also stops at the terminating NUL */
+   }
+   return len;
+}
+
+/* Writes s as a JSON string. Process names and command lines are arbitrary
+ * bytes; bytes that are not valid UTF-8 become U+FFFD so the output stays
+ * valid JSON. */
 static void writeEscaped(FILE* out, const char* s) {
    fputc('"', out);
    for (const unsigned char* p = (const unsigned char*)s; *p; p++) {
@@ -50,10 +86,19 @@ static void writeEscaped(FILE* out, const char* s) {
       case '\r': fputs("\\r", out); break;
       case '\t': fputs("\\t", out); break;
       default:
-         if (*p < 0x20 || *p == 0x7f)
+         if (*p < 0x20 || *p == 0x7f) {
             fprintf(out, "\\u%04x", *p);
-         else
+         } else if (*p < 0x80) {
             fputc(*p, out);
+         } else {
+            int len = utf8Length(p);
+            if (len == 0) {
+               fputs("\\ufffd", out);
+               continue;
+            }
+            fwrite(p, 1, (size_t)len, out);
+            p += len - 1;
+         }
       }
    }
    fputc('"', out);

@@ -1,0 +1,28 @@
+#ifndef STACKTOP_DEBUGINFO_H
+#define STACKTOP_DEBUGINFO_H
+/* file:line and inlined-call chains from an ELF file's DWARF, through libdw.
+ * One DebugInfo per file holding .debug_info (the binary or its separate debug
+ * file); addresses are the ELF's unrelocated virtual addresses. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct DebugInfo_ DebugInfo;
+
+typedef struct DebugFrame_ {
+   const char* function;   /* DWARF name, NULL when unknown; owned by the DebugInfo */
+   const char* file;       /* NULL when unknown; owned by the DebugInfo */
+   int line;               /* 0 when unknown */
+   bool inlined;           /* inlined into the next frame */
+} DebugFrame;
+
+/* Opens the DWARF of the file open on fd (the fd is duplicated, the caller
+ * keeps its own). NULL when the file has no usable DWARF. */
+DebugInfo* DebugInfo_open(int fd);
+void DebugInfo_free(DebugInfo* this);
+/* Frames for vaddr, innermost inlined call first, the enclosing real function
+ * last; each outer frame carries the line of the call it made. Returns how
+ * many were written (0 when the address has no DWARF). */
+size_t DebugInfo_frames(DebugInfo* this, uint64_t vaddr, DebugFrame* out, size_t maxFrames);
+
+#endif

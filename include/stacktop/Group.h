@@ -1,0 +1,34 @@
+#ifndef STACKTOP_GROUP_H
+#define STACKTOP_GROUP_H
+/* Groups threads with identical stacks (pure: no I/O). Identity is the PC
+ * sequence, or with DUMP_GROUP_FUNCTION the function sequence, so stacks that
+ * differ only in offsets merge. Groups are ordered like Go's goroutine
+ * profile: count descending, then the group line's text ascending. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stacktop/Dump.h"
+
+typedef struct GroupThread_ {
+   DumpThread info;
+   const uint64_t* pcs;      /* innermost first; not owned */
+   size_t pcCount;
+} GroupThread;
+
+/* The function containing pc (for DUMP_GROUP_FUNCTION), or NULL when unknown:
+ * unknown frames then compare by PC. */
+typedef const char* (*GroupFunctionOf)(void* ctx, uint64_t pc);
+
+/* Returns groupCount groups (caller frees with Group_freeAll). Each group gets
+ * its threads sorted by tid and the PCs of its lowest tid; frames are left
+ * empty for the caller to fill. functionOf may be NULL for DUMP_GROUP_PC. */
+DumpGroup* Group_build(const GroupThread* threads, size_t count, DumpGroupBy by,
+                       GroupFunctionOf functionOf, void* ctx, size_t* groupCount);
+/* Orders groups: count descending, then Group_line text ascending. */
+void Group_sort(DumpGroup* groups, size_t count);
+/* The group line, "COUNT @ 0xPC 0xPC ...", without newline; caller frees. */
+char* Group_line(const DumpGroup* group);
+/* Frees the groups, their threads, PCs and frames (and the strings frames own). */
+void Group_freeAll(DumpGroup* groups, size_t count);
+
+#endif

@@ -1,0 +1,108 @@
+#ifndef STACKTOP_RULES_H
+#define STACKTOP_RULES_H
+/* The watch rules as a pure state machine, no I/O:
+ * - per (process, rule): is this sample over the threshold? (consecutive
+ *   sample counting for `for N`, least-squares growth only over a full window)
+ * - per (service, rule): episodes. A rule fires when it starts failing, again
+ *   only after `cooldown` while it keeps failing, and a new episode within
+ *   `cooldown` of the last bundle is logged but not bundled; recovery is
+ *   reported once.
+ * - a global flood cap: at most N bundles in any sliding hour. */
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "stacktop/History.h"
+
+typedef enum RuleKind_ {
+   RULE_CPU_ABOVE,
+   RULE_RES_ABOVE,
+   RULE_RES_GROWTH_ABOVE,
+   RULE_THREADS_ABOVE,
+   RULE_THREAD_GROWTH_ABOVE,
+   RULE_FDS_ABOVE,
+   RULE_RESTART,
+   RULE_SYSTEM_MEM_BELOW,
+   RULE_KIND_COUNT,
+} RuleKind;
+
+/* Config key of a rule ("cpu_above"), also its name in bundles and logs. */
+const char* Rule_name(RuleKind kind);
+/* Unit of Rule values for messages: "%", "KiB", "KiB/min", "threads", ... */
+const char* Rule_unit(RuleKind kind);
+/* Whether the rule is evaluated per process (all but restart and system memory). */
+bool Rule_isPerProcess(RuleKind kind);
+
+typedef struct RuleSpec_ {
+   bool enabled;
+   double threshold;     /* cpu: % of one core; res: KiB; growth: per minute (KiB or
+                          * threads); threads: count; fds: % of the soft limit;
+                          * system memory: % of MemTotal still available */
+   unsigned forSamples;  /* consecutive samples over the threshold, >= 1 */
+   double windowS;       /* growth rules: least-squares window */
+} RuleSpec;
+
+/* What one process looked like at one sample. */
+typedef struct RuleInput_ {
+   const History* history; /* newest sample last; may be NULL for fds-only use */
+   double intervalS;       /* configured sampling interval (window tolerance) */
+   double fdsPct;          /* open fds as % of RLIMIT_NOFILE soft; < 0 unknown */
+} RuleInput;
+
+typedef enum RuleVerdict_ {
+   RULE_UNDER,
+   RULE_OVER,
+   RULE_NOT_READY,  /* not enough samples yet (growth window not full, no CPU delta) */
+} RuleVerdict;
+
+/* Per (process, rule) memory between samples. Zero-initialised = fresh. */
+typedef struct RuleProcessState_ {
+   unsigned consecutive;
+} RuleProcessState;
+
+/* Evaluates a per-process rule on the newest sample; *value gets the measured
+ * figure (in the rule's unit) when the verdict is not RULE_NOT_READY. */
+RuleVerdict Rules_evaluate(RuleKind kind, const RuleSpec* spec, const RuleInput* input,
+                           RuleProcessState* state, double* value);
+/* The system memory rule: over when available% < threshold, `for N` samples. */
+RuleVerdict Rules_evaluateSystemMem(const RuleSpec* spec, double availablePct, RuleProcessState* state);
+
+/* Samples a --once run needs before the rule has had its whole window. */
+unsigned Rules_samplesNeeded(RuleKind kind, const RuleSpec* spec, double intervalS);
+
+/* ---- episodes per (service, rule) */
+typedef enum RuleAction_ {
+   RULE_ACTION_NONE,
+   RULE_ACTION_FIRE,                /* write a bundle now */
+   RULE_ACTION_SUPPRESS_COOLDOWN,   /* new episode inside the cooldown: log only */
+   RULE_ACTION_SUPPRESS_CAP,        /* the flood cap is reached: log only (once per episode) */
+   RULE_ACTION_RECOVERED,           /* the episode ended */
+} RuleAction;
+
+typedef struct RuleEpisode_ {
+   bool failing;        /* inside an episode */
+   bool firedThisEpisode;
+   bool capLogged;      /* the cap suppression was already reported this episode */
+   bool everFired;
+   double lastFiredAt;  /* monotonic seconds */
+} RuleEpisode;
+
+/* A sliding one-hour window of bundle times. */
+#define RULES_CAP_MAX 1024
+typedef struct FloodCap_ {
+   unsigned maxPerHour;  /* 0: no cap */
+   double times[RULES_CAP_MAX];
+   size_t count;
+} FloodCap;
+
+void FloodCap_init(FloodCap* this, unsigned maxPerHour);
+bool FloodCap_allows(FloodCap* this, double now);
+void FloodCap_record(FloodCap* this, double now);
+
+/* Advances an episode by one sample. FIRE already records into the cap and
+ * the cooldown clock: the caller writes exactly one bundle for it. */
+RuleAction Rules_step(RuleEpisode* this, bool failingNow, double now, double cooldownS, FloodCap* cap);
+/* Restart is an event, not a condition: a fire attempt that ignores the
+ * "once per episode" part but honours cooldown and cap. */
+RuleAction Rules_event(RuleEpisode* this, double now, double cooldownS, FloodCap* cap);
+
+#endif

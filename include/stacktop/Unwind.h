@@ -1,0 +1,24 @@
+#ifndef STACKTOP_UNWIND_H
+#define STACKTOP_UNWIND_H
+/* Unwinds the threads of a Snapshot after the target has been detached:
+ * libunwind with our own accessors (registers and stack memory from the
+ * snapshot, code and unwind tables from the ELF files on disk, found through
+ * the snapshot's maps), UNW_CACHE_GLOBAL, lookups through .eh_frame_hdr, and
+ * libunwind's frame-pointer fallback where there is no CFI (Go). */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stacktop/Snapshot.h"
+
+typedef struct Unwind_ Unwind;
+
+/* The snapshot must outlive the Unwind. */
+Unwind* Unwind_new(const Snapshot* snapshot);
+void Unwind_free(Unwind* this);
+/* Writes up to maxFrames instruction pointers of the thread, innermost first
+ * (the interrupted IP, then return addresses). Stops at the outermost frame,
+ * at maxFrames, when SP fails to grow or a frame repeats. Returns the count
+ * (0 only for a thread without captured registers). */
+size_t Unwind_thread(Unwind* this, const SnapshotThread* thread, uint64_t* pcs, size_t maxFrames);
+
+#endif

@@ -1,0 +1,138 @@
+/* Grouping and ordering of thread stacks: see Group.h. */
+#include "stacktop/Group.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stacktop/Util.h"
+
+typedef struct KeyContext_ {
+   const GroupThread* threads;
+   DumpGroupBy by;
+   GroupFunctionOf functionOf;
+   void* ctx;
+} KeyContext;
+
+static int compareU64(uint64_t a, uint64_t b) {
+   return a < b ? -1 : a > b;
+}
+
+static int compareFrame(const KeyContext* k, uint64_t a, uint64_t b) {
+   if (k->by == DUMP_GROUP_PC || !k->functionOf)
+      return compareU64(a, b);
+   const char* fa = k->functionOf(k->ctx, a);
+   const char* fb = k->functionOf(k->ctx, b);
+   if (fa && fb)
+      return strcmp(fa, fb);
+   if (fa || fb)
+      return fa ? 1 : -1;
+   return compareU64(a, b);
+}
+
+/* Stack identity: frame by frame, then the shorter stack first. */
+static int compareStacks(const KeyContext* k, const GroupThread* a, const GroupThread* b) {
+   size_t n = a->pcCount < b->pcCount ? a->pcCount : b->pcCount;
+   for (size_t i = 0; i < n; i++) {
+      int c = compareFrame(k, a->pcs[i], b->pcs[i]);
+      if (c)
+         return c;
+   }
+   return compareU64(a->pcCount, b->pcCount);
+}
+
+static int compareIndex(const void* pa, const void* pb, void* arg) {
+   const KeyContext* k = arg;
+   const GroupThread* a = &k->threads[*(const size_t*)pa];
+   const GroupThread* b = &k->threads[*(const size_t*)pb];
+   int c = compareStacks(k, a, b);
+   return c ? c : compareU64((uint64_t)a->info.tid, (uint64_t)b->info.tid);
+}
+
+static void makeGroup(DumpGroup* g, const GroupThread* threads, const size_t* order, size_t n) {
+   *g = (DumpGroup){ .count = n };
+   g->threads = Util_xcalloc(n, sizeof(DumpThread));
+   for (size_t i = 0; i < n; i++)
+      g->threads[i] = threads[order[i]].info;
+   const GroupThread* first = &threads[order[0]];
+   g->pcCount = first->pcCount;
+   g->pcs = Util_xcalloc(first->pcCount, sizeof(uint64_t));
+   if (first->pcCount)
+      memcpy(g->pcs, first->pcs, first->pcCount * sizeof(uint64_t));
+}
+
+DumpGroup* Group_build(const GroupThread* threads, size_t count, DumpGroupBy by,
+                       GroupFunctionOf functionOf, void* ctx, size_t* groupCount) {
+   KeyContext k = { threads, by, functionOf, ctx };
+   size_t* order = Util_xcalloc(count, sizeof(size_t));
+   for (size_t i = 0; i < count; i++)
+      order[i] = i;
+   qsort_r(order, count, sizeof(size_t), compareIndex, &k);
+   DumpGroup* groups = Util_xcalloc(count, sizeof(DumpGroup));
+   size_t n = 0;
+   for (size_t start = 0; start < count;) {
+      size_t end = start + 1;
+      while (end < count && compareStacks(&k, &threads[order[start]], &threads[order[end]]) == 0)
+         end++;
+      makeGroup(&groups[n++], threads, order + start, end - start);
+      start = end;
+   }
+   free(order);
+   Group_sort(groups, n);
+   *groupCount = n;
+   return groups;
+}
+
+char* Group_line(const DumpGroup* group) {
+   char* text = NULL;
+   size_t len = 0;
+   FILE* f = open_memstream(&text, &len);
+   if (!f)
+      return Util_xstrdup("");
+   fprintf(f, "%zu @", group->count);
+   for (size_t i = 0; i < group->pcCount; i++)
+      fprintf(f, " 0x%" PRIx64, group->pcs[i]);
+   fclose(f);
+   return text ? text : Util_xstrdup("");
+}
+
+typedef struct Keyed_ {
+   DumpGroup group;
+   char* line;
+} Keyed;
+
+static int compareKeyed(const void* pa, const void* pb) {
+   const Keyed* a = pa;
+   const Keyed* b = pb;
+   if (a->group.count != b->group.count)
+      return a->group.count > b->group.count ? -1 : 1;
+   return strcmp(a->line, b->line);
+}
+
+void Group_sort(DumpGroup* groups, size_t count) {
+   Keyed* keyed = Util_xcalloc(count, sizeof(Keyed));
+   for (size_t i = 0; i < count; i++)
+      keyed[i] = (Keyed){ groups[i], Group_line(&groups[i]) };
+   qsort(keyed, count, sizeof(Keyed), compareKeyed);
+   for (size_t i = 0; i < count; i++) {
+      groups[i] = keyed[i].group;
+      free(keyed[i].line);
+   }
+   free(keyed);
+}
+
+void Group_freeAll(DumpGroup* groups, size_t count) {
+   for (size_t i = 0; i < count; i++) {
+      DumpGroup* g = &groups[i];
+      for (size_t j = 0; j < g->frameCount; j++) {
+         free(g->frames[j].function);
+         free(g->frames[j].file);
+         free(g->frames[j].module);
+      }
+      free(g->frames);
+      free(g->threads);
+      free(g->pcs);
+   }
+   free(groups);
+}

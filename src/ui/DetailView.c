@@ -1,0 +1,149 @@
+/* Detail view of one process. */
+#include "stacktop/DetailView.h"
+
+#include <curses.h>
+#include <string.h>
+
+#include "stacktop/Draw.h"
+#include "stacktop/Format.h"
+#include "stacktop/Sparkline.h"
+#include "stacktop/Util.h"
+
+#define LABEL_CELLS 10
+#define VALUE_CELLS 12
+
+void DetailView_open(DetailView* this, const ProcessSample* p, bool utf8) {
+   memset(this, 0, sizeof(*this));
+   this->pid = p->pid;
+   Util_format(this->comm, sizeof(this->comm), "%s", p->comm);
+   this->utf8 = utf8;
+   this->pageRows = 10;
+}
+
+void DetailView_scroll(DetailView* this, long delta) {
+   long target = (long)this->scroll + delta;
+   this->scroll = target < 0 ? 0 : (size_t)target;
+}
+
+typedef struct GraphSpec_ {
+   const char* label;
+   HistoryField field;
+   void (*format)(char* buf, size_t size, double value);
+} GraphSpec;
+
+static void formatRes(char* buf, size_t size, double value) {
+   Format_kib(buf, size, (unsigned long long)value);
+}
+
+static void formatCpu(char* buf, size_t size, double value) {
+   Util_format(buf, size, "%.1f%%", value);
+}
+
+static void formatCount(char* buf, size_t size, double value) {
+   Util_format(buf, size, "%.0f", value);
+}
+
+static const GraphSpec graphs[] = {
+   { .label = "RES", .field = HISTORY_RES, .format = formatRes },
+   { .label = "CPU%", .field = HISTORY_CPU, .format = formatCpu },
+   { .label = "Threads", .field = HISTORY_THREADS, .format = formatCount },
+};
+
+/* "RES       23.4M  ▁▂▃▅▇  min 20.1M max 23.4M" */
+static void drawGraph(const GraphSpec* g, const ProcessSample* p, const Theme* theme, bool utf8, int y,
+                      int width) {
+   double values[HISTORY_DEFAULT_CAPACITY * 4];
+   int graphCells = width - LABEL_CELLS - VALUE_CELLS - 30;
+   if (graphCells < 4)
+      graphCells = 4;
+   size_t n = Sparkline_fromHistory(p->history, g->field, values, sizeof(values) / sizeof(values[0]));
+   Draw_text(y, 0, g->label, LABEL_CELLS, Theme_attr(theme, STYLE_TITLE));
+   if (n == 0) {
+      Draw_text(y, LABEL_CELLS, "(no history yet)", width - LABEL_CELLS, Theme_attr(theme, STYLE_INACTIVE));
+      return;
+   }
+   char now[24], lo[24], hi[24], text[128];
+   double min = values[0], max = values[0];
+   for (size_t i = 0; i < n; i++) {
+      min = values[i] < min ? values[i] : min;
+      max = values[i] > max ? values[i] : max;
+   }
+   g->format(now, sizeof(now), values[n - 1]);
+   Draw_text(y, LABEL_CELLS, now, VALUE_CELLS, Theme_attr(theme, STYLE_VALUE));
+   char line[HISTORY_DEFAULT_CAPACITY * 4 * 3 + 1];
+   size_t cells = Sparkline_render(values, n, (size_t)graphCells, utf8, line, sizeof(line));
+   Draw_text(y, LABEL_CELLS + VALUE_CELLS, line, graphCells, Theme_attr(theme, STYLE_GRAPH));
+   g->format(lo, sizeof(lo), min);
+   g->format(hi, sizeof(hi), max);
+   Util_format(text, sizeof(text), "min %s max %s, %zu samples", lo, hi, n);
+   int x = LABEL_CELLS + VALUE_CELLS + (int)cells + 2;
+   Draw_text(y, x, text, width - x, Theme_attr(theme, STYLE_INACTIVE));
+}
+
+static void drawFigures(const ProcessSample* p, const Theme* theme, int y, int width) {
+   char virt[16], res[16], shr[16], data[16], cpuTime[24], rate[24], line[512];
+   Format_kib(virt, sizeof(virt), p->virtKiB);
+   Format_kib(res, sizeof(res), p->resKiB);
+   Format_kib(shr, sizeof(shr), p->shrKiB);
+   Format_kib(data, sizeof(data), p->dataKiB);
+   Format_cpuTime(cpuTime, sizeof(cpuTime), p->cpuTimeS);
+   Format_rate(rate, sizeof(rate), p->resGrowthKiBPerMin);
+   Util_format(line, sizeof(line), "PID %d  PPID %d  user %s  state %c  threads %d  CPU %.1f%%  MEM %.1f%%  TIME+ %s",
+               (int)p->pid, (int)p->ppid, p->user, p->state, p->threads, p->cpuPct, p->memPct, cpuTime);
+   Draw_text(y, 0, line, width, Theme_attr(theme, STYLE_VALUE));
+   Util_format(line, sizeof(line), "VIRT %s  RES %s  SHR %s  DATA %s  RES growth %s/min", virt, res, shr, data,
+               rate);
+   Draw_text(y + 1, 0, line, width, Theme_attr(theme, STYLE_TEXT));
+   Util_format(line, sizeof(line), "Command: %s", p->command ? p->command : p->comm);
+   Draw_text(y + 2, 0, line, width, Theme_attr(theme, STYLE_TEXT));
+}
+
+static void drawThreads(DetailView* this, const ProcessSample* p, const Theme* theme, int y, int height, int width) {
+   char line[256];
+   Util_format(line, sizeof(line), "%8s %c %6s %10s  %s", "TID", 'S', "CPU%", "TIME+", "NAME");
+   Draw_fill(y, 0, width, Theme_attr(theme, STYLE_HEADER));
+   Draw_text(y, 0, line, width, Theme_attr(theme, STYLE_HEADER));
+   this->pageRows = height - 1 > 0 ? height - 1 : 1;
+   /* The Sampler reads task directories of multi-threaded processes only: a
+    * single-threaded process is its own one thread. */
+   ThreadSample only = { .tid = p->pid, .state = p->state, .cpuPct = p->cpuPct, .cpuTimeS = p->cpuTimeS };
+   Util_format(only.name, sizeof(only.name), "%s", p->comm);
+   const ThreadSample* list = p->threadRowCount ? p->threadRows : &only;
+   size_t rows = p->threadRowCount ? p->threadRowCount : (p->threads <= 1 ? 1 : 0);
+   size_t maxScroll = rows > (size_t)this->pageRows ? rows - (size_t)this->pageRows : 0;
+   if (this->scroll > maxScroll)
+      this->scroll = maxScroll;
+   if (rows == 0) {
+      Draw_text(y + 1, 0, "(reading threads...)", width, Theme_attr(theme, STYLE_INACTIVE));
+      return;
+   }
+   for (int i = 0; i < this->pageRows && this->scroll + (size_t)i < rows; i++) {
+      const ThreadSample* t = &list[this->scroll + (size_t)i];
+      char cpuTime[24];
+      Format_cpuTime(cpuTime, sizeof(cpuTime), t->cpuTimeS);
+      Util_format(line, sizeof(line), "%8d %c %6.1f %10s  %s", (int)t->tid, t->state, t->cpuPct, cpuTime, t->name);
+      ThemeStyle style = t->state == 'R' ? STYLE_PROC_RUNNING
+                         : t->state == 'D' ? STYLE_PROC_DISK
+                         : (t->state == 'T' || t->state == 't') ? STYLE_PROC_STOPPED
+                         : t->state == 'Z' ? STYLE_PROC_ZOMBIE
+                                           : STYLE_THREAD;
+      Draw_text(y + 1 + i, 0, line, width, Theme_attr(theme, style));
+   }
+}
+
+void DetailView_draw(DetailView* this, const ProcessSample* p, const Theme* theme, int y, int height, int width) {
+   char title[128];
+   Util_format(title, sizeof(title), "Detail of %d (%s)", (int)this->pid, p ? p->comm : this->comm);
+   Draw_text(y, 0, title, width, Theme_attr(theme, STYLE_TITLE));
+   if (!p) {
+      Draw_text(y + 2, 0, "The process has exited.", width, Theme_attr(theme, STYLE_ERROR));
+      return;
+   }
+   drawFigures(p, theme, y + 1, width);
+   int gy = y + 5;
+   for (size_t i = 0; i < sizeof(graphs) / sizeof(graphs[0]); i++)
+      drawGraph(&graphs[i], p, theme, this->utf8, gy + (int)i, width);
+   int ty = gy + (int)(sizeof(graphs) / sizeof(graphs[0])) + 1;
+   if (ty < y + height)
+      drawThreads(this, p, theme, ty, y + height - ty, width);
+}

@@ -1,0 +1,51 @@
+/* Sparkline rendering. */
+#include "stacktop/Sparkline.h"
+
+#include <string.h>
+
+static const char* const blocks[8] = { "\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588" };
+static const char asciiLevels[8] = { '_', '.', ',', '-', '=', '+', '*', '#' };
+
+size_t Sparkline_render(const double* values, size_t count, size_t width, bool utf8, char* out, size_t outSize) {
+   if (outSize == 0)
+      return 0;
+   out[0] = '\0';
+   size_t first = count > width ? count - width : 0;
+   double lo = 0, hi = 0;
+   for (size_t i = first; i < count; i++) {
+      if (i == first || values[i] < lo)
+         lo = values[i];
+      if (i == first || values[i] > hi)
+         hi = values[i];
+   }
+   size_t used = 0, cells = 0;
+   for (size_t i = first; i < count; i++) {
+      int level = 0;
+      if (hi - lo > 1e-9) {
+         level = (int)((values[i] - lo) / (hi - lo) * 7.0 + 0.5);
+         level = level < 0 ? 0 : (level > 7 ? 7 : level);
+      }
+      const char* cell = utf8 ? blocks[level] : (const char[]){ asciiLevels[level], '\0' };
+      size_t n = strlen(cell);
+      if (used + n >= outSize)
+         break;
+      memcpy(out + used, cell, n);
+      used += n;
+      cells++;
+   }
+   out[used] = '\0';
+   return cells;
+}
+
+size_t Sparkline_fromHistory(const History* history, HistoryField field, double* values, size_t max) {
+   if (!history)
+      return 0;
+   size_t count = History_count(history);
+   size_t first = count > max ? count - max : 0;
+   size_t n = 0;
+   for (size_t i = first; i < count; i++) {
+      const HistorySample* s = History_at(history, i);
+      values[n++] = field == HISTORY_CPU ? s->cpuPct : field == HISTORY_RES ? (double)s->resKiB : (double)s->threads;
+   }
+   return n;
+}

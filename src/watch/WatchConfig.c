@@ -1,0 +1,763 @@
+/* Watch config: libinih drives the lines, one key table validates them. */
+#include "stacktop/WatchConfig.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "stacktop/Units.h"
+#include "stacktop/Util.h"
+
+typedef enum Section_ {
+   SECTION_NONE,
+   SECTION_GLOBAL,
+   SECTION_SERVICE,
+   SECTION_UNKNOWN,
+} Section;
+
+/* Where a key's field lives: in the WatchConfig or in the current service. */
+typedef struct ParseState_ ParseState;
+typedef int (*ValueParser)(ParseState* st, const char* value, void* field);
+typedef void (*ValuePrinter)(const void* field, FILE* out);
+
+typedef struct ConfigKey_ {
+   Section section;
+   const char* name;
+   ValueParser parse;
+   ValuePrinter print;
+   size_t offset;           /* into WatchConfig (global) or WatchService */
+   const char* expected;    /* shown after "expected " when the value is bad */
+} ConfigKey;
+
+struct ParseState_ {
+   WatchConfig* config;
+   const char* file;
+   FILE* in;
+   int line;
+   Section section;
+   WatchService* service;   /* current [service NAME] */
+   uint64_t* seen;          /* per section (0 = global, 1+i = service i): keys given */
+   size_t seenCap;
+   int mailToLine;
+   char* err;
+   size_t errSize;
+   bool failed;
+   char detail[256];        /* a parser's own explanation, overrides `expected` */
+};
+
+/* ---- value parsers (return 0, or -1 leaving st->detail empty or explained) */
+
+static int parseDuration(ParseState* st, const char* v, void* field) {
+   (void)st;
+   return Units_parseDuration(v, field);
+}
+
+static int parseSize(ParseState* st, const char* v, void* field) {
+   (void)st;
+   return Units_parseSize(v, field);
+}
+
+static int parseCount(ParseState* st, const char* v, void* field) {
+   (void)st;
+   return Units_parseCount(v, field);
+}
+
+static int parseText(ParseState* st, const char* v, void* field) {
+   (void)st;
+   if (v[0] == '\0')
+      return -1;
+   char** s = field;
+   free(*s);
+   *s = Util_xstrdup(v);
+   return 0;
+}
+
+static int parseAbsolutePath(ParseState* st, const char* v, void* field) {
+   return v[0] == '/' ? parseText(st, v, field) : -1;
+}
+
+static int parseUrlWith(ParseState* st, const char* v, void* field, const char* const* schemes) {
+   for (; *schemes; schemes++) {
+      size_t n = strlen(*schemes);
+      if (strncasecmp(v, *schemes, n) == 0 && v[n] != '\0')
+         return parseText(st, v, field);
+   }
+   return -1;
+}
+
+static int parseSmtpUrl(ParseState* st, const char* v, void* field) {
+   static const char* const schemes[] = { "smtp://", "smtps://", NULL };
+   return parseUrlWith(st, v, field, schemes);
+}
+
+static int parseHttpUrl(ParseState* st, const char* v, void* field) {
+   static const char* const schemes[] = { "http://", "https://", NULL };
+   return parseUrlWith(st, v, field, schemes);
+}
+
+static bool plausibleAddress(const char* a) {
+   const char* at = strchr(a, '@');
+   return at && at != a && at[1] != '\0' && !strpbrk(a, " \t<>,;\"\r\n");
+}
+
+static int parseAddress(ParseState* st, const char* v, void* field) {
+   return plausibleAddress(v) ? parseText(st, v, field) : -1;
+}
+
+/* A comma-separated list of addresses into config->mailTo. */
+static int parseMailList(ParseState* st, const char* v, void* field) {
+   (void)field;
+   WatchConfig* c = st->config;
+   char* copy = Util_xstrdup(v);
+   char* save = NULL;
+   size_t cap = 0;
+   int rc = 0;
+   for (char* tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+      while (*tok == ' ' || *tok == '\t')
+         tok++;
+      size_t len = strlen(tok);
+      while (len > 0 && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
+         tok[--len] = '\0';
+      if (!plausibleAddress(tok)) {
+         Util_format(st->detail, sizeof(st->detail), "'%s' is not a mail address; expected user@host, comma separated", tok);
+         rc = -1;
+         break;
+      }
+      Util_growArray((void**)&c->mailTo, &cap, c->mailToCount, sizeof(char*));
+      c->mailTo[c->mailToCount++] = Util_xstrdup(tok);
+   }
+   free(copy);
+   if (rc == 0 && c->mailToCount == 0)
+      rc = -1;
+   st->mailToLine = st->line;
+   return rc;
+}
+
+static int parseTls(ParseState* st, const char* v, void* field) {
+   (void)st;
+   bool* b = field;
+   if (strcmp(v, "required") == 0)
+      *b = true;
+   else if (strcmp(v, "none") == 0)
+      *b = false;
+   else
+      return -1;
+   return 0;
+}
+
+static int parsePasswordFile(ParseState* st, const char* v, void* field) {
+   if (v[0] != '/')
+      return -1;
+   size_t len;
+   char* pw = Util_slurp(v, 4096, &len);
+   if (!pw) {
+      Util_format(st->detail, sizeof(st->detail), "cannot read '%s': %s; expected a file readable by stacktop holding the SMTP password",
+                  v, strerror(errno));
+      return -1;
+   }
+   pw[strcspn(pw, "\r\n")] = '\0';
+   free(st->config->smtpPassword);
+   st->config->smtpPassword = pw;
+   return parseText(st, v, field);
+}
+
+static int parseMatch(ParseState* st, const char* v, void* field) {
+   Matcher* m = field;
+   if (st->service->hasMatch)
+      Matcher_free(m);
+   st->service->hasMatch = false;
+   char why[200];
+   if (Matcher_parse(m, v, why, sizeof(why)) < 0) {
+      Util_format(st->detail, sizeof(st->detail), "%s", why);
+      return -1;
+   }
+   st->service->hasMatch = true;
+   return 0;
+}
+
+static int parseCpuRule(ParseState* st, const char* v, void* field) {
+   (void)st;
+   RuleSpec* r = field;
+   if (Units_parsePercentFor(v, &r->threshold, &r->forSamples) < 0)
+      return -1;
+   r->enabled = true;
+   return 0;
+}
+
+static int parseBoundedPercentRule(ParseState* st, const char* v, void* field) {
+   (void)st;
+   RuleSpec* r = field;
+   if (Units_parsePercentFor(v, &r->threshold, &r->forSamples) < 0 || r->threshold > 100)
+      return -1;
+   r->enabled = true;
+   return 0;
+}
+
+static int parseSizeRule(ParseState* st, const char* v, void* field) {
+   (void)st;
+   RuleSpec* r = field;
+   unsigned long long bytes;
+   if (Units_parseSize(v, &bytes) < 0 || bytes == 0)
+      return -1;
+   r->threshold = (double)bytes / 1024.0;
+   r->forSamples = 1;
+   r->enabled = true;
+   return 0;
+}
+
+static int parseCountRule(ParseState* st, const char* v, void* field) {
+   (void)st;
+   RuleSpec* r = field;
+   unsigned long n;
+   if (Units_parseCount(v, &n) < 0 || n == 0)
+      return -1;
+   r->threshold = (double)n;
+   r->forSamples = 1;
+   r->enabled = true;
+   return 0;
+}
+
+static int parseGrowthRule(ParseState* st, const char* v, void* field, bool sized) {
+   RuleSpec* r = field;
+   (void)st; /* the window is checked against the interval in validate(): keys may come in any order */
+   if (Units_parseRate(v, sized, &r->threshold, &r->windowS) < 0)
+      return -1;
+   r->forSamples = 1;
+   r->enabled = true;
+   return 0;
+}
+
+static int parseResGrowthRule(ParseState* st, const char* v, void* field) {
+   return parseGrowthRule(st, v, field, true);
+}
+
+static int parseThreadGrowthRule(ParseState* st, const char* v, void* field) {
+   return parseGrowthRule(st, v, field, false);
+}
+
+static int parseRestartRule(ParseState* st, const char* v, void* field) {
+   (void)st;
+   RuleSpec* r = field;
+   if (strcmp(v, "alert") == 0)
+      r->enabled = true;
+   else if (strcmp(v, "ignore") == 0)
+      r->enabled = false;
+   else
+      return -1;
+   r->forSamples = 1;
+   return 0;
+}
+
+/* ---- printers (resolved values for --check-config) */
+
+static void printDurationValue(double s, FILE* out) {
+   if (s >= 3600 && fmod(s, 3600) == 0)
+      fprintf(out, "%gh", s / 3600);
+   else if (s >= 60 && fmod(s, 60) == 0)
+      fprintf(out, "%gm", s / 60);
+   else if (s >= 1)
+      fprintf(out, "%gs", s);
+   else
+      fprintf(out, "%gms", s * 1000);
+}
+
+static void printSizeValue(double bytes, FILE* out) {
+   static const char* const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+   size_t u = 0;
+   while (u + 1 < sizeof(units) / sizeof(units[0]) && bytes >= 1024) {
+      bytes /= 1024;
+      u++;
+   }
+   fprintf(out, "%g%s", bytes, units[u]);
+}
+
+static void printDuration(const void* field, FILE* out) {
+   printDurationValue(*(const double*)field, out);
+}
+
+static void printSize(const void* field, FILE* out) {
+   printSizeValue((double)*(const unsigned long long*)field, out);
+}
+
+static void printCount(const void* field, FILE* out) {
+   fprintf(out, "%lu", *(const unsigned long*)field);
+}
+
+static void printText(const void* field, FILE* out) {
+   const char* s = *(const char* const*)field;
+   fputs(s ? s : "(unset)", out);
+}
+
+static void printMailList(const void* field, FILE* out) {
+   const WatchConfig* c = field;
+   for (size_t i = 0; i < c->mailToCount; i++)
+      fprintf(out, "%s%s", i ? ", " : "", c->mailTo[i]);
+}
+
+static void printTls(const void* field, FILE* out) {
+   fputs(*(const bool*)field ? "required" : "none", out);
+}
+
+static void printMatch(const void* field, FILE* out) {
+   char buf[256];
+   Matcher_describe(field, buf, sizeof(buf));
+   fputs(buf, out);
+}
+
+static void printPercentRule(const void* field, FILE* out) {
+   const RuleSpec* r = field;
+   fprintf(out, "%g%% for %u", r->threshold, r->forSamples);
+}
+
+static void printSizeRule(const void* field, FILE* out) {
+   printSizeValue(((const RuleSpec*)field)->threshold * 1024.0, out);
+}
+
+static void printCountRule(const void* field, FILE* out) {
+   fprintf(out, "%g", ((const RuleSpec*)field)->threshold);
+}
+
+static void printResGrowthRule(const void* field, FILE* out) {
+   const RuleSpec* r = field;
+   printSizeValue(r->threshold * 1024.0 * 60.0, out);
+   fputs("/h over ", out);
+   printDurationValue(r->windowS, out);
+}
+
+static void printThreadGrowthRule(const void* field, FILE* out) {
+   const RuleSpec* r = field;
+   fprintf(out, "%g/h over ", r->threshold * 60.0);
+   printDurationValue(r->windowS, out);
+}
+
+static void printRestartRule(const void* field, FILE* out) {
+   (void)field;
+   fputs("alert", out);
+}
+
+#define G(field) offsetof(WatchConfig, field)
+#define S(field) offsetof(WatchService, field)
+#define DURATION_TEXT "a duration such as 200ms, 5s, 15m or 1h"
+#define SIZE_TEXT "a size such as 4096, 512KiB, 500MiB or 2GiB"
+
+static const ConfigKey keys[] = {
+   { .section = SECTION_GLOBAL, .name = "interval", .parse = parseDuration, .print = printDuration,
+     .offset = G(intervalS), .expected = DURATION_TEXT },
+   { .section = SECTION_GLOBAL, .name = "bundle_dir", .parse = parseAbsolutePath, .print = printText,
+     .offset = G(bundleDir), .expected = "an absolute directory path" },
+   { .section = SECTION_GLOBAL, .name = "keep_bundles", .parse = parseCount, .print = printCount,
+     .offset = G(keepBundles), .expected = "a whole number of bundles to keep (0 = no limit)" },
+   { .section = SECTION_GLOBAL, .name = "max_bundle_disk", .parse = parseSize, .print = printSize,
+     .offset = G(maxBundleDisk), .expected = SIZE_TEXT " (0 = no limit)" },
+   { .section = SECTION_GLOBAL, .name = "mail_to", .parse = parseMailList, .print = printMailList,
+     .offset = 0, .expected = "mail addresses, comma separated: ops@example.com, dev@example.com" },
+   { .section = SECTION_GLOBAL, .name = "mail_from", .parse = parseAddress, .print = printText,
+     .offset = G(mailFrom), .expected = "one mail address such as stacktop@host.example.com" },
+   { .section = SECTION_GLOBAL, .name = "smtp_url", .parse = parseSmtpUrl, .print = printText,
+     .offset = G(smtpUrl), .expected = "smtp://HOST[:PORT] or smtps://HOST[:PORT]" },
+   { .section = SECTION_GLOBAL, .name = "smtp_user", .parse = parseText, .print = printText,
+     .offset = G(smtpUser), .expected = "a user name" },
+   { .section = SECTION_GLOBAL, .name = "smtp_password_file", .parse = parsePasswordFile, .print = printText,
+     .offset = G(smtpPasswordFile), .expected = "the absolute path of a file holding the SMTP password" },
+   { .section = SECTION_GLOBAL, .name = "smtp_tls", .parse = parseTls, .print = printTls,
+     .offset = G(smtpTlsRequired), .expected = "'required' (STARTTLS) or 'none'" },
+   { .section = SECTION_GLOBAL, .name = "mail_max_attachment", .parse = parseSize, .print = printSize,
+     .offset = G(mailMaxAttachment), .expected = SIZE_TEXT },
+   { .section = SECTION_GLOBAL, .name = "mail_retry", .parse = parseDuration, .print = printDuration,
+     .offset = G(mailRetryS), .expected = DURATION_TEXT " (first retry delay, doubled up to 1h)" },
+   { .section = SECTION_GLOBAL, .name = "cooldown", .parse = parseDuration, .print = printDuration,
+     .offset = G(cooldownS), .expected = DURATION_TEXT },
+   { .section = SECTION_GLOBAL, .name = "max_bundles_per_hour", .parse = parseCount, .print = printCount,
+     .offset = G(maxBundlesPerHour), .expected = "a whole number (0 = no cap)" },
+   { .section = SECTION_GLOBAL, .name = "pprof_seconds", .parse = parseDuration, .print = printDuration,
+     .offset = G(pprofSeconds), .expected = "a whole number of seconds such as 10s for profile?seconds=N" },
+   { .section = SECTION_GLOBAL, .name = "pprof_timeout", .parse = parseDuration, .print = printDuration,
+     .offset = G(pprofTimeoutS), .expected = DURATION_TEXT },
+   { .section = SECTION_GLOBAL, .name = "exec_timeout", .parse = parseDuration, .print = printDuration,
+     .offset = G(execTimeoutS), .expected = DURATION_TEXT },
+   { .section = SECTION_GLOBAL, .name = "hostname", .parse = parseText, .print = printText,
+     .offset = G(hostname), .expected = "a host name for bundle names and mail" },
+   { .section = SECTION_GLOBAL, .name = "system_mem_available_below", .parse = parseBoundedPercentRule,
+     .print = printPercentRule, .offset = G(systemMem),
+     .expected = "a percentage of MemTotal, optionally held for N samples: 10% or 10% for 3" },
+   { .section = SECTION_SERVICE, .name = "match", .parse = parseMatch, .print = printMatch,
+     .offset = S(match), .expected = "comm:NAME, exe:/PATH, cmdline:/REGEX/, pidfile:/PATH or pid:N" },
+   { .section = SECTION_SERVICE, .name = "cpu_above", .parse = parseCpuRule, .print = printPercentRule,
+     .offset = S(rules[RULE_CPU_ABOVE]),
+     .expected = "a percentage of one core, optionally held for N samples: 90% or 90% for 3" },
+   { .section = SECTION_SERVICE, .name = "res_above", .parse = parseSizeRule, .print = printSizeRule,
+     .offset = S(rules[RULE_RES_ABOVE]), .expected = SIZE_TEXT },
+   { .section = SECTION_SERVICE, .name = "res_growth_above", .parse = parseResGrowthRule,
+     .print = printResGrowthRule, .offset = S(rules[RULE_RES_GROWTH_ABOVE]),
+     .expected = "a size per s, m or h over a window: 50MiB/h over 30m" },
+   { .section = SECTION_SERVICE, .name = "threads_above", .parse = parseCountRule, .print = printCountRule,
+     .offset = S(rules[RULE_THREADS_ABOVE]), .expected = "a whole number of threads, e.g. 500" },
+   { .section = SECTION_SERVICE, .name = "thread_growth_above", .parse = parseThreadGrowthRule,
+     .print = printThreadGrowthRule, .offset = S(rules[RULE_THREAD_GROWTH_ABOVE]),
+     .expected = "a thread count per s, m or h over a window: 100/h over 30m" },
+   { .section = SECTION_SERVICE, .name = "fds_above", .parse = parseBoundedPercentRule,
+     .print = printPercentRule, .offset = S(rules[RULE_FDS_ABOVE]),
+     .expected = "a percentage of the open-files limit (RLIMIT_NOFILE): 80%" },
+   { .section = SECTION_SERVICE, .name = "restart", .parse = parseRestartRule, .print = printRestartRule,
+     .offset = S(rules[RULE_RESTART]), .expected = "'alert' or 'ignore'" },
+   { .section = SECTION_SERVICE, .name = "pprof_url", .parse = parseHttpUrl, .print = printText,
+     .offset = S(pprofUrl), .expected = "an http:// URL of net/http/pprof, e.g. http://127.0.0.1:6060/debug/pprof/" },
+   { .section = SECTION_SERVICE, .name = "exec", .parse = parseText, .print = printText,
+     .offset = S(exec), .expected = "a command run by /bin/sh after each bundle" },
+};
+
+#define KEY_COUNT (sizeof(keys) / sizeof(keys[0]))
+_Static_assert(KEY_COUNT <= 64, "ParseState.seen is a 64-bit mask");
+
+static const RuleKind growthRules[] = { RULE_RES_GROWTH_ABOVE, RULE_THREAD_GROWTH_ABOVE };
+
+/* ---- errors */
+
+__attribute__((format(printf, 3, 4)))
+static void fail(ParseState* st, int line, const char* fmt, ...) {
+   if (st->failed)
+      return; /* the first error is the one reported */
+   st->failed = true;
+   char msg[768];
+   va_list ap;
+   va_start(ap, fmt);
+   vsnprintf(msg, sizeof(msg), fmt, ap);
+   va_end(ap);
+   if (line > 0)
+      Util_format(st->err, st->errSize, "%s:%d: %s", st->file, line, msg);
+   else
+      Util_format(st->err, st->errSize, "%s: %s", st->file, msg);
+}
+
+static void knownKeys(Section section, char* buf, size_t size) {
+   size_t used = 0;
+   buf[0] = '\0';
+   for (size_t i = 0; i < KEY_COUNT && used < size; i++) {
+      if (keys[i].section != section)
+         continue;
+      int n = snprintf(buf + used, size - used, "%s%s", used ? ", " : "", keys[i].name);
+      if (n < 0)
+         break;
+      used += (size_t)n;
+   }
+}
+
+/* ---- sections and keys */
+
+static void setDefaults(WatchConfig* c) {
+   memset(c, 0, sizeof(*c));
+   c->intervalS = 5;
+   c->bundleDir = Util_xstrdup("/var/lib/stacktop/bundles");
+   c->keepBundles = 20;
+   c->mailMaxAttachment = 10ULL * 1024 * 1024;
+   c->mailRetryS = 60;
+   c->cooldownS = 15 * 60;
+   c->maxBundlesPerHour = 10;
+   c->pprofSeconds = 10;
+   c->pprofTimeoutS = 10;
+   c->execTimeoutS = 30;
+}
+
+static void openSection(ParseState* st, const char* name) {
+   st->service = NULL;
+   if (strcmp(name, "global") == 0) {
+      st->section = SECTION_GLOBAL;
+      return;
+   }
+   if (strcmp(name, "service") == 0) {
+      st->section = SECTION_UNKNOWN;
+      fail(st, st->line, "[service] needs a name; expected [service NAME]");
+      return;
+   }
+   if (strncmp(name, "service", 7) != 0 || (name[7] != ' ' && name[7] != '\t')) {
+      st->section = SECTION_UNKNOWN;
+      fail(st, st->line, "unknown section [%s]; expected [global] or [service NAME]", name);
+      return;
+   }
+   const char* sname = name + 8;
+   while (*sname == ' ' || *sname == '\t')
+      sname++;
+   if (*sname == '\0') {
+      st->section = SECTION_UNKNOWN;
+      fail(st, st->line, "[service] needs a name; expected [service NAME]");
+      return;
+   }
+   WatchConfig* c = st->config;
+   for (size_t i = 0; i < c->serviceCount; i++) {
+      if (strcmp(c->services[i].name, sname) == 0) {
+         st->section = SECTION_UNKNOWN;
+         fail(st, st->line, "[service %s] is defined twice (first at line %d); expected unique service names",
+              sname, c->services[i].line);
+         return;
+      }
+   }
+   c->services = Util_xrealloc(c->services, (c->serviceCount + 1) * sizeof(WatchService));
+   WatchService* s = &c->services[c->serviceCount++];
+   memset(s, 0, sizeof(*s));
+   s->name = Util_xstrdup(sname);
+   s->line = st->line;
+   Util_growArray((void**)&st->seen, &st->seenCap, c->serviceCount, sizeof(uint64_t));
+   st->seen[c->serviceCount] = 0;
+   st->section = SECTION_SERVICE;
+   st->service = s;
+}
+
+static const char* sectionLabel(const ParseState* st, char* buf, size_t size) {
+   if (st->section == SECTION_SERVICE)
+      Util_format(buf, size, "[service %s]", st->service->name);
+   else
+      Util_format(buf, size, "[global]");
+   return buf;
+}
+
+static int onKey(void* user, const char* section, const char* name, const char* value) {
+   (void)section; /* sections are tracked by the line reader, which sees empty ones too */
+   ParseState* st = user;
+   if (st->failed || st->section == SECTION_UNKNOWN)
+      return 1;
+   if (st->section == SECTION_NONE) {
+      fail(st, st->line, "'%s' before any section; expected [global] or [service NAME] first", name);
+      return 1;
+   }
+   char label[300];
+   sectionLabel(st, label, sizeof(label));
+   for (size_t i = 0; i < KEY_COUNT; i++) {
+      const ConfigKey* k = &keys[i];
+      if (k->section != st->section || strcmp(k->name, name) != 0)
+         continue;
+      size_t slot = st->section == SECTION_SERVICE ? (size_t)(st->service - st->config->services) + 1 : 0;
+      if (st->seen[slot] & (1ULL << i)) {
+         fail(st, st->line, "%s '%s' is given twice; expected each key once per section", label, name);
+         return 1;
+      }
+      st->seen[slot] |= 1ULL << i;
+      char* base = st->section == SECTION_SERVICE ? (char*)st->service : (char*)st->config;
+      st->detail[0] = '\0';
+      if (k->parse(st, value, base + k->offset) < 0) {
+         if (st->detail[0])
+            fail(st, st->line, "%s %s = '%s': %s", label, name, value, st->detail);
+         else
+            fail(st, st->line, "%s %s = '%s': expected %s", label, name, value, k->expected);
+      }
+      return 1;
+   }
+   char known[1024];
+   knownKeys(st->section, known, sizeof(known));
+   fail(st, st->line, "unknown key '%s' in %s; expected one of: %s", name, label, known);
+   return 1;
+}
+
+/* fgets-style reader for inih that counts lines and notices section headers
+ * (inih does not report empty sections to the handler). */
+static char* readLine(char* str, int num, void* stream) {
+   ParseState* st = stream;
+   if (!fgets(str, num, st->in))
+      return NULL;
+   st->line++;
+   size_t len = strlen(str);
+   if (len == (size_t)num - 1 && str[len - 1] != '\n' && !feof(st->in)) {
+      fail(st, st->line, "line longer than %d characters; expected shorter lines", num - 2);
+      int c;
+      while ((c = fgetc(st->in)) != EOF && c != '\n')
+         ;
+   }
+   const char* p = str;
+   while (*p == ' ' || *p == '\t')
+      p++;
+   const char* close = *p == '[' ? strchr(p, ']') : NULL;
+   if (close && !st->failed) {
+      char name[256];
+      Util_format(name, sizeof(name), "%.*s", (int)(close - p - 1), p + 1);
+      openSection(st, name);
+   }
+   return str;
+}
+
+/* Cross-key checks once the whole file is read. */
+static void validate(ParseState* st) {
+   WatchConfig* c = st->config;
+   if (c->mailToCount > 0 && !c->smtpUrl)
+      fail(st, st->mailToLine, "mail_to is set but smtp_url is missing; expected e.g. smtp_url = smtp://127.0.0.1:25 in [global]");
+   if (c->mailToCount > 0 && !c->mailFrom)
+      fail(st, st->mailToLine, "mail_to is set but mail_from is missing; expected e.g. mail_from = stacktop@host.example.com in [global]");
+   if ((c->smtpUser != NULL) != (c->smtpPasswordFile != NULL))
+      fail(st, 0, "smtp_user and smtp_password_file go together; expected both or neither in [global]");
+   if (c->pprofSeconds != floor(c->pprofSeconds))
+      fail(st, 0, "pprof_seconds = %g: expected a whole number of seconds", c->pprofSeconds);
+   for (size_t i = 0; i < c->serviceCount; i++) {
+      const WatchService* s = &c->services[i];
+      if (!s->hasMatch) {
+         fail(st, s->line, "[service %s] has no 'match' key; expected e.g. match = comm:nginx", s->name);
+         return;
+      }
+      bool any = false;
+      for (int r = 0; r < RULE_KIND_COUNT; r++)
+         any = any || s->rules[r].enabled;
+      if (!any)
+         fail(st, s->line, "[service %s] has no rule; expected at least one of cpu_above, res_above, "
+              "res_growth_above, threads_above, thread_growth_above, fds_above, restart", s->name);
+      for (size_t g = 0; g < sizeof(growthRules) / sizeof(growthRules[0]); g++) {
+         const RuleSpec* spec = &s->rules[growthRules[g]];
+         if (spec->enabled && spec->windowS < 2 * c->intervalS)
+            fail(st, s->line, "[service %s] %s: the window must span at least two intervals (interval is %gs)",
+                 s->name, Rule_name(growthRules[g]), c->intervalS);
+      }
+   }
+   if (c->serviceCount == 0 && !c->systemMem.enabled)
+      fail(st, 0, "nothing to watch; expected at least one [service NAME] section or system_mem_available_below in [global]");
+}
+
+static int loadStream(WatchConfig* this, FILE* in, const char* name, char* err, size_t errSize) {
+   setDefaults(this);
+   this->path = Util_xstrdup(name);
+   ParseState st = { .config = this, .file = name, .in = in, .err = err, .errSize = errSize };
+   Util_growArray((void**)&st.seen, &st.seenCap, 1, sizeof(uint64_t));
+   st.seen[0] = 0;
+   int rc = ini_parse_stream(readLine, &st, onKey, &st);
+   if (rc > 0)
+      fail(&st, rc, "cannot parse this line; expected 'key = value', '[global]' or '[service NAME]' "
+           "(comments start with ; or #)");
+   else if (rc < 0)
+      fail(&st, 0, "cannot parse the file (out of memory)");
+   if (!st.failed)
+      validate(&st);
+   free(st.seen);
+   if (st.failed) {
+      WatchConfig_free(this);
+      return -1;
+   }
+   if (!this->hostname) {
+      char host[256] = "localhost";
+      if (gethostname(host, sizeof(host) - 1) < 0)
+         Util_format(host, sizeof(host), "localhost");
+      host[sizeof(host) - 1] = '\0';
+      this->hostname = Util_xstrdup(host);
+   }
+   return 0;
+}
+
+int WatchConfig_load(WatchConfig* this, const char* path, char* err, size_t errSize) {
+   FILE* in = fopen(path, "re");
+   if (!in) {
+      setDefaults(this);
+      Util_format(err, errSize, "%s: cannot open: %s; expected a readable config file (see stacktop.conf(5))",
+                  path, strerror(errno));
+      WatchConfig_free(this);
+      return -1;
+   }
+   int rc = loadStream(this, in, path, err, errSize);
+   fclose(in);
+   return rc;
+}
+
+int WatchConfig_loadString(WatchConfig* this, const char* text, const char* name, char* err, size_t errSize) {
+   FILE* in = fmemopen((void*)text, strlen(text), "r");
+   if (!in) {
+      Util_format(err, errSize, "%s: cannot read the text: %s", name, strerror(errno));
+      return -1;
+   }
+   int rc = loadStream(this, in, name, err, errSize);
+   fclose(in);
+   return rc;
+}
+
+void WatchConfig_free(WatchConfig* this) {
+   for (size_t i = 0; i < this->serviceCount; i++) {
+      WatchService* s = &this->services[i];
+      free(s->name);
+      if (s->hasMatch)
+         Matcher_free(&s->match);
+      free(s->pprofUrl);
+      free(s->exec);
+   }
+   free(this->services);
+   for (size_t i = 0; i < this->mailToCount; i++)
+      free(this->mailTo[i]);
+   free(this->mailTo);
+   char** strings[] = { &this->path, &this->bundleDir, &this->mailFrom, &this->smtpUrl, &this->smtpUser,
+                        &this->smtpPasswordFile, &this->smtpPassword, &this->hostname };
+   for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+      free(*strings[i]);
+      *strings[i] = NULL;
+   }
+   this->services = NULL;
+   this->serviceCount = 0;
+   this->mailTo = NULL;
+   this->mailToCount = 0;
+}
+
+/* Unset optional keys are left out, so the printout is itself a valid config. */
+static bool keyIsSet(const ConfigKey* k, const void* field) {
+   if (k->print == printMailList)
+      return ((const WatchConfig*)field)->mailToCount > 0;
+   if (k->print == printText)
+      return *(const char* const*)field != NULL;
+   if (k->print == printPercentRule || k->print == printSizeRule || k->print == printCountRule ||
+       k->print == printResGrowthRule || k->print == printThreadGrowthRule || k->print == printRestartRule)
+      return ((const RuleSpec*)field)->enabled;
+   return true;
+}
+
+static void printSection(Section section, const void* base, const WatchConfig* c, FILE* out) {
+   for (size_t i = 0; i < KEY_COUNT; i++) {
+      const ConfigKey* k = &keys[i];
+      if (k->section != section)
+         continue;
+      const void* field = k->print == printMailList ? (const void*)c : (const char*)base + k->offset;
+      if (!keyIsSet(k, field))
+         continue;
+      fprintf(out, "%s = ", k->name);
+      k->print(field, out);
+      fputc('\n', out);
+   }
+}
+
+void WatchConfig_print(const WatchConfig* this, FILE* out) {
+   fprintf(out, "# %s: OK, %zu service%s%s\n[global]\n", this->path, this->serviceCount,
+           this->serviceCount == 1 ? "" : "s", this->mailToCount ? "" : "; no mail_to: bundles are not mailed");
+   printSection(SECTION_GLOBAL, this, this, out);
+   for (size_t i = 0; i < this->serviceCount; i++) {
+      fprintf(out, "\n[service %s]\n", this->services[i].name);
+      printSection(SECTION_SERVICE, &this->services[i], this, out);
+   }
+}
+
+unsigned WatchConfig_samplesNeeded(const WatchConfig* this) {
+   unsigned need = 2;
+   for (size_t i = 0; i < this->serviceCount; i++) {
+      for (int r = 0; r < RULE_KIND_COUNT; r++) {
+         const RuleSpec* spec = &this->services[i].rules[r];
+         if (!spec->enabled)
+            continue;
+         unsigned n = Rules_samplesNeeded((RuleKind)r, spec, this->intervalS);
+         need = n > need ? n : need;
+      }
+   }
+   if (this->systemMem.enabled) {
+      unsigned n = Rules_samplesNeeded(RULE_SYSTEM_MEM_BELOW, &this->systemMem, this->intervalS);
+      need = n > need ? n : need;
+   }
+   return need;
+}
+
+size_t WatchConfig_historyCapacity(const WatchConfig* this) {
+   size_t cap = HISTORY_DEFAULT_CAPACITY;
+   for (size_t i = 0; i < this->serviceCount; i++) {
+      for (size_t g = 0; g < sizeof(growthRules) / sizeof(growthRules[0]); g++) {
+         const RuleSpec* spec = &this->services[i].rules[growthRules[g]];
+         if (!spec->enabled)
+            continue;
+         double n = ceil(spec->windowS / this->intervalS) + 3;
+         if (n > 100000)
+            n = 100000;
+         if ((size_t)n > cap)
+            cap = (size_t)n;
+      }
+   }
+   return cap;
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Dump benchmark: a target with 2,000 threads (1,800 in one stack, 200 in
+another) and a heartbeat thread that measures the longest time it was frozen.
+In one run, stacktop dump (with file:line), eu-stack -p and gdb's
+'thread apply all bt': wall time, peak RSS (wait4 rusage) and the target's
+longest pause; then stacktop's ratios against each. Targets: stacktop wall
+<= 100 ms, pause <= 10 ms, peak RSS <= 20 MB."""
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+STACKTOP = os.environ.get("STACKTOP_BIN", os.path.join(ROOT, "build", "stacktop"))
+FIXTURES = os.environ.get("STACKTOP_FIXTURES", os.path.join(ROOT, "build", "fixtures"))
+PARKERS, NAPPERS = 1800, 200
+RUNS = {"stacktop": 5, "eu-stack": 2, "gdb": 1}
+
+
+def start_target(report):
+    target = subprocess.Popen([os.path.join(FIXTURES, "many_threads"), str(PARKERS), str(NAPPERS), report],
+                              stdout=subprocess.PIPE, text=True, start_new_session=True)
+    line = target.stdout.readline()
+    if not line.startswith("ready"):
+        target.kill()
+        sys.exit("bench_dump: many_threads did not start")
+    return target
+
+
+def longest_pause_ms(target, report):
+    """Asks the heartbeat for its longest gap since the last reset."""
+    try:
+        os.unlink(report)
+    except FileNotFoundError:
+        pass
+    os.kill(target.pid, signal.SIGUSR2)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            with open(report) as f:
+                text = f.read()
+            if text.endswith("\n"):
+                return int(text) / 1000.0
+        except FileNotFoundError:
+            pass
+        time.sleep(0.005)
+    return float("nan")
+
+
+def run_tool(argv, target, report):
+    os.kill(target.pid, signal.SIGUSR1)      # reset the heartbeat's maximum
+    time.sleep(0.05)
+    start = time.monotonic()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = (time.monotonic() - start) * 1000.0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    time.sleep(0.05)
+    pause = longest_pause_ms(target, report)
+    stopped = [t for t in os.listdir(f"/proc/{target.pid}/task")
+               if open(f"/proc/{target.pid}/task/{t}/stat").read().rsplit(")", 1)[1].split()[0] in "tT"]
+    if proc.returncode != 0 or stopped:
+        sys.exit(f"bench_dump: {argv[0]} failed (exit {proc.returncode}, {len(stopped)} threads left stopped)")
+    return wall, usage.ru_maxrss / 1024.0, pause
+
+
+def main():
+    tools = {
+        "stacktop": [STACKTOP, "dump", "{pid}", "-o", "/dev/null"],
+        "eu-stack": ["eu-stack", "-p", "{pid}"],
+        "gdb": ["gdb", "-batch", "-nx", "-ex", "thread apply all bt", "-p", "{pid}"],
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        report = os.path.join(tmp, "pause")
+        target = start_target(report)
+        try:
+            os.kill(target.pid, signal.SIGUSR1)
+            time.sleep(0.3)
+            idle = longest_pause_ms(target, report)
+            results = {}
+            for name, argv in tools.items():
+                argv = [a.replace("{pid}", str(target.pid)) for a in argv]
+                runs = [run_tool(argv, target, report) for _ in range(RUNS[name])]
+                results[name] = tuple(statistics.median(r[i] for r in runs) for i in range(3))
+                results[name + " (first run)"] = runs[0]
+        finally:
+            target.kill()
+            target.wait()
+    print(f"target: {PARKERS + NAPPERS} threads ({PARKERS} + {NAPPERS}) + heartbeat; "
+          f"idle heartbeat jitter {idle:.1f} ms")
+    print(f"{'tool':<26}{'wall ms':>10}{'peak RSS MB':>13}{'target paused ms':>18}")
+    for name, (wall, rss, pause) in results.items():
+        print(f"{name:<26}{wall:>10.1f}{rss:>13.1f}{pause:>18.1f}")
+    ours = results["stacktop"]
+    for other in ("eu-stack", "gdb"):
+        theirs = results[other]
+        print(f"stacktop vs {other}: wall x{theirs[0] / ours[0]:.1f} faster, "
+              f"RSS x{theirs[1] / ours[1]:.1f} smaller, pause x{theirs[2] / max(ours[2], 0.001):.1f} shorter")
+    print(f"targets: wall {ours[0]:.1f} <= 100 ms: {'yes' if ours[0] <= 100 else 'NO'}; "
+          f"pause {ours[2]:.1f} <= 10 ms: {'yes' if ours[2] <= 10 else 'NO'}; "
+          f"RSS {ours[1]:.1f} <= 20 MB: {'yes' if ours[1] <= 20 else 'NO'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

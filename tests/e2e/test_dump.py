@@ -1,0 +1,317 @@
+"""`stacktop dump`: grouped thread stacks of real processes.
+
+Fixtures: stack_groups (40 threads in park_on_condvar, 12 in nap_forever,
+5 in block_on_pipe, plus main) in four builds, churn (threads created and
+joined without pause), go_threads (Go). Every test that attaches goes through
+the `spawn` fixture, which asserts afterwards that nothing is left stopped or
+traced.
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import (ROOT, STACKTOP_BIN, assert_not_stopped_or_traced, proc_status,
+                      thread_states)
+
+FIXTURE_SOURCE = os.path.join(ROOT, "tests", "fixtures", "stack_groups.c")
+EXPECTED_GROUPS = {"park_on_condvar": 40, "nap_forever": 12, "block_on_pipe": 5}
+
+
+def call_lines():
+    """{function: line} of the 'CALL:<function>' markers in the fixture source."""
+    lines = {}
+    with open(FIXTURE_SOURCE) as f:
+        for number, text in enumerate(f, 1):
+            m = re.search(r"CALL:(\w+)", text)
+            if m:
+                lines[m.group(1)] = number
+    return lines
+
+
+def dump_json(stacktop, pid, *args):
+    r = stacktop("dump", pid, "--format", "json", *args)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def real_frames(group):
+    return [f for f in group["frames"] if not f["inlined"]]
+
+
+def group_of(doc, function):
+    """The groups whose frames name `function`."""
+    return [g for g in doc["groups"] if any(f["function"] == function for f in g["frames"])]
+
+
+@pytest.mark.parametrize("variant", ["stack_groups", "stack_groups_O2", "stack_groups_nopie"])
+def test_known_groups_with_lines(spawn, stacktop, variant):
+    p = spawn(variant)
+    doc = dump_json(stacktop, p.pid)
+    assert doc["pid"] == p.pid
+    assert doc["total_threads"] == int(proc_status(p.pid)["Threads"]) == 58
+    assert sorted(t["tid"] for g in doc["groups"] for t in g["threads"]) == \
+        sorted(int(t) for t in os.listdir(f"/proc/{p.pid}/task"))
+    assert [g["count"] for g in doc["groups"]] == [40, 12, 5, 1]
+    lines = call_lines()
+    for function, count in EXPECTED_GROUPS.items():
+        groups = group_of(doc, function)
+        assert [g["count"] for g in groups] == [count], function
+        frame = next(f for f in groups[0]["frames"] if f["function"] == function)
+        assert frame["file"].endswith("stack_groups.c"), frame
+        assert frame["line"] == lines[function], frame
+        assert frame["module"].endswith(variant)
+        assert {t["state"] for t in groups[0]["threads"]} == {"S"}
+    main = group_of(doc, "main")
+    assert [g["count"] for g in main] == [1] and main[0]["threads"][0]["tid"] == p.pid
+    libc = {f["function"] for f in group_of(doc, "park_on_condvar")[0]["frames"]}
+    assert "pthread_cond_wait" in libc and "start_thread" in libc
+
+
+def test_stripped_binary(spawn, stacktop):
+    p = spawn("stack_groups_stripped")
+    doc = dump_json(stacktop, p.pid)
+    assert [g["count"] for g in doc["groups"]] == [40, 12, 5, 1]
+    big = doc["groups"][0]
+    names = [f["function"] for f in real_frames(big)]
+    assert "pthread_cond_wait" in names      # libc: .dynsym / libc6-dbg
+    assert None in names                     # the fixture's own functions: unknown
+    text = stacktop("dump", p.pid)
+    assert text.returncode == 0, text.stderr
+    assert "\t?\t" in text.stdout and "stack_groups_stripped" in text.stdout
+
+
+def test_text_layout(spawn, stacktop):
+    p = spawn("stack_groups")
+    r = stacktop("dump", p.pid)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    lines = out.splitlines()
+    assert lines[0] == "thread profile: total 58"
+    assert re.fullmatch(r"40 @( 0x[0-9a-f]+)+", lines[1])
+    assert re.fullmatch(r"# threads: \d+ \d+ \d+ \.\.\. \d+ \(names: parker\)   states: S\u00d740", lines[2])
+    frame = re.compile(r"#\t0x[0-9a-f]+(\t\S+\+0x[0-9a-f]+\t\S+)?")
+    blocks = out.split("\n", 1)[1].split("\n\n")
+    for block in blocks[:-1]:
+        body = block.strip("\n").splitlines()
+        assert re.fullmatch(r"\d+ @( 0x[0-9a-f]+)*", body[0])
+        assert body[1].startswith("# threads: ")
+        for line in body[2:]:
+            assert frame.fullmatch(line), line
+        # the printed PC of a return address is the group line's PC - 1
+        pcs = [int(x, 16) for x in body[0].split(" @ ")[1].split()]
+        printed = [int(line.split("\t")[1], 16) for line in body[2:]]
+        assert sorted(set(printed)) == sorted(pc - 1 for pc in pcs)
+    assert re.fullmatch(r"# stopped \d+\.\d ms, total \d+\.\d ms", lines[-1])
+    assert f"park_on_condvar+0x" in out and "stack_groups.c:" in out
+
+
+def test_folded(spawn, stacktop, tmp_path):
+    p = spawn("stack_groups")
+    out = tmp_path / "stacks.folded"
+    r = stacktop("dump", p.pid, "--format", "folded", "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ""
+    rows = out.read_text().splitlines()
+    assert len(rows) == 4
+    counts = [int(row.rsplit(" ", 1)[1]) for row in rows]
+    assert counts == [40, 12, 5, 1]
+    frames = rows[0].rsplit(" ", 1)[0].split(";")
+    assert frames[0] == "stack_groups"
+    assert frames.index("parker") < frames.index("park_on_condvar") < frames.index("pthread_cond_wait")
+
+
+def test_group_by_function_and_depth(spawn, stacktop):
+    p = spawn("stack_groups")
+    doc = dump_json(stacktop, p.pid, "--group-by", "function", "--no-lines")
+    assert doc["group_by"] == "function"
+    assert [g["count"] for g in doc["groups"]] == [40, 12, 5, 1]
+    assert all(f["file"] is None for g in doc["groups"] for f in g["frames"])
+    doc = dump_json(stacktop, p.pid, "--max-depth", "2")
+    assert all(len(g["pcs"]) <= 2 for g in doc["groups"])
+    assert sum(g["count"] for g in doc["groups"]) == 58
+
+
+def eu_stack_threads(pid):
+    """{tid: [pc, ...]} from eu-stack (non-inlined frames, raw return addresses)."""
+    r = subprocess.run(["eu-stack", "-p", str(pid)], capture_output=True, text=True, timeout=60)
+    threads, tid = {}, None
+    for line in r.stdout.splitlines():
+        m = re.match(r"TID (\d+):", line)
+        if m:
+            tid = int(m.group(1))
+            threads[tid] = []
+            continue
+        m = re.match(r"#\d+\s+0x([0-9a-f]+)\s*(\S*)", line)
+        if m and tid is not None:
+            threads[tid].append((int(m.group(1), 16), m.group(2)))
+    return threads
+
+
+@pytest.mark.parametrize("variant", ["stack_groups", "stack_groups_O2"])
+def test_matches_eu_stack(spawn, stacktop, variant):
+    p = spawn(variant)
+    doc = dump_json(stacktop, p.pid)
+    ours = {}
+    for g in doc["groups"]:
+        names = {}
+        for f in real_frames(g):
+            names[f["pc"]] = f["function"]
+        seq = [(int(pc, 16), names.get(hex(int(pc, 16) - 1))) for pc in g["pcs"]]
+        for t in g["threads"]:
+            ours[t["tid"]] = seq
+    theirs = eu_stack_threads(p.pid)
+    assert len(theirs) == len(ours) == 58
+    fixture_functions = {"main", "parker", "napper", "reader", *EXPECTED_GROUPS}
+    for tid, seq in theirs.items():
+        assert [pc for pc, _ in ours[tid]] == [pc for pc, _ in seq], tid
+        mine = [n for _, n in ours[tid] if n in fixture_functions]
+        eu = [n for _, n in seq if n in fixture_functions]
+        assert mine == eu, tid
+
+
+def test_go_process(spawn, stacktop):
+    p = spawn("go_threads")
+    doc = dump_json(stacktop, p.pid)
+    assert doc["total_threads"] == int(proc_status(p.pid)["Threads"])
+    names = [f["function"] or "" for g in doc["groups"] for f in g["frames"]]
+    assert any(n.startswith("runtime.") for n in names)
+    assert "main.blockInRead" in names
+    bottoms = re.compile(r"runtime\.(mstart|goexit)(\.abi0)?$")
+    for g in doc["groups"]:
+        functions = [f["function"] or "" for f in real_frames(g)]
+        hits = [i for i, n in enumerate(functions) if bottoms.match(n)]
+        if hits:
+            assert hits[0] == len(functions) - 1, functions   # nothing past the bottom
+
+
+def test_churn(spawn, stacktop):
+    p = spawn("churn")
+    for _ in range(10):
+        doc = dump_json(stacktop, p.pid, "--no-lines")
+        assert doc["total_threads"] >= 5
+        assert sum(g["count"] for g in doc["groups"]) == doc["total_threads"]
+        assert_not_stopped_or_traced(p.pid)
+
+
+def wait_threads_stopped(pid, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = thread_states(pid)
+        if states and all(s in "tT" for s in states.values()):
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM])
+def test_killed_mid_dump_leaves_target_running(spawn, sig):
+    p = spawn("stack_groups")
+    env = dict(os.environ, STACKTOP_TEST_HOLD_MS="5000")
+    dumper = subprocess.Popen([STACKTOP_BIN, "dump", str(p.pid)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        assert wait_threads_stopped(p.pid), "the dump never stopped the target"
+        assert proc_status(p.pid)["TracerPid"] != "0"
+        dumper.send_signal(sig)
+        rc = dumper.wait(timeout=10)
+    finally:
+        if dumper.poll() is None:
+            dumper.kill()
+            dumper.wait()
+        dumper.stderr.close()
+    assert rc == (-signal.SIGKILL if sig == signal.SIGKILL else 128 + sig)
+    assert_not_stopped_or_traced(p.pid)
+    assert all(s in "SR" for s in thread_states(p.pid).values())
+    assert len(thread_states(p.pid)) == 58
+
+
+def test_target_killed_mid_dump(spawn):
+    p = spawn("stack_groups")
+    env = dict(os.environ, STACKTOP_TEST_HOLD_MS="1500")
+    dumper = subprocess.Popen([STACKTOP_BIN, "dump", str(p.pid)], env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert wait_threads_stopped(p.pid), "the dump never stopped the target"
+        os.kill(p.pid, signal.SIGKILL)
+        out, err = dumper.communicate(timeout=30)
+    finally:
+        if dumper.poll() is None:
+            dumper.kill()
+            dumper.communicate()
+    # the copies were taken before the process died: the dump still completes
+    assert dumper.returncode == 0, err
+    assert out.startswith("thread profile: total 58\n")
+    assert "park_on_condvar" in out
+
+
+def free_pid():
+    pid_max = int(open("/proc/sys/kernel/pid_max").read())
+    for pid in range(pid_max - 1, 1, -1):
+        if not os.path.exists(f"/proc/{pid}"):
+            return pid
+    pytest.skip("no free pid")
+
+
+def test_no_such_process(stacktop):
+    pid = free_pid()
+    r = stacktop("dump", pid)
+    assert r.returncode == 1
+    assert f"no process with pid {pid}" in r.stderr and len(r.stderr.splitlines()) == 1
+
+
+def test_kernel_thread(stacktop):
+    r = stacktop("dump", 2)
+    assert r.returncode == 1
+    assert "kernel thread" in r.stderr and "pid 2" in r.stderr
+
+
+def test_zombie(stacktop):
+    child = subprocess.Popen(["true"])
+    deadline = time.monotonic() + 10
+    while proc_status(child.pid).get("State", "")[:1] != "Z" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        r = stacktop("dump", child.pid)
+    finally:
+        child.wait()
+    assert r.returncode == 1
+    assert "zombie" in r.stderr and f"pid {child.pid}" in r.stderr
+
+
+def test_own_pid(stacktop):
+    r = subprocess.run(["sh", "-c", f"exec '{STACKTOP_BIN}' dump $$"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1
+    assert "stacktop itself" in r.stderr
+
+
+def test_permission_denied_names_the_reason(spawn):
+    p = spawn("stack_groups")
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+                        STACKTOP_BIN, "dump", str(p.pid)], capture_output=True, text=True, timeout=30)
+    if "Permission denied" in r.stderr and "stacktop:" not in r.stderr:
+        pytest.skip("the binary is not executable by nobody here")
+    assert r.returncode == 1
+    assert f"pid {p.pid}" in r.stderr and "not root" in r.stderr
+    assert_not_stopped_or_traced(p.pid)
+
+
+@pytest.mark.parametrize("args", [
+    [], ["abc"], ["1", "2"], ["--format", "xml", "1"], ["--group-by", "name", "1"],
+    ["--max-depth", "0", "1"], ["--max-depth", "x", "1"], ["--bogus", "1"], ["--timeout", "-1", "1"],
+    ["1", "--format"],
+])
+def test_usage_errors(stacktop, args):
+    r = stacktop("dump", *args)
+    assert r.returncode == 2, (args, r.stderr)
+    assert r.stderr.startswith("stacktop: dump: ") and len(r.stderr.splitlines()) == 1
+
+
+def test_help(stacktop):
+    r = stacktop("dump", "--help")
+    assert r.returncode == 0
+    assert "--group-by" in r.stdout and "--format" in r.stdout

@@ -1,0 +1,206 @@
+/* Settings: the rc file's defaults, parsing (good and bad lines), writing
+ * and re-reading, option overrides, and the file's location. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "stacktop/Settings.h"
+#include "stacktop/Util.h"
+
+static int parse(Settings* s, const char* text, char* warn, size_t warnSize) {
+   Settings_initDefault(s);
+   warn[0] = '\0';
+   return Settings_parse(s, text, strlen(text), "rc", warn, warnSize);
+}
+
+static void test_defaults(void** state) {
+   (void)state;
+   Settings s;
+   Settings_initDefault(&s);
+   assert_int_equal(s.sortColumn, COL_RES);
+   assert_false(s.invert);
+   assert_true(s.delayS == 1.5);
+   assert_string_equal(s.theme, "default");
+   for (int i = 0; i < COL_COUNT; i++)
+      assert_true(s.visible[i]);
+}
+
+static void test_parse_good(void** state) {
+   (void)state;
+   Settings s;
+   char warn[512];
+   const char* text = "# comment\n\n"
+                      "sort_column = cpu\n"
+                      "sort_invert=yes\n"
+                      "delay=0.25\n"
+                      "theme=light\n"
+                      "columns=pid, command ,RES\n";
+   assert_int_equal(parse(&s, text, warn, sizeof(warn)), 0);
+   assert_string_equal(warn, "");
+   assert_int_equal(s.sortColumn, COL_CPU);
+   assert_true(s.invert);
+   assert_true(s.delayS == 0.25);
+   assert_string_equal(s.theme, "light");
+   for (int i = 0; i < COL_COUNT; i++)
+      assert_int_equal(s.visible[i], i == COL_PID || i == COL_COMMAND || i == COL_RES);
+}
+
+typedef struct BadCase_ {
+   const char* text;
+   const char* warning;
+} BadCase;
+
+static const BadCase badCases[] = {
+   { "colour=red\n", "rc:1: unknown key 'colour'" },
+   { "\nsort_column=bogus\n", "rc:2: unknown column for sort_column: 'bogus'; line ignored" },
+   { "delay=0\n", "rc:1: expected seconds between 0 and 86400 for delay: '0'" },
+   { "delay=-1\n", "rc:1: expected seconds" },
+   { "delay=1s\n", "rc:1: expected seconds" },
+   { "delay=100000\n", "rc:1: expected seconds" },
+   { "sort_invert=maybe\n", "rc:1: expected 0 or 1 for sort_invert" },
+   { "columns=pid,nope\n", "rc:1: unknown column in list for columns" },
+   { "columns= , \n", "rc:1: expected at least one column" },
+   { "theme=\n", "rc:1: expected a theme name" },
+   { "just words\n", "rc:1: expected key=value" },
+};
+
+static void test_parse_bad(void** state) {
+   (void)state;
+   for (size_t i = 0; i < sizeof(badCases) / sizeof(badCases[0]); i++) {
+      Settings s;
+      char warn[512];
+      assert_int_equal(parse(&s, badCases[i].text, warn, sizeof(warn)), 1);
+      if (strncmp(warn, badCases[i].warning, strlen(badCases[i].warning)) != 0)
+         fail_msg("case %zu: got '%s', want prefix '%s'", i, warn, badCases[i].warning);
+      /* A bad line changes nothing. */
+      Settings d;
+      Settings_initDefault(&d);
+      assert_int_equal(s.sortColumn, d.sortColumn);
+      assert_true(s.delayS == d.delayS);
+      assert_memory_equal(s.visible, d.visible, sizeof(d.visible));
+   }
+}
+
+/* Bad lines are skipped, good ones still apply; the first is reported. */
+static void test_parse_mixed(void** state) {
+   (void)state;
+   Settings s;
+   char warn[512];
+   const char* text = "sort_column=time\nbogus\ndelay=x\ndelay=3\n";
+   assert_int_equal(parse(&s, text, warn, sizeof(warn)), 2);
+   assert_string_equal(warn, "rc:2: expected key=value; it and 1 more bad lines ignored");
+   assert_int_equal(s.sortColumn, COL_TIME);
+   assert_true(s.delayS == 3.0);
+}
+
+static void test_write_roundtrip(void** state) {
+   (void)state;
+   Settings s;
+   Settings_initDefault(&s);
+   s.sortColumn = COL_TIME;
+   s.invert = true;
+   s.delayS = 0.75;
+   Util_format(s.theme, sizeof(s.theme), "high-contrast");
+   s.visible[COL_DATA] = false;
+   s.visible[COL_SHR] = false;
+   char* text = NULL;
+   size_t len = 0;
+   FILE* f = open_memstream(&text, &len);
+   assert_int_equal(Settings_write(&s, f), 0);
+   fclose(f);
+   Settings back;
+   Settings_initDefault(&back);
+   char warn[256] = "";
+   assert_int_equal(Settings_parse(&back, text, len, "mem", warn, sizeof(warn)), 0);
+   assert_int_equal(back.sortColumn, COL_TIME);
+   assert_true(back.invert);
+   assert_true(back.delayS == 0.75);
+   assert_string_equal(back.theme, "high-contrast");
+   assert_memory_equal(back.visible, s.visible, sizeof(s.visible));
+   free(text);
+}
+
+static void test_save_and_load(void** state) {
+   (void)state;
+   char dir[] = "/tmp/stacktop-rc-XXXXXX";
+   assert_non_null(mkdtemp(dir));
+   char path[256], err[512], warn[512] = "";
+   Util_format(path, sizeof(path), "%s/a/b/stacktoprc", dir);
+   Settings s, back;
+   Settings_initDefault(&s);
+   s.sortColumn = COL_CPU;
+   assert_int_equal(Settings_save(&s, path, err, sizeof(err)), 0);
+   Settings_initDefault(&back);
+   assert_int_equal(Settings_load(&back, path, warn, sizeof(warn)), 0);
+   assert_int_equal(back.sortColumn, COL_CPU);
+
+   /* A missing file is fine and changes nothing. */
+   char missing[300];
+   Util_format(missing, sizeof(missing), "%s/none", dir);
+   Settings_initDefault(&back);
+   assert_int_equal(Settings_load(&back, missing, warn, sizeof(warn)), 0);
+   assert_int_equal(back.sortColumn, COL_RES);
+
+   /* An unwritable location gives a message naming it. */
+   assert_int_equal(Settings_save(&s, "/proc/stacktop/rc", err, sizeof(err)), -1);
+   assert_non_null(strstr(err, "/proc/stacktop"));
+
+   char sub[300];
+   unlink(path);
+   Util_format(sub, sizeof(sub), "%s/a/b", dir);
+   rmdir(sub);
+   Util_format(sub, sizeof(sub), "%s/a", dir);
+   rmdir(sub);
+   rmdir(dir);
+}
+
+static void test_apply_options(void** state) {
+   (void)state;
+   Settings s;
+   Settings_initDefault(&s);
+   s.invert = true;
+   Options o;
+   memset(&o, 0, sizeof(o));
+   Settings_applyOptions(&s, &o);
+   assert_true(s.delayS == 1.5);
+   assert_true(s.invert);
+   o.delaySet = true;
+   o.delayS = 2.0;
+   o.sortSet = true;
+   o.sortColumn = COL_PID;
+   Util_format(o.theme, sizeof(o.theme), "light");
+   Settings_applyOptions(&s, &o);
+   assert_true(s.delayS == 2.0);
+   assert_int_equal(s.sortColumn, COL_PID);
+   assert_false(s.invert);
+   assert_string_equal(s.theme, "light");
+}
+
+static void test_path(void** state) {
+   (void)state;
+   char buf[256];
+   setenv("XDG_CONFIG_HOME", "/x/cfg", 1);
+   Settings_path(buf, sizeof(buf));
+   assert_string_equal(buf, "/x/cfg/stacktop/stacktoprc");
+   unsetenv("XDG_CONFIG_HOME");
+   setenv("HOME", "/home/u", 1);
+   Settings_path(buf, sizeof(buf));
+   assert_string_equal(buf, "/home/u/.config/stacktop/stacktoprc");
+}
+
+int main(void) {
+   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_defaults),        cmocka_unit_test(test_parse_good),
+      cmocka_unit_test(test_parse_bad),       cmocka_unit_test(test_parse_mixed),
+      cmocka_unit_test(test_write_roundtrip), cmocka_unit_test(test_save_and_load),
+      cmocka_unit_test(test_apply_options),   cmocka_unit_test(test_path),
+   };
+   return cmocka_run_group_tests(tests, NULL, NULL);
+}
