@@ -50,7 +50,9 @@ typedef struct ProcessSample_ {
    char* command;        /* cmdline, or "[comm]" for kernel threads; owned by the Sampler */
    bool kernelThread;
    unsigned threadStates[TASK_STATE_COUNT];
-   /* Per-thread rows; only filled when SamplerOptions.threads is set. */
+   /* Per-thread rows; only filled when SamplerOptions.threads is set. Every
+    * thread, the main one (tid == pid) included: a single-threaded process
+    * has one row. */
    ThreadSample* threadRows;
    size_t threadRowCount;
    /* Recent samples of this process (owned by the Sampler, survives refreshes). */

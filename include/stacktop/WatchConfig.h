@@ -56,6 +56,8 @@ int WatchConfig_loadString(WatchConfig* this, const char* text, const char* name
 void WatchConfig_free(WatchConfig* this);
 /* The resolved settings, services and rules (for --check-config). */
 void WatchConfig_print(const WatchConfig* this, FILE* out);
+/* A rule's setting in config syntax ("90% for 3", "50MiB/h over 30m"). */
+void WatchConfig_formatRule(RuleKind kind, const RuleSpec* spec, char* buf, size_t size);
 /* Samples a --once run takes so that every enabled rule has had its window. */
 unsigned WatchConfig_samplesNeeded(const WatchConfig* this);
 /* History capacity covering the longest growth window. */

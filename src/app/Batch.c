@@ -79,18 +79,18 @@ static void printTableHeader(FILE* out) {
 }
 
 static void printThreadRow(FILE* out, const ThreadSample* t) {
-   /* Thread rows line up under PID, S and CPU%, the name goes in COMMAND. */
+   /* Thread rows line up under PID, S, CPU% and TIME+; the name goes in COMMAND. */
    char tid[16], state[4], cpu[16], time[16], name[32];
    Util_format(tid, sizeof(tid), "%d", (int)t->tid);
    Util_format(state, sizeof(state), "%c", t->state);
    Util_format(cpu, sizeof(cpu), "%.1f", t->cpuPct);
    Format_cpuTime(time, sizeof(time), t->cpuTimeS);
    Util_format(name, sizeof(name), "  `- %s", t->name);
-   for (int id = 0; id < COL_COUNT; id++) {
-      const char* text = id == COL_PID ? tid : id == COL_STATE ? state : id == COL_CPU ? cpu
-                       : id == COL_TIME ? time : id == COL_COMMAND ? name : "";
-      printCell(out, (ColumnId)id, text, id == COL_COUNT - 1);
-   }
+   const char* cells[COL_COUNT] = {
+      [COL_PID] = tid, [COL_STATE] = state, [COL_CPU] = cpu, [COL_TIME] = time, [COL_COMMAND] = name,
+   };
+   for (int id = 0; id < COL_COUNT; id++)
+      printCell(out, (ColumnId)id, cells[id] ? cells[id] : "", id == COL_COUNT - 1);
    fputc('\n', out);
 }
 
@@ -227,24 +227,25 @@ static size_t sortRows(BatchContext* ctx) {
 static bool sleepUntil(double deadline) {
    struct timespec ts = { .tv_sec = (time_t)deadline,
                           .tv_nsec = (long)((deadline - floor(deadline)) * 1e9) };
-   while (!interrupted) {
-      int rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-      if (rc == 0)
-         return !interrupted;
-      if (rc != EINTR)
-         return !interrupted;
-   }
-   return false;
+   /* Another signal's EINTR just resumes the sleep; ours sets the flag. */
+   while (!interrupted && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+      continue;
+   return !interrupted;
 }
 
-/* Returns 0 when written, 1 after a write error (EPIPE: 2, a quiet end). */
-static int flushOutput(FILE* out) {
+typedef enum WriteResult_ {
+   WRITE_OK,
+   WRITE_CLOSED,   /* the reader went away (EPIPE): a quiet, successful end */
+   WRITE_FAILED,
+} WriteResult;
+
+static WriteResult flushOutput(FILE* out) {
    if (fflush(out) == 0 && !ferror(out))
-      return 0;
+      return WRITE_OK;
    if (errno == EPIPE)
-      return 2;
+      return WRITE_CLOSED;
    Util_error("cannot write batch output: %s", strerror(errno));
-   return 1;
+   return WRITE_FAILED;
 }
 
 static void installSignals(void) {
@@ -279,9 +280,9 @@ static int runLoop(BatchContext* ctx) {
          printJson(ctx, n);
       else
          printText(ctx, n);
-      int w = flushOutput(ctx->out);
-      if (w)
-         return w == 2 ? STACKTOP_EXIT_OK : STACKTOP_EXIT_FAILURE;
+      WriteResult w = flushOutput(ctx->out);
+      if (w != WRITE_OK)
+         return w == WRITE_CLOSED ? STACKTOP_EXIT_OK : STACKTOP_EXIT_FAILURE;
       /* A refresh slower than the delay must not trigger a burst of catch-up refreshes. */
       double now = Util_monotonicSeconds();
       if (next < now)

@@ -238,6 +238,34 @@ static void describeBad(char* buf, size_t size, int argc, char** argv) {
    Util_format(buf, size, "%s", arg);
 }
 
+/* How many long options start with `name` ("--thr"); *match gets the last. */
+static int prefixMatches(const char* name, const OptionSpec** match) {
+   int n = 0;
+   size_t len = strlen(name);
+   if (strncmp(name, "--", 2) != 0 || len <= 2)
+      return 0;
+   for (size_t i = 0; i < SPEC_COUNT; i++) {
+      if (strncmp(specs[i].longName, name + 2, len - 2) == 0) {
+         *match = &specs[i];
+         n++;
+      }
+   }
+   return n;
+}
+
+/* getopt_long answers '?' for an unknown option, an ambiguous prefix and a
+ * value given to a flag ("--threads=1"); the message says which it was. */
+static void describeRejected(const char* name, const char* arg, char* err, size_t errSize) {
+   const OptionSpec* match = NULL;
+   int n = prefixMatches(name, &match);
+   if (n == 1 && !match->argName && strchr(arg, '='))
+      Util_format(err, errSize, "option '%s' takes no value", name);
+   else if (n > 1)
+      Util_format(err, errSize, "ambiguous option '%s': give more of its name", name);
+   else
+      Util_format(err, errSize, "unknown option '%s'", name);
+}
+
 int Options_parse(Options* this, int argc, char** argv, char* err, size_t errSize) {
    setDefaults(this);
    char shortOpts[64];
@@ -255,21 +283,16 @@ int Options_parse(Options* this, int argc, char** argv, char* err, size_t errSiz
       if (c == '?' || c == ':') {
          char name[64];
          describeBad(name, sizeof(name), argc, argv);
-         if (c == '?' && strchr(argv[optind - 1], '=') && strncmp(argv[optind - 1], "--", 2) == 0)
-            Util_format(err, errSize, "option '%s' takes no value", name);
-         else if (c == '?')
-            Util_format(err, errSize, "unknown option '%s'", name);
+         if (c == '?')
+            describeRejected(name, argv[optind - 1], err, errSize);
          else
             Util_format(err, errSize, "option '%s' needs a value (%s)", name,
                         specFor(optopt) ? specFor(optopt)->argName : "an argument");
          return STACKTOP_EXIT_USAGE;
       }
-      const OptionSpec* s = specFor(c);
-      if (!s || s->handle(this, optarg, err, errSize) != 0) {
-         if (!s)
-            Util_format(err, errSize, "unknown option '%s'", argv[optind - 1]);
+      /* getopt only returns values from the table, so the spec exists. */
+      if (specFor(c)->handle(this, optarg, err, errSize) != 0)
          return STACKTOP_EXIT_USAGE;
-      }
    }
    if (optind < argc) {
       Util_format(err, errSize, "unexpected argument '%s' (subcommands: dump, watch)", argv[optind]);

@@ -24,9 +24,10 @@
 
 #include "stacktop/Util.h"
 
-/* Re-read a cached cmdline every this many refreshes (staggered by pid):
- * a process may rewrite its argv (setproctitle) without changing its comm. */
-#define CMDLINE_REFRESH_PERIOD 16
+/* Re-read cached per-process files (cmdline, statm) every this many
+ * refreshes: a process may rewrite its argv (setproctitle) without changing
+ * its comm. */
+#define REREAD_PERIOD 16
 #define CMDLINE_MAX 4096
 
 char TaskState_letter(TaskState state) {
@@ -97,7 +98,7 @@ typedef struct Tracked_ {
    unsigned long virtKiB, resKiB, shrKiB, dataKiB;
 } Tracked;
 
-/* A thread's ticks at the previous refresh (only while thread rows are on). */
+/* A thread of a selected process and its ticks at the previous refresh. */
 typedef struct TrackedThread_ {
    pid_t tid;
    unsigned long long startTicks;
@@ -133,7 +134,7 @@ struct Sampler_ {
    size_t* threadOffsets;        /* per row: first index in threadPool (parallel to rows) */
    size_t threadOffsetCap;
 
-   unsigned* multiPids;          /* processes with NLWP > 1 this refresh */
+   pid_t* multiPids;             /* processes with NLWP > 1 this refresh */
    size_t multiCount, multiCap;
 
    SystemSample system;
@@ -273,6 +274,12 @@ static int readSystem(Sampler* this, double elapsed, char* err, size_t errSize) 
 
 /* ---- per-process rows */
 
+/* True on one refresh in REREAD_PERIOD for each pid, staggered by pid so the
+ * re-reads of cached files spread evenly over the refreshes. */
+static bool isPeriodic(const Sampler* this, pid_t pid) {
+   return (this->refreshes + (unsigned long)pid) % REREAD_PERIOD == 0;
+}
+
 /* Reads /proc/PID/cmdline into a fresh string with NULs as spaces; "" when
  * empty (kernel thread, zombie) or the process is gone. Caller frees. */
 static char* readCmdline(pid_t pid) {
@@ -293,8 +300,7 @@ static char* readCmdline(pid_t pid) {
 
 static void refreshCommand(Sampler* this, Tracked* t, bool isNew, const char* comm) {
    bool execd = strcmp(t->comm, comm) != 0;
-   bool periodic = (this->refreshes + (unsigned long)t->pid) % CMDLINE_REFRESH_PERIOD == 0;
-   if (!isNew && !execd && !periodic)
+   if (!isNew && !execd && !isPeriodic(this, t->pid))
       return;
    char* cmdline = readCmdline(t->pid);
    free(t->command);
@@ -309,6 +315,18 @@ static void refreshCommand(Sampler* this, Tracked* t, bool isNew, const char* co
    Util_format(t->comm, sizeof(t->comm), "%s", comm);
 }
 
+/* The ticks to count for a task not seen in the previous refresh. One that
+ * started within the interval spent all its ticks in it. One that is older
+ * was not tracked before (a process that just changed user under -u): its
+ * ticks cover an unknown span, so it shows 0 until the next refresh. */
+static unsigned long long newTaskTicks(const Sampler* this, unsigned long long ticks, unsigned long long began,
+                                       double elapsed) {
+   double startedS = (double)began / (double)this->hertz;
+   /* One tick of slack: start times and uptime are rounded differently. */
+   bool startedWithin = startedS + 1.0 / (double)this->hertz >= this->system.uptimeS - elapsed;
+   return startedWithin ? ticks : 0;
+}
+
 /* VIRT and RES come from /proc/PID/stat (vsize, rss), which libproc2 reads
  * anyway; SHR and DATA only exist in statm. Rather than open statm for every
  * process on every refresh (a third of the monitor's syscalls), it is read
@@ -316,7 +334,9 @@ static void refreshCommand(Sampler* this, Tracked* t, bool isNew, const char* co
  * and SHR part of rss, so neither changes while both stand still. Idle
  * processes, the vast majority, then cost one file per refresh. */
 static void readMemory(Sampler* this, Tracked* t, ProcessSample* p, unsigned long long vsize, unsigned long rss) {
-   bool stale = !t->memRead || t->vsizeBytes != vsize || t->rssPages != rss;
+   /* The periodic re-read bounds the staleness of a change that happens to
+    * leave both totals equal (file pages swapped for as many anonymous ones). */
+   bool stale = !t->memRead || t->vsizeBytes != vsize || t->rssPages != rss || isPeriodic(this, t->pid);
    if (stale && vsize != 0) {
       char path[64], buf[256];
       unsigned long v[7];
@@ -382,9 +402,8 @@ static void fillRow(Sampler* this, struct pids_stack* s, double elapsed, double 
    Util_format(p->comm, sizeof(p->comm), "%s", comm);
    p->kernelThread = pid == 2 || p->ppid == 2;
    p->memPct = this->system.memTotalKiB ? (double)p->resKiB / (double)this->system.memTotalKiB * 100.0 : 0.0;
-   /* A process new since the previous refresh started within the interval,
-    * so all its ticks belong to it; on the first refresh there is no interval. */
-   unsigned long long delta = isNew ? ticks : (ticks >= t->ticks ? ticks - t->ticks : 0);
+   unsigned long long delta = isNew ? newTaskTicks(this, ticks, began, elapsed)
+                                    : (ticks >= t->ticks ? ticks - t->ticks : 0);
    p->cpuPct = this->prevTime > 0 ? Sampler_cpuPercent(delta, this->hertz, elapsed) : 0.0;
    t->ticks = ticks;
    refreshCommand(this, t, isNew, comm);
@@ -465,8 +484,8 @@ static int readProcesses(Sampler* this, double elapsed, double now, double wall,
       sys->tasks++;
       sys->taskStates[state]++;
       if (nlwp > 1) {
-         Util_growArray((void**)&this->multiPids, &this->multiCap, this->multiCount, sizeof(unsigned));
-         this->multiPids[this->multiCount++] = (unsigned)pid;
+         Util_growArray((void**)&this->multiPids, &this->multiCap, this->multiCount, sizeof(pid_t));
+         this->multiPids[this->multiCount++] = pid;
       } else {
          /* The only thread is the process itself: no task-directory read needed. */
          sys->threads++;
@@ -552,7 +571,7 @@ static void addThread(Sampler* this, ProcessSample* p, const TaskStat* ts, doubl
    if (prev)
       t->cpuPct = Sampler_cpuPercent(ts->ticks >= prev->ticks ? ts->ticks - prev->ticks : 0, this->hertz, elapsed);
    else if (this->prevTime > 0)
-      t->cpuPct = Sampler_cpuPercent(ts->ticks, this->hertz, elapsed); /* started within the interval */
+      t->cpuPct = Sampler_cpuPercent(newTaskTicks(this, ts->ticks, ts->began, elapsed), this->hertz, elapsed);
 }
 
 /* A single-threaded process's only thread is the process itself: its row
@@ -624,7 +643,7 @@ static void readThreads(Sampler* this, double elapsed) {
 
    /* Every multi-threaded process, selected or not: the header counts all threads. */
    for (size_t i = 0; i < this->multiCount; i++) {
-      pid_t pid = (pid_t)this->multiPids[i];
+      pid_t pid = this->multiPids[i];
       readTasks(this, pid, rowFor(this, pid), elapsed);
    }
    for (size_t i = 0; this->options.threads && i < this->rowCount; i++) {

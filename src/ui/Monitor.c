@@ -664,6 +664,7 @@ int Monitor_run(const Options* options) {
    if (rc != 0) {
       if (ctx.warning[0])
          Util_error("%s", ctx.warning);
+      free(ctx.procs);
       Sampler_free(ctx.sampler);
       return rc;
    }

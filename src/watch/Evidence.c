@@ -235,11 +235,12 @@ static void addPprof(Bundle* b, const EvidenceRequest* req, Notes* notes) {
          Util_format(path, sizeof(path), "%s", item->path);
       double timeout = c->pprofTimeoutS + (item->timed ? c->pprofSeconds : 0);
       size_t len;
-      char* data = Pprof_fetch(req->pprofUrl, path, timeout, PPROF_MAX, &len, err, sizeof(err));
+      PprofError error;
+      char* data = Pprof_fetch(req->pprofUrl, path, timeout, PPROF_MAX, &len, &error, err, sizeof(err));
       if (!data) {
          note(notes, "pprof %s not fetched: %s", path, err);
          /* An unreachable service answers nothing else either: do not wait on every endpoint. */
-         if (strstr(err, "onnect"))
+         if (error == PPROF_UNREACHABLE)
             break;
          continue;
       }

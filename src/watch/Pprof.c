@@ -29,11 +29,12 @@ static size_t collect(char* ptr, size_t size, size_t nmemb, void* user) {
 }
 
 char* Pprof_fetch(const char* baseUrl, const char* path, double timeoutS, size_t maxBytes,
-                  size_t* len, char* err, size_t errSize) {
+                  size_t* len, PprofError* error, char* err, size_t errSize) {
    size_t bl = strlen(baseUrl);
    char url[2048];
    Util_format(url, sizeof(url), "%s%s%s", baseUrl, bl && baseUrl[bl - 1] == '/' ? "" : "/", path);
    CURL* curl = curl_easy_init();
+   *error = PPROF_FAILED;
    if (!curl) {
       Util_format(err, errSize, "libcurl could not start a transfer");
       return NULL;
@@ -57,8 +58,12 @@ char* Pprof_fetch(const char* baseUrl, const char* path, double timeoutS, size_t
       else
          Util_format(err, errSize, "%s: %s", url, curlErr[0] ? curlErr : curl_easy_strerror(rc));
       free(body.data);
+      bool noConnection = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+                          (rc == CURLE_OPERATION_TIMEDOUT && body.len == 0 && !body.tooLarge);
+      *error = noConnection ? PPROF_UNREACHABLE : PPROF_FAILED;
       return NULL;
    }
+   *error = PPROF_OK;
    if (!body.data)
       body.data = Util_xcalloc(1, 1);
    *len = body.len;

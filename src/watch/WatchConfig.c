@@ -396,7 +396,7 @@ static const ConfigKey keys[] = {
      .print = printResGrowthRule, .offset = S(rules[RULE_RES_GROWTH_ABOVE]),
      .expected = "a size per s, m or h over a window: 50MiB/h over 30m" },
    { .section = SECTION_SERVICE, .name = "threads_above", .parse = parseCountRule, .print = printCountRule,
-     .offset = S(rules[RULE_THREADS_ABOVE]), .expected = "a whole number of threads, e.g. 500" },
+     .offset = S(rules[RULE_THREADS_ABOVE]), .expected = "a whole number of threads, at least 1, e.g. 500" },
    { .section = SECTION_SERVICE, .name = "thread_growth_above", .parse = parseThreadGrowthRule,
      .print = printThreadGrowthRule, .offset = S(rules[RULE_THREAD_GROWTH_ABOVE]),
      .expected = "a thread count per s, m or h over a window: 100/h over 30m" },
@@ -724,6 +724,21 @@ void WatchConfig_print(const WatchConfig* this, FILE* out) {
    for (size_t i = 0; i < this->serviceCount; i++) {
       fprintf(out, "\n[service %s]\n", this->services[i].name);
       printSection(SECTION_SERVICE, &this->services[i], this, out);
+   }
+}
+
+void WatchConfig_formatRule(RuleKind kind, const RuleSpec* spec, char* buf, size_t size) {
+   Util_format(buf, size, "?");
+   for (size_t i = 0; i < KEY_COUNT; i++) {
+      if (strcmp(keys[i].name, Rule_name(kind)) != 0)
+         continue;
+      FILE* out = fmemopen(buf, size, "w");
+      if (!out)
+         return;
+      keys[i].print(spec, out);
+      fclose(out);
+      buf[size - 1] = '\0';
+      return;
    }
 }
 

@@ -3,6 +3,7 @@
 #include "stacktop/Watch.h"
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -11,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <dirent.h>
 
 #include "stacktop/Bundle.h"
 #include "stacktop/Evidence.h"
@@ -218,35 +218,6 @@ static void formatValue(RuleKind kind, double v, char* buf, size_t size) {
    }
 }
 
-static void describeThreshold(const RuleSpec* spec, RuleKind kind, char* buf, size_t size) {
-   char k[16];
-   switch (kind) {
-   case RULE_CPU_ABOVE:
-   case RULE_FDS_ABOVE:
-   case RULE_SYSTEM_MEM_BELOW:
-      Util_format(buf, size, "%g%% for %u sample%s", spec->threshold, spec->forSamples, spec->forSamples == 1 ? "" : "s");
-      break;
-   case RULE_RES_ABOVE:
-      Format_kib(k, sizeof(k), (unsigned long long)spec->threshold);
-      Util_format(buf, size, "%s", k);
-      break;
-   case RULE_RES_GROWTH_ABOVE:
-      Format_kib(k, sizeof(k), (unsigned long long)(spec->threshold * 60));
-      Util_format(buf, size, "%s/h over %gs", k, spec->windowS);
-      break;
-   case RULE_THREADS_ABOVE:
-      Util_format(buf, size, "%g", spec->threshold);
-      break;
-   case RULE_THREAD_GROWTH_ABOVE:
-      Util_format(buf, size, "%g/h over %gs", spec->threshold * 60, spec->windowS);
-      break;
-   case RULE_RESTART:
-   case RULE_KIND_COUNT:
-      Util_format(buf, size, "alert");
-      break;
-   }
-}
-
 /* ---- firing */
 
 typedef struct Fire_ {
@@ -267,18 +238,25 @@ static void mailBundle(Watcher* w, const Fire* f, const char* bundle, const char
    const WatchConfig* c = &w->config;
    if (c->mailToCount == 0)
       return;
-   char subject[512], body[4096], err[512];
+   char subject[512], err[512];
    Util_format(subject, sizeof(subject), "[stacktop] %s: %s %s fired", c->hostname, f->serviceName, Rule_name(f->rule));
-   size_t used = 0;
-   used += (size_t)snprintf(body + used, sizeof(body) - used,
-      "stacktop watch on %s\n\nservice:  %s\nrule:     %s = %s\nfired:    %s\nbundle:   %s\n\nprocesses:\n",
-      c->hostname, f->serviceName, Rule_name(f->rule), threshold, f->reason, bundle);
-   for (size_t i = 0; i < f->procCount && used < sizeof(body) - 200; i++)
-      used += (size_t)snprintf(body + used, sizeof(body) - used, "  %d %s\n", (int)f->procs[i]->pid,
-                               f->procs[i]->command ? f->procs[i]->command : f->procs[i]->comm);
-   if (f->procCount == 0 && used < sizeof(body) - 40)
-      snprintf(body + used, sizeof(body) - used, "  (none running)\n");
-   if (MailQueue_add(bundle, subject, body, Util_wallSeconds(), err, sizeof(err)) < 0) {
+   char* body = NULL;
+   size_t len = 0;
+   FILE* out = open_memstream(&body, &len);
+   if (!out) {
+      WatchLog_write(WATCHLOG_ERROR, f->serviceName, "mail not queued: out of memory");
+      return;
+   }
+   fprintf(out, "stacktop watch on %s\n\nservice:  %s\nrule:     %s = %s\nfired:    %s\nbundle:   %s\n\nprocesses:\n",
+           c->hostname, f->serviceName, Rule_name(f->rule), threshold, f->reason, bundle);
+   for (size_t i = 0; i < f->procCount; i++)
+      fprintf(out, "  %d %s\n", (int)f->procs[i]->pid, f->procs[i]->command ? f->procs[i]->command : f->procs[i]->comm);
+   if (f->procCount == 0)
+      fputs("  (none running)\n", out);
+   fclose(out);
+   int rc = MailQueue_add(bundle, subject, body, Util_wallSeconds(), err, sizeof(err));
+   free(body);
+   if (rc < 0) {
       WatchLog_write(WATCHLOG_ERROR, f->serviceName, "mail not queued: %s", err);
       return;
    }
@@ -304,7 +282,7 @@ static void runHook(Watcher* w, const Fire* f, const char* bundle) {
 static void fire(Watcher* w, const Fire* f) {
    const WatchConfig* c = &w->config;
    char threshold[128], path[4096], err[512];
-   describeThreshold(f->spec, f->rule, threshold, sizeof(threshold));
+   WatchConfig_formatRule(f->rule, f->spec, threshold, sizeof(threshold));
    EvidenceRequest req = {
       .config = c, .serviceName = f->serviceName, .pprofUrl = f->service ? f->service->pprofUrl : NULL,
       .rule = f->rule, .reason = f->reason, .threshold = threshold, .value = f->value,

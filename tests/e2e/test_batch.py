@@ -340,3 +340,44 @@ def test_single_threaded_process_has_one_thread_row(spawn):
         assert thread["tid"] == busy.pid and thread["name"] == "busy"
         assert thread["state"] == proc["state"]
         assert thread["cpu_pct"] == proc["cpu_pct"]
+
+
+def test_write_error_is_reported():
+    with open("/dev/full", "w") as full:
+        res = subprocess.run([STACKTOP_BIN, "-b", "-n", "3", "-d", "0.05"], stdout=full,
+                             stderr=subprocess.PIPE, text=True, timeout=60)
+    assert res.returncode == 1
+    (line,) = res.stderr.splitlines()
+    assert line.startswith("stacktop: cannot write batch output:")
+
+
+def test_growing_process_tracked_every_refresh(spawn):
+    hog = spawn("memhog", 8, 4)      # +4 MiB every second
+    res = run_stacktop("-b", "-n", 5, "-d", 0.6, "--format", "json", "-p", hog.pid)
+    assert res.returncode == 0, res.stderr
+    procs = [only_process(json.loads(line), hog.pid) for line in res.stdout.splitlines()]
+    statm = statm_kib(hog.pid)
+    assert procs[-1]["res_kib"] > procs[0]["res_kib"] + 4 * 1024
+    assert procs[-1]["data_kib"] > procs[0]["data_kib"] + 4 * 1024   # statm re-read as it grows
+    assert procs[-1]["res_kib"] <= statm["res"]
+    # +4 MiB/s = 240 MiB/min; the fit is over a few samples, so be generous
+    assert 60 * 1024 < procs[-1]["res_growth_kib_per_min"] < 600 * 1024
+
+
+def test_process_started_between_refreshes(spawn):
+    # stacktop primes first; the busy process starts within the first interval,
+    # so its first CPU% counts all its ticks (not 0, not since-boot nonsense).
+    proc = subprocess.Popen([STACKTOP_BIN, "-b", "-n", "2", "-d", "1.0", "--format", "json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.2)
+        busy = spawn("busy", 1)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    first, second = (only_process(json.loads(line), busy.pid) for line in out.splitlines())
+    assert 10 < first["cpu_pct"] <= 100
+    assert 40 <= second["cpu_pct"] <= 130

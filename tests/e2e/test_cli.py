@@ -30,6 +30,8 @@ BAD = [
     (["--user", ""], "unknown user ''"),
     (["--theme", ""], "invalid theme name ''"),
     (["--threads=1"], "option '--threads' takes no value"),
+    (["--t"], "ambiguous option '--t'"),
+    (["-b", "-n", "2", "-d", "0.1", "--format", "json", "extra"], "unexpected argument 'extra'"),
 ]
 
 

@@ -166,6 +166,9 @@ static const BadCase badCases[] = {
    { { "--format" }, { "'--format' needs a value", "text|json" } },
    { { "--threads=yes" }, { "option '--threads' takes no value" } },
    { { "--help=1" }, { "option '--help' takes no value" } },
+   { { "--thr=1" }, { "option '--thr' takes no value" } },
+   { { "--nosuch=1" }, { "unknown option '--nosuch'" } },
+   { { "--t" }, { "ambiguous option '--t'" } }, /* --theme, --threads */
    { { "-bx" }, { "unknown option '-x'" } },
 };
 

@@ -121,6 +121,24 @@ static void test_print_round_trip(void** state) {
    WatchConfig_free(&c);
 }
 
+static void test_format_rule(void** state) {
+   (void)state;
+   char buf[64];
+   RuleSpec cpu = { .enabled = true, .threshold = 90, .forSamples = 3 };
+   WatchConfig_formatRule(RULE_CPU_ABOVE, &cpu, buf, sizeof(buf));
+   assert_string_equal(buf, "90% for 3");
+   RuleSpec growth = { .enabled = true, .threshold = 50.0 * 1024 / 60, .forSamples = 1, .windowS = 1800 };
+   WatchConfig_formatRule(RULE_RES_GROWTH_ABOVE, &growth, buf, sizeof(buf));
+   assert_string_equal(buf, "50MiB/h over 30m");
+   RuleSpec res = { .enabled = true, .threshold = 2.0 * 1024 * 1024, .forSamples = 1 };
+   WatchConfig_formatRule(RULE_RES_ABOVE, &res, buf, sizeof(buf));
+   assert_string_equal(buf, "2GiB");
+   WatchConfig_formatRule(RULE_RESTART, &res, buf, sizeof(buf));
+   assert_string_equal(buf, "alert");
+   WatchConfig_formatRule(RULE_SYSTEM_MEM_BELOW, &cpu, buf, sizeof(buf));
+   assert_string_equal(buf, "90% for 3");
+}
+
 static void test_interval_in_ms(void** state) {
    (void)state;
    WatchConfig c;
@@ -208,6 +226,7 @@ int main(void) {
    const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_full_config),
       cmocka_unit_test(test_print_round_trip),
+      cmocka_unit_test(test_format_rule),
       cmocka_unit_test(test_interval_in_ms),
       cmocka_unit_test(test_bad_configs),
       cmocka_unit_test(test_password_file),
