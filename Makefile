@@ -18,6 +18,9 @@ CLANG   ?= clang
 # Seconds each fuzz target runs during `make check`.
 FUZZ_SECONDS ?= 20
 
+# Fixture and fuzz .mk files are included before `all:`; keep `make` = `make all`.
+.DEFAULT_GOAL := all
+
 # ---- dependencies (Debian 12 package names); README.md says what each is for
 DEB_BUILD := build-essential pkg-config libncurses-dev libproc2-dev libunwind-dev \
              libdw-dev libelf-dev libinih-dev libarchive-dev libcurl4-openssl-dev
