@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "stacktop/Dump.h"
 #include "stacktop/Snapshot.h"
@@ -143,6 +142,25 @@ static int parseArgs(CliArgs* a, int argc, char** argv) {
    return 0;
 }
 
+/* Writes the dump to -o FILE (opened only now: a failed dump leaves an
+ * existing file untouched) or standard output. */
+static int writeResult(const DumpResult* result, const CliArgs* a) {
+   const char* name = a->output ? a->output : "standard output";
+   FILE* out = a->output ? fopen(a->output, "w") : stdout;
+   if (!out) {
+      Util_error("dump: cannot write %s: %s; choose another -o path", name, strerror(errno));
+      return STACKTOP_EXIT_FAILURE;
+   }
+   int rc = Dump_write(result, a->format, out);
+   if (out != stdout && fclose(out) != 0)
+      rc = -1;
+   if (rc < 0) {
+      Util_error("dump: cannot write %s: %s", name, strerror(errno));
+      return STACKTOP_EXIT_FAILURE;
+   }
+   return STACKTOP_EXIT_OK;
+}
+
 int Dump_main(int argc, char** argv) {
    CliArgs a = { .format = DUMP_FORMAT_TEXT };
    int rc = parseArgs(&a, argc, argv);
@@ -152,31 +170,14 @@ int Dump_main(int argc, char** argv) {
       fputs(usage, stdout);
       return STACKTOP_EXIT_OK;
    }
-   FILE* out = stdout;
-   if (a.output && !(out = fopen(a.output, "w"))) {
-      Util_error("dump: cannot write %s: %s; choose another -o path", a.output, strerror(errno));
-      return STACKTOP_EXIT_FAILURE;
-   }
    Snapshot_installSignalHandlers();
    DumpResult* result;
    char err[512];
    if (Dump_take(a.pid, &a.options, &result, err, sizeof(err)) != DUMP_OK) {
       Util_error("dump: %s", err);
-      if (out != stdout) {
-         fclose(out);
-         unlink(a.output);   /* no empty file left behind */
-      }
       return STACKTOP_EXIT_FAILURE;
    }
-   rc = STACKTOP_EXIT_OK;
-   if (Dump_write(result, a.format, out) < 0) {
-      Util_error("dump: cannot write %s: %s", a.output ? a.output : "standard output", strerror(errno));
-      rc = STACKTOP_EXIT_FAILURE;
-   }
-   if (out != stdout && fclose(out) != 0 && rc == STACKTOP_EXIT_OK) {
-      Util_error("dump: cannot write %s: %s", a.output, strerror(errno));
-      rc = STACKTOP_EXIT_FAILURE;
-   }
+   rc = writeResult(result, &a);
    Dump_free(result);
    return rc;
 }

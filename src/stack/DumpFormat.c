@@ -108,7 +108,8 @@ static void writeText(const DumpResult* r, FILE* out) {
       fputc('\n', out);
    }
    if (r->lateThreads)
-      fprintf(out, "# %zu threads did not stop in time and are listed without frames\n", r->lateThreads);
+      fprintf(out, "# %zu thread%s did not stop in time (uninterruptible sleep?): listed without frames\n",
+              r->lateThreads, r->lateThreads == 1 ? "" : "s");
    fprintf(out, "# stopped %.1f ms, total %.1f ms\n", r->stoppedMs, r->totalMs);
 }
 

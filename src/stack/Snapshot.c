@@ -15,7 +15,6 @@
 #include <dirent.h>
 #include <elf.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,11 +35,16 @@
 #define STACK_COPY_CAP (512u * 1024u)
 /* process_vm_readv takes at most IOV_MAX (1024) iovecs per call. */
 #define COPY_BATCH 512
+/* From this many stacks on, a second thread shares the copying. */
+#define PARALLEL_COPY_MIN 256
 #define PF_KTHREAD_FLAG 0x00200000u
 /* A new thread can only come from a running one; stopped threads create none,
  * so the rescans converge fast. The cap guards against pathological churn. */
 #define MAX_SCAN_ROUNDS 64
 #define POLL_NS 20000
+/* How long a thread in uninterruptible sleep gets to reach its stop before
+ * the others are released without it (it is then listed without frames). */
+#define D_STATE_GRACE_S 0.05
 
 static const int detachSignals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 
@@ -309,46 +313,68 @@ static void noteWaitStatus(Tracee* t, int status) {
       t->pendingSignal = WSTOPSIG(status);
 }
 
-/* Polls every seized, unstopped thread with WNOHANG until all have stopped or
- * exited, or the deadline passes: never a blocking wait. */
-static void waitStopped(Job* job, double deadline) {
+/* True when every thread still running is in uninterruptible sleep (D): it
+ * reaches its stop only when that ends (a hung NFS read, a vfork parent), so
+ * waiting out the whole timeout would only pause the others longer. */
+static bool onlyUninterruptible(const Job* job) {
+   const Snapshot* snap = job->snap;
+   for (size_t i = 0; i < snap->threadCount; i++) {
+      const Tracee* t = &job->tracees[i];
+      if (!t->seized || t->gone || snap->threads[i].captured)
+         continue;
+      char path[64], comm[16], state = '?';
+      Util_format(path, sizeof(path), "/proc/%d/task/%d/stat", (int)snap->pid, (int)snap->threads[i].tid);
+      if (readStat(path, comm, &state, NULL) == 0 && state != 'D')
+         return false;
+   }
+   return true;
+}
+
+static bool readRegisters(SnapshotThread* th) {
+   struct iovec iov = { &th->regs, sizeof(th->regs) };
+   th->captured = ptrace(PTRACE_GETREGSET, th->tid, (void*)NT_PRSTATUS, &iov) == 0;
+   return th->captured;
+}
+
+/* Reads the registers of every seized thread as soon as it is stopped,
+ * polling until all are captured or gone, or the deadline passes: never a
+ * blocking wait. PTRACE_GETREGSET itself is the probe (ESRCH until the
+ * thread is in its stop); waitpid is asked only about threads not stopped
+ * yet, to learn of exits and of signals that stopped them first. */
+static void captureStopped(Job* job, double deadline) {
    Snapshot* snap = job->snap;
+   double graceEnd = Util_monotonicSeconds() + D_STATE_GRACE_S;
+   bool checkedSleepers = false;
    for (;;) {
       size_t pending = 0;
       for (size_t i = 0; i < snap->threadCount; i++) {
          Tracee* t = &job->tracees[i];
-         if (!t->seized || t->stopped || t->gone)
+         SnapshotThread* th = &snap->threads[i];
+         if (!t->seized || th->captured || t->gone)
             continue;
+         if (readRegisters(th)) {
+            t->stopped = true;
+            continue;
+         }
          int status;
-         pid_t r = waitpid(snap->threads[i].tid, &status, __WALL | WNOHANG);
-         if (r == snap->threads[i].tid)
+         pid_t r = waitpid(th->tid, &status, __WALL | WNOHANG);
+         if (r == th->tid)
             noteWaitStatus(t, status);
          else if (r < 0 && errno != EINTR)
             t->gone = true;   /* ECHILD: no longer our tracee (exited) */
-         else
-            pending++;
+         if (t->stopped && !readRegisters(th))
+            t->gone = true;   /* stopped, yet unreadable: killed meanwhile */
+         pending += !t->gone && !th->captured;
       }
       if (pending == 0 || Util_monotonicSeconds() > deadline)
          return;
+      if (!checkedSleepers && Util_monotonicSeconds() > graceEnd) {
+         checkedSleepers = true;
+         if (onlyUninterruptible(job))
+            return;
+      }
       struct timespec ts = { 0, POLL_NS };
       nanosleep(&ts, NULL);
-   }
-}
-
-/* ---- copying ----------------------------------------------------------- */
-
-static void readRegisters(Job* job) {
-   Snapshot* snap = job->snap;
-   for (size_t i = 0; i < snap->threadCount; i++) {
-      Tracee* t = &job->tracees[i];
-      if (!t->stopped || t->gone)
-         continue;
-      SnapshotThread* th = &snap->threads[i];
-      struct iovec iov = { &th->regs, sizeof(th->regs) };
-      if (ptrace(PTRACE_GETREGSET, th->tid, (void*)NT_PRSTATUS, &iov) == 0)
-         th->captured = true;
-      else
-         t->gone = true;
    }
 }
 
@@ -406,12 +432,30 @@ static void copyBatch(pid_t pid, SnapshotThread** list, size_t n) {
    }
 }
 
+typedef struct CopyRange_ {
+   pid_t pid;
+   SnapshotThread** list;
+   size_t count;
+} CopyRange;
+
+static void* copyRange(void* arg) {
+   const CopyRange* r = arg;
+   for (size_t i = 0; i < r->count; i += COPY_BATCH)
+      copyBatch(r->pid, r->list + i, r->count - i < COPY_BATCH ? r->count - i : COPY_BATCH);
+   return NULL;
+}
+
 /* All copies go to one pre-faulted anonymous mapping: faulting thousands of
- * fresh malloc pages one by one during the copy would lengthen the pause. */
+ * fresh malloc pages one by one during the copy would lengthen the pause.
+ * Many stacks are copied by two threads at once (process_vm_readv needs no
+ * tracer): the copy is most of the pause after the stop itself. */
 static void copyStacks(Snapshot* snap) {
-   size_t total = 0;
-   for (size_t i = 0; i < snap->threadCount; i++)
-      total += snap->threads[i].captured ? snap->threads[i].stackSize : 0;
+   size_t total = 0, n = 0;
+   for (size_t i = 0; i < snap->threadCount; i++) {
+      const SnapshotThread* th = &snap->threads[i];
+      total += th->captured ? th->stackSize : 0;
+      n += th->captured && th->stackSize;
+   }
    if (total == 0)
       return;
    void* arena = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
@@ -422,22 +466,26 @@ static void copyStacks(Snapshot* snap) {
    }
    snap->arena = arena;
    snap->arenaSize = total;
-   SnapshotThread* batch[COPY_BATCH];
-   size_t n = 0, used = 0;
+   SnapshotThread** list = Util_xcalloc(n, sizeof(SnapshotThread*));
+   size_t k = 0, used = 0;
    for (size_t i = 0; i < snap->threadCount; i++) {
       SnapshotThread* th = &snap->threads[i];
       if (!th->captured || th->stackSize == 0)
          continue;
       th->stack = (uint8_t*)arena + used;
       used += th->stackSize;
-      batch[n++] = th;
-      if (n == COPY_BATCH) {
-         copyBatch(snap->pid, batch, n);
-         n = 0;
-      }
+      list[k++] = th;
    }
-   if (n)
-      copyBatch(snap->pid, batch, n);
+   size_t half = n >= PARALLEL_COPY_MIN ? n / 2 : n;
+   CopyRange mine = { snap->pid, list, half }, other = { snap->pid, list + half, n - half };
+   pthread_t helper;
+   bool parallel = n > half && pthread_create(&helper, NULL, copyRange, &other) == 0;
+   copyRange(&mine);
+   if (parallel)
+      pthread_join(helper, NULL);
+   else
+      copyRange(&other);
+   free(list);
 }
 
 /* The signal a thread was stopped with must still reach it; every other
@@ -457,6 +505,30 @@ static void hold(int ms) {
       ;
 }
 
+/* When every known thread is stopped and the kernel counts just as many
+ * threads, no other thread exists: stopped threads create none. One read of
+ * /proc/PID/stat then replaces a rescan of thousands of task entries. */
+static bool taskListStable(const Job* job) {
+   size_t captured = 0;
+   for (size_t i = 0; i < job->snap->threadCount; i++) {
+      const Tracee* t = &job->tracees[i];
+      if (t->seized && !t->gone && !job->snap->threads[i].captured)
+         return false;   /* a thread still running may create others */
+      captured += job->snap->threads[i].captured;
+   }
+   char path[64], buf[1024];
+   Util_format(path, sizeof(path), "/proc/%d/stat", (int)job->snap->pid);
+   if (Util_readFile(path, buf, sizeof(buf)) < 0)
+      return true;   /* the process is gone: nothing more to find */
+   const char* close = strrchr(buf, ')');
+   long threads = -1;
+   /* after ")": state, then fields 4..19, then num_threads (field 20) */
+   if (!close || sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %ld",
+                        &threads) != 1)
+      return false;
+   return threads >= 0 && (size_t)threads == captured;
+}
+
 /* Stops the threads, rescanning until the task list is stable. */
 static void stopAll(Job* job, const ProcInfo* info) {
    double deadline = Util_monotonicSeconds() + job->options->timeoutS;
@@ -466,8 +538,8 @@ static void stopAll(Job* job, const ProcInfo* info) {
       if (added <= 0)
          return;
       seizeAndInterrupt(job, from, info);
-      waitStopped(job, deadline);
-      if (Util_monotonicSeconds() > deadline)
+      captureStopped(job, deadline);
+      if (Util_monotonicSeconds() > deadline || taskListStable(job))
          return;
    }
 }
@@ -523,7 +595,6 @@ static void runSnapshot(Job* job, const ProcInfo* info) {
    }
    stopAll(job, info);
    if (job->result == DUMP_OK) {
-      readRegisters(job);
       if (!planStacks(snap)) {
          Maps_free(&snap->maps);
          if (Maps_read(&snap->maps, snap->pid, err, sizeof(err)) == 0)

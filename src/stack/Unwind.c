@@ -67,18 +67,17 @@ typedef struct Cursor_ {
 
 /* ---- ELF files ----------------------------------------------------------- */
 
-/* Opens the mapping's file only if it is that very file (same inode): the
- * path, else the kernel's handle, else the path inside the target's root. */
+/* Opens the mapping's file only if it is that very file (same inode; the
+ * device numbers in maps and from stat differ on overlayfs and btrfs): the
+ * path, else the kernel's handle, else the path inside the target's root
+ * (another mount namespace). */
 static int openMappedFile(pid_t pid, const MapEntry* e) {
-   char buf[4200];
-   const char* candidates[3];
-   size_t n = 0;
-   if (!e->deleted)
-      candidates[n++] = e->path;
-   Util_format(buf, sizeof(buf), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, e->start, e->end);
-   candidates[n++] = buf;
-   for (size_t i = 0; i < n; i++) {
-      int fd = open(candidates[i], O_RDONLY | O_CLOEXEC);
+   char handle[128], rooted[4200];
+   Util_format(handle, sizeof(handle), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, e->start, e->end);
+   Util_format(rooted, sizeof(rooted), "/proc/%d/root%s", (int)pid, e->path);
+   const char* candidates[] = { e->deleted ? NULL : e->path, handle, e->deleted ? NULL : rooted };
+   for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+      int fd = candidates[i] ? open(candidates[i], O_RDONLY | O_CLOEXEC) : -1;
       if (fd < 0)
          continue;
       struct stat st;

@@ -249,6 +249,23 @@ def test_target_killed_mid_dump(spawn):
     assert "park_on_condvar" in out
 
 
+def test_unstoppable_thread_is_listed_and_released(spawn, stacktop):
+    p = spawn("vfork_wait", 60)
+    sleeper = int(p.ready_line.split()[1])
+    deadline = time.monotonic() + 10
+    while thread_states(p.pid).get(sleeper) != "D" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    doc = dump_json(stacktop, p.pid, "--timeout", "1")
+    assert doc["total_threads"] == 2 and doc["late_threads"] == 1
+    late = [g for g in doc["groups"] if g["threads"][0]["tid"] == sleeper]
+    assert late and late[0]["frames"] == [] and late[0]["threads"][0]["state"] == "D"
+    main = [g for g in doc["groups"] if g["threads"][0]["tid"] == p.pid]
+    assert any(f["function"] == "main" for f in main[0]["frames"])
+    # released although it never stopped: no tracer left, and it stays in D
+    assert proc_status(p.pid)["TracerPid"] == "0"
+    assert thread_states(p.pid)[sleeper] == "D"
+
+
 def free_pid():
     pid_max = int(open("/proc/sys/kernel/pid_max").read())
     for pid in range(pid_max - 1, 1, -1):
@@ -262,6 +279,17 @@ def test_no_such_process(stacktop):
     r = stacktop("dump", pid)
     assert r.returncode == 1
     assert f"no process with pid {pid}" in r.stderr and len(r.stderr.splitlines()) == 1
+
+
+def test_output_file_errors(spawn, stacktop, tmp_path):
+    target = tmp_path / "keep.txt"
+    target.write_text("old\n")
+    r = stacktop("dump", free_pid(), "-o", target)     # failed dump: file untouched
+    assert r.returncode == 1 and target.read_text() == "old\n"
+    p = spawn("stack_groups")
+    r = stacktop("dump", p.pid, "-o", tmp_path / "missing" / "x.txt")
+    assert r.returncode == 1
+    assert "cannot write" in r.stderr and len(r.stderr.splitlines()) == 1
 
 
 def test_kernel_thread(stacktop):

@@ -79,8 +79,37 @@ static void test_text_late_threads(void** state) {
    r.lateThreads = 3;
    char* text = render(&r, DUMP_FORMAT_TEXT);
    assert_string_equal(text, "thread profile: total 14\n"
-                             "# 3 threads did not stop in time and are listed without frames\n"
+                             "# 3 threads did not stop in time (uninterruptible sleep?): listed without frames\n"
                              "# stopped 1.2 ms, total 9.5 ms\n");
+   free(text);
+}
+
+/* Up to 10 thread ids are listed in full, beyond that head ... last. */
+static void test_tid_list_boundary(void** state) {
+   (void)state;
+   DumpResult r = sample();
+   r.groupCount = 1;
+   r.groups[0].count = 10;
+   r.groups[0].frameCount = 0;
+   char* text = render(&r, DUMP_FORMAT_TEXT);
+   assert_non_null(strstr(text, "# threads: 100 101 102 103 104 105 106 107 108 109 (names: pool;x, worker)   states: S\u00d710\n"));
+   free(text);
+   r.groups[0].count = 11;
+   text = render(&r, DUMP_FORMAT_TEXT);
+   assert_non_null(strstr(text, "# threads: 100 101 102 ... 110 (names: pool;x, worker)   states: S\u00d710 R\u00d71\n"));
+   free(text);
+}
+
+/* Distinct names beyond four are counted, not listed. */
+static void test_many_names(void** state) {
+   (void)state;
+   DumpResult r = sample();
+   r.groupCount = 1;
+   r.groups[0].frameCount = 0;
+   for (int i = 0; i < 12; i++)
+      snprintf(r.groups[0].threads[i].name, sizeof(r.groups[0].threads[i].name), "n%02d", i % 6);
+   char* text = render(&r, DUMP_FORMAT_TEXT);
+   assert_non_null(strstr(text, "(names: n00, n01, n02, n03, +2 more)"));
    free(text);
 }
 
@@ -129,6 +158,8 @@ int main(void) {
    const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_text),
       cmocka_unit_test(test_text_late_threads),
+      cmocka_unit_test(test_tid_list_boundary),
+      cmocka_unit_test(test_many_names),
       cmocka_unit_test(test_folded),
       cmocka_unit_test(test_json),
       cmocka_unit_test(test_bad_format),
