@@ -37,8 +37,6 @@
 #define COPY_BATCH 512
 /* From this many stacks on, a second thread shares the copying. */
 #define PARALLEL_COPY_MIN 256
-/* From this many threads on, a second tracer shares the stopping. */
-#define PARALLEL_TRACE_MIN 256
 #define PF_KTHREAD_FLAG 0x00200000u
 /* A new thread can only come from a running one; stopped threads create none,
  * so the rescans converge fast. The cap guards against pathological churn. */
@@ -67,15 +65,9 @@ typedef struct Job_ {
    volatile size_t attachedCount;
    size_t attachedCapacity;
    double firstInterrupt;
-   pthread_mutex_t lock;         /* guards err: both tracers may fail */
-   DumpError result;             /* read with failed() */
+   DumpError result;
    char err[512];
 } Job;
-
-/* A share of Snapshot.threads, handled by one tracer thread. */
-typedef struct Range_ {
-   size_t from, to;
-} Range;
 
 /* The one piece of global state: the snapshot a CLI signal handler must
  * detach. Set only for detachOnSignal snapshots (one per process at a time). */
@@ -105,19 +97,13 @@ static void detachSignalSet(sigset_t* set) {
 
 static void fail(Job* job, DumpError code, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
 static void fail(Job* job, DumpError code, const char* fmt, ...) {
-   pthread_mutex_lock(&job->lock);
-   if (job->result == DUMP_OK) {
-      va_list ap;
-      va_start(ap, fmt);
-      vsnprintf(job->err, sizeof(job->err), fmt, ap);
-      va_end(ap);
-      __atomic_store_n(&job->result, code, __ATOMIC_RELEASE);
-   }
-   pthread_mutex_unlock(&job->lock);
-}
-
-static bool failed(Job* job) {
-   return __atomic_load_n(&job->result, __ATOMIC_ACQUIRE) != DUMP_OK;
+   if (job->result != DUMP_OK)
+      return;
+   va_list ap;
+   va_start(ap, fmt);
+   vsnprintf(job->err, sizeof(job->err), fmt, ap);
+   va_end(ap);
+   job->result = code;
 }
 
 /* ---- /proc reading -------------------------------------------------- */
@@ -291,27 +277,24 @@ static bool threadEnded(pid_t pid, pid_t tid) {
    return readStat(path, comm, &state, NULL) < 0 || state == 'Z' || state == 'X';
 }
 
-/* remember: list the tids for the CLI signal handler, which runs on (and can
- * only detach for) the first tracer. */
-static void seizeRange(Job* job, Range r, const ProcInfo* info, bool remember) {
+static void seizeAndInterrupt(Job* job, size_t from, const ProcInfo* info) {
    Snapshot* snap = job->snap;
-   for (size_t i = r.from; i < r.to && !failed(job); i++) {
+   for (size_t i = from; i < snap->threadCount && job->result == DUMP_OK; i++) {
       if (ptrace(PTRACE_SEIZE, snap->threads[i].tid, NULL, NULL) == 0) {
          job->tracees[i].seized = true;
-         if (remember)
-            rememberAttached(job, snap->threads[i].tid);
+         rememberAttached(job, snap->threads[i].tid);
       } else if (errno == EPERM && !threadEnded(job->snap->pid, snap->threads[i].tid)) {
          explainPermission(job, info);
       } else {
          job->tracees[i].gone = true;   /* ESRCH: it exited meanwhile */
       }
    }
-}
-
-static void interruptRange(Job* job, Range r) {
-   Snapshot* snap = job->snap;
-   for (size_t i = r.from; i < r.to; i++) {
-      if (job->tracees[i].seized && ptrace(PTRACE_INTERRUPT, snap->threads[i].tid, NULL, NULL) < 0)
+   for (size_t i = from; i < snap->threadCount && job->result == DUMP_OK; i++) {
+      if (!job->tracees[i].seized)
+         continue;
+      if (job->firstInterrupt == 0)
+         job->firstInterrupt = Util_monotonicSeconds();
+      if (ptrace(PTRACE_INTERRUPT, snap->threads[i].tid, NULL, NULL) < 0)
          job->tracees[i].gone = true;
    }
 }
@@ -333,9 +316,9 @@ static void noteWaitStatus(Tracee* t, int status) {
 /* True when every thread still running is in uninterruptible sleep (D): it
  * reaches its stop only when that ends (a hung NFS read, a vfork parent), so
  * waiting out the whole timeout would only pause the others longer. */
-static bool onlyUninterruptible(const Job* job, Range r) {
+static bool onlyUninterruptible(const Job* job) {
    const Snapshot* snap = job->snap;
-   for (size_t i = r.from; i < r.to; i++) {
+   for (size_t i = 0; i < snap->threadCount; i++) {
       const Tracee* t = &job->tracees[i];
       if (!t->seized || t->gone || snap->threads[i].captured)
          continue;
@@ -358,13 +341,13 @@ static bool readRegisters(SnapshotThread* th) {
  * blocking wait. PTRACE_GETREGSET itself is the probe (ESRCH until the
  * thread is in its stop); waitpid is asked only about threads not stopped
  * yet, to learn of exits and of signals that stopped them first. */
-static void captureStopped(Job* job, Range r, double deadline) {
+static void captureStopped(Job* job, double deadline) {
    Snapshot* snap = job->snap;
    double graceEnd = Util_monotonicSeconds() + D_STATE_GRACE_S;
    bool checkedSleepers = false;
    for (;;) {
       size_t pending = 0;
-      for (size_t i = r.from; i < r.to; i++) {
+      for (size_t i = 0; i < snap->threadCount; i++) {
          Tracee* t = &job->tracees[i];
          SnapshotThread* th = &snap->threads[i];
          if (!t->seized || th->captured || t->gone)
@@ -387,7 +370,7 @@ static void captureStopped(Job* job, Range r, double deadline) {
          return;
       if (!checkedSleepers && Util_monotonicSeconds() > graceEnd) {
          checkedSleepers = true;
-         if (onlyUninterruptible(job, r))
+         if (onlyUninterruptible(job))
             return;
       }
       struct timespec ts = { 0, POLL_NS };
@@ -507,9 +490,9 @@ static void copyStacks(Snapshot* snap) {
 
 /* The signal a thread was stopped with must still reach it; every other
  * tracee is released by the tracer thread's exit (see the top). */
-static void detachSignalled(Job* job, Range r) {
+static void detachSignalled(Job* job) {
    Snapshot* snap = job->snap;
-   for (size_t i = r.from; i < r.to; i++) {
+   for (size_t i = 0; i < snap->threadCount; i++) {
       Tracee* t = &job->tracees[i];
       if (t->seized && t->stopped && !t->gone && t->pendingSignal)
          ptrace(PTRACE_DETACH, snap->threads[i].tid, NULL, (void*)(uintptr_t)t->pendingSignal);
@@ -546,89 +529,16 @@ static bool taskListStable(const Job* job) {
    return threads >= 0 && (size_t)threads == captured;
 }
 
-/* The second tracer of a large snapshot. Stopping a thread and reading its
- * registers is ptrace work only its tracer can do, 5-7 us per thread: two
- * tracers on two cores halve that part of the pause. The partner traces the
- * upper half of the first scan's threads and keeps in step with the first
- * tracer at three points: all seized, all captured, copies done. Its exit
- * then releases its share, like the first tracer's exit releases the rest. */
-typedef struct Partner_ {
-   Job* job;
-   const ProcInfo* info;
-   Range range;
-   double deadline;
-   bool started;
-   pthread_barrier_t steps;
-   pthread_t thread;
-} Partner;
-
-static void* partnerMain(void* arg) {
-   Partner* p = arg;
-   seizeRange(p->job, p->range, p->info, false);
-   pthread_barrier_wait(&p->steps);             /* every thread seized */
-   if (!failed(p->job)) {
-      interruptRange(p->job, p->range);
-      captureStopped(p->job, p->range, p->deadline);
-   }
-   pthread_barrier_wait(&p->steps);             /* every thread captured */
-   pthread_barrier_wait(&p->steps);             /* stacks copied: release */
-   detachSignalled(p->job, p->range);
-   return NULL;
-}
-
-/* Hands the upper half of *mine to a partner tracer, if it is worth one. */
-static void startPartner(Partner* p, Job* job, const ProcInfo* info, Range* mine, double deadline) {
-   *p = (Partner){ .job = job, .info = info, .deadline = deadline };
-   if (mine->to - mine->from < PARALLEL_TRACE_MIN || pthread_barrier_init(&p->steps, NULL, 2) != 0)
-      return;
-   p->range = (Range){ mine->from + (mine->to - mine->from) / 2, mine->to };
-   sigset_t all, old;
-   sigfillset(&all);
-   pthread_sigmask(SIG_BLOCK, &all, &old);   /* no signal handler runs on it */
-   p->started = pthread_create(&p->thread, NULL, partnerMain, p) == 0;
-   pthread_sigmask(SIG_SETMASK, &old, NULL);
-   if (p->started)
-      mine->to = p->range.from;
-   else
-      pthread_barrier_destroy(&p->steps);
-}
-
-static void stepWithPartner(Partner* p) {
-   if (p->started)
-      pthread_barrier_wait(&p->steps);
-}
-
-static void releasePartner(Partner* p) {
-   if (!p->started)
-      return;
-   pthread_barrier_wait(&p->steps);
-   pthread_join(p->thread, NULL);
-   pthread_barrier_destroy(&p->steps);
-   p->started = false;
-}
-
-/* Stops the threads, rescanning until the task list is stable. Threads found
- * by rescans (few) are traced by this thread alone. */
-static void stopAll(Job* job, const ProcInfo* info, Partner* partner) {
+/* Stops the threads, rescanning until the task list is stable. */
+static void stopAll(Job* job, const ProcInfo* info) {
    double deadline = Util_monotonicSeconds() + job->options->timeoutS;
-   for (int round = 0; round < MAX_SCAN_ROUNDS && !failed(job); round++) {
+   for (int round = 0; round < MAX_SCAN_ROUNDS && job->result == DUMP_OK; round++) {
       size_t from = job->snap->threadCount;
       long added = scanTasks(job);
       if (added <= 0)
          return;
-      Range mine = { from, job->snap->threadCount };
-      if (round == 0)
-         startPartner(partner, job, info, &mine, deadline);
-      seizeRange(job, mine, info, true);
-      if (round == 0)
-         stepWithPartner(partner);
-      if (!failed(job)) {
-         job->firstInterrupt = job->firstInterrupt > 0 ? job->firstInterrupt : Util_monotonicSeconds();
-         interruptRange(job, mine);
-         captureStopped(job, mine, deadline);
-      }
-      if (round == 0)
-         stepWithPartner(partner);
+      seizeAndInterrupt(job, from, info);
+      captureStopped(job, deadline);
       if (Util_monotonicSeconds() > deadline || taskListStable(job))
          return;
    }
@@ -683,9 +593,8 @@ static void runSnapshot(Job* job, const ProcInfo* info) {
       mapsFailed(job, info, err);
       return;
    }
-   Partner partner = { 0 };
-   stopAll(job, info, &partner);
-   if (!failed(job)) {
+   stopAll(job, info);
+   if (job->result == DUMP_OK) {
       if (!planStacks(snap)) {
          Maps_free(&snap->maps);
          if (Maps_read(&snap->maps, snap->pid, err, sizeof(err)) == 0)
@@ -695,10 +604,8 @@ static void runSnapshot(Job* job, const ProcInfo* info) {
       if (job->options->holdMs > 0)
          hold(job->options->holdMs);
    }
-   releasePartner(&partner);
-   detachSignalled(job, (Range){ 0, partner.range.from ? partner.range.from : snap->threadCount });
-   detachSignalled(job, (Range){ partner.range.from ? partner.range.to : snap->threadCount, snap->threadCount });
-   if (failed(job))
+   detachSignalled(job);
+   if (job->result != DUMP_OK)
       return;
    size_t captured = countCaptured(job, &snap->lateThreads);
    dropGone(job);
@@ -769,7 +676,7 @@ DumpError Snapshot_take(Snapshot* this, pid_t pid, const SnapshotOptions* option
       this->pid = info.tgid;   /* a thread id names its whole process */
    memcpy(this->comm, info.comm, sizeof(this->comm));
 
-   Job job = { .snap = this, .options = options, .lock = PTHREAD_MUTEX_INITIALIZER };
+   Job job = { .snap = this, .options = options };
    ThreadArgs args = { &job, &info };
    /* The tracer starts with every signal blocked: in a front end no handler of
     * the host runs on it; with detachOnSignal it unblocks the detach set. */

@@ -97,8 +97,11 @@ def main():
     ours = results["stacktop"]
     for other in ("eu-stack", "gdb"):
         theirs = results[other]
-        print(f"stacktop vs {other}: wall x{theirs[0] / ours[0]:.1f} faster, "
-              f"RSS x{theirs[1] / ours[1]:.1f} smaller, pause x{theirs[2] / max(ours[2], 0.001):.1f} shorter")
+        # ratios are theirs / ours: above 1 stacktop is better
+        print(f"{other} / stacktop: wall x{theirs[0] / ours[0]:.1f}, peak RSS x{theirs[1] / ours[1]:.1f}, "
+              f"target paused x{theirs[2] / max(ours[2], 0.001):.1f}  (above 1: stacktop better)")
+    print("note: eu-stack stops one thread at a time (no consistent snapshot), so the heartbeat\n"
+          "      sees only its own short stop; stacktop and gdb stop every thread at once")
     print(f"targets: wall {ours[0]:.1f} <= 100 ms: {'yes' if ours[0] <= 100 else 'NO'}; "
           f"pause {ours[2]:.1f} <= 10 ms: {'yes' if ours[2] <= 10 else 'NO'}; "
           f"RSS {ours[1]:.1f} <= 20 MB: {'yes' if ours[1] <= 20 else 'NO'}")
