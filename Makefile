@@ -23,14 +23,19 @@ FUZZ_SECONDS ?= 20
 
 # ---- dependencies (Debian 12 package names); README.md says what each is for
 DEB_BUILD := build-essential pkg-config libncurses-dev libproc2-dev libunwind-dev \
-             libdw-dev libelf-dev libinih-dev libarchive-dev libcurl4-openssl-dev
+             libdw-dev libelf-dev libinih-dev libarchive-dev libcurl4-openssl-dev \
+             libarchive13 libcurl4
 DEB_TEST  := libcmocka-dev python3-pytest tmux clang libclang-rt-14-dev gdb elfutils \
              golang-go libc6-dbg procps htop python3-aiosmtpd
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
-PKGS       := libproc2 ncursesw libunwind-ptrace libdw libelf inih libarchive libcurl
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+PKGS       := libproc2 ncursesw libunwind-ptrace libdw libelf inih
+# libarchive and libcurl: headers only; watch mode dlopens libarchive.so.13 and
+# libcurl.so.4 on first use (src/watch/ArchiveApi.c, CurlApi.c), so the monitor
+# and dumps do not load their ~40 dependent libraries.
+DLOPEN_PKGS := libarchive libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DLOPEN_PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl -lpthread -lm
 
 OPT      ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -91,6 +96,12 @@ $(FIXTURE_DIR)/%: tests/fixtures/%.c
 
 fixtures: $(FIXTURE_BINS)
 
+# Theme.c compiles the theme directory in: rebuild it when PREFIX changes, so
+# `make install PREFIX=/usr` never installs a binary that looks elsewhere.
+THEMEDIR_STAMP := $(BUILD)/.themedir
+$(shell mkdir -p $(BUILD) && { [ "$$(cat $(THEMEDIR_STAMP) 2>/dev/null)" = "$(THEMEDIR)" ] || echo "$(THEMEDIR)" > $(THEMEDIR_STAMP); })
+$(BUILD)/src/ui/Theme.o: $(THEMEDIR_STAMP)
+
 # ---- the two README commands
 run: deps
 	@$(MAKE) --no-print-directory all
@@ -138,7 +149,7 @@ install: all
 	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(THEMEDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/stacktop
 	install -m 0644 doc/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	for f in doc/*.5; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/man/man5/ || true; done
+	install -m 0644 doc/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 themes/*.theme $(DESTDIR)$(THEMEDIR)/
 
 uninstall:
