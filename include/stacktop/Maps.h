@@ -27,6 +27,12 @@ int Maps_parse(Maps* this, const char* text, size_t len);
 /* Reads /proc/PID/maps. Returns 0, or -1 with a message. */
 int Maps_read(Maps* this, pid_t pid, char* err, size_t errSize);
 const MapEntry* Maps_find(const Maps* this, uint64_t addr);
+/* Opens (read-only) the very file mapped by e in process pid: its path when
+ * device and inode match, else the kernel's /proc/PID/map_files handle
+ * (deleted files), else the path inside /proc/PID/root (another mount
+ * namespace). Only regular files are opened. Returns an fd the caller closes,
+ * or -1. */
+int Maps_openFile(pid_t pid, const MapEntry* e);
 void Maps_free(Maps* this);
 
 #endif

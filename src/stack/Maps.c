@@ -2,10 +2,14 @@
 #include "stacktop/Maps.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "stacktop/Util.h"
 
@@ -132,6 +136,50 @@ const MapEntry* Maps_find(const Maps* this, uint64_t addr) {
       return NULL;
    const MapEntry* e = &this->entries[lo - 1];
    return addr < e->end ? e : NULL;
+}
+
+/* Paths come from a possibly hostile process: only regular files are opened
+ * (no device side effects), and O_NONBLOCK keeps a FIFO swapped in after the
+ * stat from blocking us; callers re-check the open fd with fstat. */
+static int openRegular(const char* path) {
+   struct stat st;
+   if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+      return -1;
+   return open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+}
+
+/* Opens path only when it is the very file of the mapping (same dev+inode). */
+static int openIdentical(const char* path, const MapEntry* e) {
+   int fd = openRegular(path);
+   if (fd < 0)
+      return -1;
+   struct stat st;
+   if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == makedev(e->devMajor, e->devMinor) &&
+       st.st_ino == e->inode)
+      return fd;
+   close(fd);
+   return -1;
+}
+
+int Maps_openFile(pid_t pid, const MapEntry* e) {
+   if (e->path[0] != '/')
+      return -1;
+   char path[4096], buf[4200];
+   size_t len = strlen(e->path);
+   if (e->deleted)
+      len -= strlen(DELETED_SUFFIX);
+   Util_format(path, sizeof(path), "%.*s", (int)len, e->path);
+   int fd = e->deleted ? -1 : openIdentical(path, e);
+   if (fd >= 0)
+      return fd;
+   /* Deleted files, and device numbers that differ between maps and stat
+    * (overlayfs, btrfs): the kernel's own handle is always the right file. */
+   Util_format(buf, sizeof(buf), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, e->start, e->end);
+   fd = openRegular(buf);
+   if (fd >= 0)
+      return fd;
+   Util_format(buf, sizeof(buf), "/proc/%d/root%s", (int)pid, path);
+   return openIdentical(buf, e);
 }
 
 void Maps_free(Maps* this) {

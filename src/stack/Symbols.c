@@ -151,39 +151,12 @@ static bool mapElfPath(MappedElf* m, const char* path) {
    return fd >= 0 && mapElf(m, fd);
 }
 
-/* Opens path only when it is the very file of the mapping (same dev+inode). */
-static int openIdentical(const char* path, dev_t dev, ino_t inode) {
-   int fd = openRegular(path);
-   if (fd < 0)
-      return -1;
-   struct stat st;
-   if (fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == inode)
-      return fd;
-   close(fd);
-   return -1;
-}
-
 /* The mapping's path without the " (deleted)" the kernel appends. */
 static void mappedPath(const MapEntry* e, char* buf, size_t size) {
    size_t len = strlen(e->path);
    if (e->deleted)
       len -= strlen(" (deleted)");
    Util_format(buf, size, "%.*s", (int)len, e->path);
-}
-
-static int openMapping(pid_t pid, const MapEntry* e, dev_t dev) {
-   char path[4096], buf[4200];
-   mappedPath(e, path, sizeof(path));
-   int fd = e->deleted ? -1 : openIdentical(path, dev, e->inode);
-   if (fd >= 0)
-      return fd;
-   /* Deleted files and other mount namespaces: the kernel's own handles. */
-   Util_format(buf, sizeof(buf), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, e->start, e->end);
-   fd = openRegular(buf);
-   if (fd >= 0)
-      return fd;
-   Util_format(buf, sizeof(buf), "/proc/%d/root%s", (int)pid, path);
-   return openIdentical(buf, dev, e->inode);
 }
 
 static bool sameBuildId(const ElfReader* a, const ElfReader* b) {
@@ -266,8 +239,8 @@ static Module* findByBuildId(const Symbols* this, const ElfReader* r) {
 }
 
 /* Opens, parses and caches the ELF of a mapping seen for the first time. */
-static Module* loadModule(Symbols* this, pid_t pid, const MapEntry* e, dev_t dev) {
-   int fd = openMapping(pid, e, dev);
+static Module* loadModule(Symbols* this, pid_t pid, const MapEntry* e) {
+   int fd = Maps_openFile(pid, e);
    if (fd < 0)
       return NULL;
    Module* m = Util_xcalloc(1, sizeof(*m));
@@ -316,7 +289,7 @@ static const FileKey* keyFor(Symbols* this, pid_t pid, const MapEntry* e) {
    size_t pos = keyPosition(this, dev, e->inode);
    if (pos < this->keyCount && keyCompare(dev, e->inode, &this->keys[pos]) == 0)
       return &this->keys[pos];
-   Module* m = loadModule(this, pid, e, dev);
+   Module* m = loadModule(this, pid, e);
    Util_growArray((void**)&this->keys, &this->keyCapacity, this->keyCount, sizeof(FileKey));
    memmove(&this->keys[pos + 1], &this->keys[pos], (this->keyCount - pos) * sizeof(FileKey));
    this->keys[pos] = (FileKey){ .dev = dev, .inode = e->inode, .module = m, .path = Util_xstrdup(e->path) };

@@ -10,7 +10,6 @@
 #include "stacktop/Unwind.h"
 
 #include <elf.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <libunwind.h>
 #include <stdio.h>
@@ -67,27 +66,6 @@ typedef struct Cursor_ {
 
 /* ---- ELF files ----------------------------------------------------------- */
 
-/* Opens the mapping's file only if it is that very file (same inode; the
- * device numbers in maps and from stat differ on overlayfs and btrfs): the
- * path, else the kernel's handle, else the path inside the target's root
- * (another mount namespace). */
-static int openMappedFile(pid_t pid, const MapEntry* e) {
-   char handle[128], rooted[4200];
-   Util_format(handle, sizeof(handle), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, e->start, e->end);
-   Util_format(rooted, sizeof(rooted), "/proc/%d/root%s", (int)pid, e->path);
-   const char* candidates[] = { e->deleted ? NULL : e->path, handle, e->deleted ? NULL : rooted };
-   for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
-      int fd = candidates[i] ? open(candidates[i], O_RDONLY | O_CLOEXEC) : -1;
-      if (fd < 0)
-         continue;
-      struct stat st;
-      if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_ino == e->inode && st.st_size > 0)
-         return fd;
-      close(fd);
-   }
-   return -1;
-}
-
 static bool phdrsInBounds(const Elf64_Ehdr* eh, size_t size) {
    return eh->e_phentsize == sizeof(Elf64_Phdr) && eh->e_phoff < size &&
           eh->e_phnum <= (size - eh->e_phoff) / sizeof(Elf64_Phdr);
@@ -126,7 +104,7 @@ static Image* openImage(Unwind* this, const MapEntry* e) {
    img->devMinor = e->devMinor;
    Util_growArray((void**)&this->images, &this->imageCapacity, this->imageCount, sizeof(Image*));
    this->images[this->imageCount++] = img;
-   int fd = openMappedFile(this->snap->pid, e);
+   int fd = Maps_openFile(this->snap->pid, e);
    if (fd < 0)
       return NULL;
    struct stat st;

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "stacktop/Maps.h"
@@ -123,6 +124,29 @@ static void test_readSelf(void** state) {
    Maps_free(&maps);
 }
 
+/* The file behind the mapping of our own code is our executable; anonymous
+ * and pseudo mappings ([stack]) have no file to open. */
+static void test_openFile(void** state) {
+   (void)state;
+   Maps maps;
+   char err[256];
+   assert_int_equal(Maps_read(&maps, getpid(), err, sizeof(err)), 0);
+   const MapEntry* code = Maps_find(&maps, (uint64_t)(uintptr_t)&test_openFile);
+   assert_non_null(code);
+   int fd = Maps_openFile(getpid(), code);
+   assert_true(fd >= 0);
+   struct stat mapped, exe;
+   assert_int_equal(fstat(fd, &mapped), 0);
+   assert_int_equal(stat("/proc/self/exe", &exe), 0);
+   assert_int_equal(mapped.st_ino, exe.st_ino);
+   close(fd);
+   int local;
+   const MapEntry* stack = Maps_find(&maps, (uint64_t)(uintptr_t)&local);
+   assert_non_null(stack);
+   assert_int_equal(Maps_openFile(getpid(), stack), -1);
+   Maps_free(&maps);
+}
+
 static void test_readMissingProcess(void** state) {
    (void)state;
    Maps maps;
@@ -139,6 +163,7 @@ int main(void) {
       cmocka_unit_test(test_unterminatedAndUnsorted),
       cmocka_unit_test(test_find),
       cmocka_unit_test(test_readSelf),
+      cmocka_unit_test(test_openFile),
       cmocka_unit_test(test_readMissingProcess),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
