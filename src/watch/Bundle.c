@@ -1,8 +1,6 @@
 /* Bundle archives and their retention. */
 #include "stacktop/Bundle.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,11 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stacktop/ArchiveApi.h"
 #include "stacktop/Util.h"
 
 #define BUNDLE_SUFFIX ".tar.gz"
 
 struct Bundle_ {
+   const ArchiveApi* api;    /* process-wide, not owned */
    struct archive* archive;
    int fd;
    char top[256];            /* top directory inside the archive */
@@ -96,7 +96,11 @@ Bundle* Bundle_create(const char* dir, const char* host, const char* service, co
                       double wallTime, char* err, size_t errSize) {
    char name[300];
    Bundle_name(name, sizeof(name), host, service, rule, wallTime);
+   const ArchiveApi* api = ArchiveApi_get(err, errSize);
+   if (!api)
+      return NULL;
    Bundle* b = Util_xcalloc(1, sizeof(Bundle));
+   b->api = api;
    chooseFinalPath(b, dir, name);
    b->mtime = (time_t)wallTime;
    Util_format(b->tmpPath, sizeof(b->tmpPath), "%s/.%s.tmp", dir, b->top);
@@ -106,11 +110,11 @@ Bundle* Bundle_create(const char* dir, const char* host, const char* service, co
       free(b);
       return NULL;
    }
-   b->archive = archive_write_new();
-   if (archive_write_add_filter_gzip(b->archive) != ARCHIVE_OK ||
-       archive_write_set_format_pax_restricted(b->archive) != ARCHIVE_OK ||
-       archive_write_open_fd(b->archive, b->fd) != ARCHIVE_OK) {
-      Util_format(err, errSize, "cannot start %s: %s", b->tmpPath, archive_error_string(b->archive));
+   b->archive = api->writeNew();
+   if (api->writeAddFilterGzip(b->archive) != ARCHIVE_OK ||
+       api->writeSetFormatPaxRestricted(b->archive) != ARCHIVE_OK ||
+       api->writeOpenFd(b->archive, b->fd) != ARCHIVE_OK) {
+      Util_format(err, errSize, "cannot start %s: %s", b->tmpPath, api->errorString(b->archive));
       Bundle_abort(b);
       return NULL;
    }
@@ -120,22 +124,23 @@ Bundle* Bundle_create(const char* dir, const char* host, const char* service, co
 int Bundle_addData(Bundle* this, const char* name, const void* data, size_t len) {
    if (this->failed)
       return -1;
+   const ArchiveApi* api = this->api;
    char path[600];
    Util_format(path, sizeof(path), "%s/%s", this->top, name);
-   struct archive_entry* e = archive_entry_new();
-   archive_entry_set_pathname(e, path);
-   archive_entry_set_size(e, (la_int64_t)len);
-   archive_entry_set_filetype(e, AE_IFREG);
-   archive_entry_set_perm(e, 0600);
-   archive_entry_set_mtime(e, this->mtime, 0);
-   int rc = archive_write_header(this->archive, e);
-   if (rc == ARCHIVE_OK && len > 0 && archive_write_data(this->archive, data, len) != (la_ssize_t)len)
+   struct archive_entry* e = api->entryNew();
+   api->entrySetPathname(e, path);
+   api->entrySetSize(e, (la_int64_t)len);
+   api->entrySetFiletype(e, AE_IFREG);
+   api->entrySetPerm(e, 0600);
+   api->entrySetMtime(e, this->mtime, 0);
+   int rc = api->writeHeader(this->archive, e);
+   if (rc == ARCHIVE_OK && len > 0 && api->writeData(this->archive, data, len) != (la_ssize_t)len)
       rc = ARCHIVE_FATAL;
-   archive_entry_free(e);
+   api->entryFree(e);
    if (rc != ARCHIVE_OK) {
       this->failed = true;
       Util_format(this->error, sizeof(this->error), "writing %s into %s: %s", name, this->tmpPath,
-                  archive_error_string(this->archive));
+                  api->errorString(this->archive));
       return -1;
    }
    return 0;
@@ -147,12 +152,12 @@ int Bundle_addText(Bundle* this, const char* name, const char* text) {
 
 static void closeArchive(Bundle* this) {
    if (this->archive) {
-      if (archive_write_close(this->archive) != ARCHIVE_OK && !this->failed) {
+      if (this->api->writeClose(this->archive) != ARCHIVE_OK && !this->failed) {
          this->failed = true;
          Util_format(this->error, sizeof(this->error), "finishing %s: %s", this->tmpPath,
-                     archive_error_string(this->archive));
+                     this->api->errorString(this->archive));
       }
-      archive_write_free(this->archive);
+      this->api->writeFree(this->archive);
       this->archive = NULL;
    }
 }
@@ -182,7 +187,7 @@ int Bundle_finish(Bundle* this, char* path, size_t pathSize, char* err, size_t e
 
 void Bundle_abort(Bundle* this) {
    if (this->archive)
-      archive_write_free(this->archive);
+      this->api->writeFree(this->archive);
    if (this->fd >= 0)
       close(this->fd);
    unlink(this->tmpPath);

@@ -1,12 +1,12 @@
 /* MIME building and SMTP delivery. */
 #include "stacktop/Mail.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "stacktop/CurlApi.h"
 #include "stacktop/Util.h"
 
 static const char base64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -182,36 +182,39 @@ static size_t readUpload(char* buf, size_t size, size_t nitems, void* user) {
 
 int Mail_send(const MailServer* server, const char* from, const char* const* to, size_t toCount,
               const char* message, size_t len, char* err, size_t errSize) {
-   CURL* curl = curl_easy_init();
+   const CurlApi* api = CurlApi_get(err, errSize);
+   if (!api)
+      return -1;
+   CURL* curl = api->easyInit();
    if (!curl) {
       Util_format(err, errSize, "libcurl could not start a transfer");
       return -1;
    }
    struct curl_slist* rcpt = NULL;
    for (size_t i = 0; i < toCount; i++)
-      rcpt = curl_slist_append(rcpt, to[i]);
+      rcpt = api->slistAppend(rcpt, to[i]);
    Upload up = { .data = message, .len = len };
    char curlErr[CURL_ERROR_SIZE] = "";
-   curl_easy_setopt(curl, CURLOPT_URL, server->url);
-   curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from);
-   curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
-   curl_easy_setopt(curl, CURLOPT_READFUNCTION, readUpload);
-   curl_easy_setopt(curl, CURLOPT_READDATA, &up);
-   curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curlErr);
-   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)(server->timeoutS * 1000));
+   api->easySetopt(curl, CURLOPT_URL, server->url);
+   api->easySetopt(curl, CURLOPT_MAIL_FROM, from);
+   api->easySetopt(curl, CURLOPT_MAIL_RCPT, rcpt);
+   api->easySetopt(curl, CURLOPT_READFUNCTION, readUpload);
+   api->easySetopt(curl, CURLOPT_READDATA, &up);
+   api->easySetopt(curl, CURLOPT_UPLOAD, 1L);
+   api->easySetopt(curl, CURLOPT_NOSIGNAL, 1L);
+   api->easySetopt(curl, CURLOPT_ERRORBUFFER, curlErr);
+   api->easySetopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+   api->easySetopt(curl, CURLOPT_TIMEOUT_MS, (long)(server->timeoutS * 1000));
    if (server->tlsRequired)
-      curl_easy_setopt(curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+      api->easySetopt(curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
    if (server->user) {
-      curl_easy_setopt(curl, CURLOPT_USERNAME, server->user);
-      curl_easy_setopt(curl, CURLOPT_PASSWORD, server->password ? server->password : "");
+      api->easySetopt(curl, CURLOPT_USERNAME, server->user);
+      api->easySetopt(curl, CURLOPT_PASSWORD, server->password ? server->password : "");
    }
-   CURLcode rc = curl_easy_perform(curl);
+   CURLcode rc = api->easyPerform(curl);
    if (rc != CURLE_OK)
-      Util_format(err, errSize, "%s: %s", server->url, curlErr[0] ? curlErr : curl_easy_strerror(rc));
-   curl_slist_free_all(rcpt);
-   curl_easy_cleanup(curl);
+      Util_format(err, errSize, "%s: %s", server->url, curlErr[0] ? curlErr : api->easyStrerror(rc));
+   api->slistFreeAll(rcpt);
+   api->easyCleanup(curl);
    return rc == CURLE_OK ? 0 : -1;
 }

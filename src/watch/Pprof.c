@@ -1,11 +1,11 @@
 /* pprof endpoints over HTTP. */
 #include "stacktop/Pprof.h"
 
-#include <curl/curl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "stacktop/CurlApi.h"
 #include "stacktop/Util.h"
 
 typedef struct Body_ {
@@ -33,30 +33,33 @@ char* Pprof_fetch(const char* baseUrl, const char* path, double timeoutS, size_t
    size_t bl = strlen(baseUrl);
    char url[2048];
    Util_format(url, sizeof(url), "%s%s%s", baseUrl, bl && baseUrl[bl - 1] == '/' ? "" : "/", path);
-   CURL* curl = curl_easy_init();
    *error = PPROF_FAILED;
+   const CurlApi* api = CurlApi_get(err, errSize);
+   if (!api)
+      return NULL;
+   CURL* curl = api->easyInit();
    if (!curl) {
       Util_format(err, errSize, "libcurl could not start a transfer");
       return NULL;
    }
    Body body = { .max = maxBytes };
    char curlErr[CURL_ERROR_SIZE] = "";
-   curl_easy_setopt(curl, CURLOPT_URL, url);
-   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-   curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
-   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curlErr);
-   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)(timeoutS * 1000));
-   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-   CURLcode rc = curl_easy_perform(curl);
-   curl_easy_cleanup(curl);
+   api->easySetopt(curl, CURLOPT_URL, url);
+   api->easySetopt(curl, CURLOPT_WRITEFUNCTION, collect);
+   api->easySetopt(curl, CURLOPT_WRITEDATA, &body);
+   api->easySetopt(curl, CURLOPT_NOSIGNAL, 1L);
+   api->easySetopt(curl, CURLOPT_FAILONERROR, 1L);
+   api->easySetopt(curl, CURLOPT_ERRORBUFFER, curlErr);
+   api->easySetopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+   api->easySetopt(curl, CURLOPT_TIMEOUT_MS, (long)(timeoutS * 1000));
+   api->easySetopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+   CURLcode rc = api->easyPerform(curl);
+   api->easyCleanup(curl);
    if (rc != CURLE_OK || body.tooLarge) {
       if (body.tooLarge)
          Util_format(err, errSize, "%s: larger than %zu bytes", url, maxBytes);
       else
-         Util_format(err, errSize, "%s: %s", url, curlErr[0] ? curlErr : curl_easy_strerror(rc));
+         Util_format(err, errSize, "%s: %s", url, curlErr[0] ? curlErr : api->easyStrerror(rc));
       free(body.data);
       bool noConnection = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
                           (rc == CURLE_OPERATION_TIMEDOUT && body.len == 0 && !body.tooLarge);

@@ -2,7 +2,6 @@
  * and what happens when a rule fires (bundle, mail, hook, retention). */
 #include "stacktop/Watch.h"
 
-#include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -13,7 +12,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "stacktop/ArchiveApi.h"
 #include "stacktop/Bundle.h"
+#include "stacktop/CurlApi.h"
 #include "stacktop/Evidence.h"
 #include "stacktop/Format.h"
 #include "stacktop/Hook.h"
@@ -524,8 +525,10 @@ int Watch_main(int argc, char** argv) {
       WatchConfig_free(&w.config);
       return STACKTOP_EXIT_OK;
    }
-   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-      Util_error("watch: libcurl could not be initialised");
+   /* Bundles, mail and pprof need them: load both before anything starts, so a
+    * missing library stops the watch at once instead of at the first incident. */
+   if (!ArchiveApi_get(err, sizeof(err)) || !CurlApi_get(err, sizeof(err))) {
+      Util_error("watch: %s", err);
       WatchConfig_free(&w.config);
       return STACKTOP_EXIT_FAILURE;
    }
@@ -533,7 +536,6 @@ int Watch_main(int argc, char** argv) {
    WatchLog_open(!w.options.foreground, w.options.verbose);
    int rc = start(&w);
    WatchLog_close();
-   curl_global_cleanup();
    WatchConfig_free(&w.config);
    return rc;
 }
