@@ -2,7 +2,7 @@
 """Dump benchmark: a target with 2,000 threads (1,800 in one stack, 200 in
 another) and a heartbeat thread that measures the longest time it was frozen.
 In one run, stacktop dump (with file:line), eu-stack -p and gdb's
-'thread apply all bt': wall time, peak RSS (wait4 rusage) and the target's
+'thread apply all bt': wall time, peak RSS (measure.c, wait4 from a small C parent) and the target's
 longest pause; then stacktop's ratios against each. Targets: stacktop wall
 <= 100 ms, pause <= 10 ms, peak RSS <= 20 MB."""
 import os
@@ -12,6 +12,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import rusage_run
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 STACKTOP = os.environ.get("STACKTOP_BIN", os.path.join(ROOT, "build", "stacktop"))
@@ -53,18 +55,15 @@ def longest_pause_ms(target, report):
 def run_tool(argv, target, report):
     os.kill(target.pid, signal.SIGUSR1)      # reset the heartbeat's maximum
     time.sleep(0.05)
-    start = time.monotonic()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = (time.monotonic() - start) * 1000.0
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    m = rusage_run.run(argv)
+    wall = m.wall_s * 1000.0
     time.sleep(0.05)
     pause = longest_pause_ms(target, report)
     stopped = [t for t in os.listdir(f"/proc/{target.pid}/task")
                if open(f"/proc/{target.pid}/task/{t}/stat").read().rsplit(")", 1)[1].split()[0] in "tT"]
-    if proc.returncode != 0 or stopped:
-        sys.exit(f"bench_dump: {argv[0]} failed (exit {proc.returncode}, {len(stopped)} threads left stopped)")
-    return wall, usage.ru_maxrss / 1024.0, pause
+    if m.status != 0 or stopped:
+        sys.exit(f"bench_dump: {argv[0]} failed (exit {m.status}, {len(stopped)} threads left stopped)")
+    return wall, m.maxrss_kib / 1024.0, pause
 
 
 def main():

@@ -3,7 +3,7 @@
 (fixture idle_forker), in the same run: CPU time per refresh (children's
 utime+stime from wait4) of `stacktop -b -n N -d 0.2` against
 `top -b -n N -d 0.2`, both printing the whole table, and the ratio; peak RSS
-of stacktop in batch mode (wait4 ru_maxrss) and of stacktop's and htop's
+of stacktop in batch mode (wait4 ru_maxrss via tests/fixtures/measure.c) and of stacktop's and htop's
 interactive views running in a tmux pane (VmHWM after a few refreshes).
 Goal: less CPU per refresh than top. Figures are printed, never asserted."""
 import os
@@ -12,6 +12,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+import rusage_run
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 STACKTOP = os.environ.get("STACKTOP_BIN", os.path.join(ROOT, "build", "stacktop"))
@@ -50,13 +52,10 @@ def count_processes():
 
 def run_batch(argv):
     """Runs argv with output to /dev/null; returns (cpu seconds, peak RSS KiB)."""
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    err = proc.stderr.read().decode(errors="replace").strip()
-    proc.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"bench_monitor: {argv[0]} failed: {err}")
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    m = rusage_run.run(argv)
+    if m.status != 0:
+        sys.exit(f"bench_monitor: {argv[0]} failed: {m.stderr}")
+    return m.cpu_s, m.maxrss_kib
 
 
 def vm_hwm_kib(pid):
@@ -152,7 +151,7 @@ def main():
               f"{r['top_marginal']:>6.2f} ms {ratio(r['stacktop_marginal'], r['top_marginal']):>6}")
     head = f"{'extra idle':>10} {'procs':>6} | {'stacktop -b':>11} {'stacktop TUI':>12} {'htop TUI':>9} " \
            f"{'TUI/htop':>8}"
-    print("\nPeak RSS (batch: wait4 ru_maxrss; TUI: VmHWM after ~10 refreshes in tmux)")
+    print("\nPeak RSS (batch: measure.c wait4 ru_maxrss; TUI: VmHWM after ~10 refreshes in tmux)")
     print(head)
     print("-" * len(head))
     for extra, r in zip(EXTRA, rows):
