@@ -674,3 +674,21 @@ def test_match_by_comm_exe_and_cmdline(tmp_path, spawn):
     assert set(covered) == {"by-comm", "by-exe", "by-cmdline"}, r.stderr
     assert busy.pid in covered["by-comm"] and busy.pid in covered["by-exe"]
     assert covered["by-cmdline"] == [busy.pid]
+
+
+@pytest.mark.parametrize("library,package", [("libcurl.so.4", "libcurl4"), ("libarchive.so.13", "libarchive13")])
+def test_missing_runtime_library_is_a_clear_failure(tmp_path, spawn, library, package):
+    """libcurl and libarchive are loaded only by watch mode (dlopen): a broken
+    or missing one must stop the watcher with a message naming the package,
+    before anything is written."""
+    libdir = tmp_path / "lib"
+    libdir.mkdir()
+    (libdir / library).write_bytes(b"not an ELF file")   # found first through LD_LIBRARY_PATH
+    busy = spawn("watch_busy")
+    conf, bundles = write_config(tmp_path, f"[service busy]\nmatch = pid:{busy.pid}\ncpu_above = 5% for 2\n")
+    env = dict(os.environ, LD_LIBRARY_PATH=str(libdir))
+    r = run_stacktop("watch", "-c", conf, "--once", "--foreground", timeout=60, env=env)
+    assert r.returncode == 1, r.stderr
+    assert library in r.stderr and package in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not bundles.exists()
