@@ -151,33 +151,21 @@ static bool pidSelected(const Sampler* this, pid_t pid) {
    return bsearch(&pid, this->pidFilter, this->options.pidCount, sizeof(pid_t), cmpPid) != NULL;
 }
 
+/* Both tables are sorted by id, their first member, so cmpPid compares a
+ * key with an entry. A matching id with another start time is a reused id. */
 static Tracked* findTracked(Sampler* this, pid_t pid, unsigned long long startTicks) {
-   size_t lo = 0, hi = this->trackedCount;
-   while (lo < hi) {
-      size_t mid = lo + (hi - lo) / 2;
-      if (this->tracked[mid].pid < pid)
-         lo = mid + 1;
-      else
-         hi = mid;
-   }
-   if (lo < this->trackedCount && this->tracked[lo].pid == pid && this->tracked[lo].startTicks == startTicks)
-      return &this->tracked[lo];
-   return NULL;
+   if (this->trackedCount == 0)
+      return NULL;
+   Tracked* t = bsearch(&pid, this->tracked, this->trackedCount, sizeof(Tracked), cmpPid);
+   return t && t->startTicks == startTicks ? t : NULL;
 }
 
 static const TrackedThread* findThreadTicks(const Sampler* this, pid_t tid, unsigned long long startTicks) {
-   size_t lo = 0, hi = this->threadTickCount;
-   while (lo < hi) {
-      size_t mid = lo + (hi - lo) / 2;
-      if (this->threadTicks[mid].tid < tid)
-         lo = mid + 1;
-      else
-         hi = mid;
-   }
-   if (lo < this->threadTickCount && this->threadTicks[lo].tid == tid &&
-       this->threadTicks[lo].startTicks == startTicks)
-      return &this->threadTicks[lo];
-   return NULL;
+   if (this->threadTickCount == 0)
+      return NULL;
+   const TrackedThread* t =
+      bsearch(&tid, this->threadTicks, this->threadTickCount, sizeof(TrackedThread), cmpPid);
+   return t && t->startTicks == startTicks ? t : NULL;
 }
 
 Sampler* Sampler_new(const SamplerOptions* options, char* err, size_t errSize) {

@@ -50,16 +50,9 @@ static int compareU64(const void* a, const void* b) {
    return x < y ? -1 : x > y;
 }
 
+/* Entries are sorted by pc, their first member, so compareU64 compares a key with an entry. */
 static const PcInfo* findPc(const PcTable* t, uint64_t pc) {
-   size_t lo = 0, hi = t->count;
-   while (lo < hi) {
-      size_t mid = lo + (hi - lo) / 2;
-      if (t->entries[mid].pc < pc)
-         lo = mid + 1;
-      else
-         hi = mid;
-   }
-   return lo < t->count && t->entries[lo].pc == pc ? &t->entries[lo] : NULL;
+   return t->count ? bsearch(&pc, t->entries, t->count, sizeof(PcInfo), compareU64) : NULL;
 }
 
 /* The real (outermost, non-inlined) function of a PC. */
