@@ -258,16 +258,44 @@ static int drawCell(int y, int x, int width, const Column* col, const char* text
    return x + width + 1;
 }
 
+/* On a narrow terminal (80 columns over SSH) the fixed columns alone would
+ * push COMMAND off the screen. These give way first, in this order, until
+ * COMMAND has MIN_COMMAND_CELLS; the user's visible set is left unchanged. */
+#define MIN_COMMAND_CELLS 20
+static const ColumnId narrowDropOrder[] = { COL_DATA, COL_SHR, COL_VIRT, COL_TIME, COL_MEM, COL_USER };
+
+static int fixedCells(const bool* columns) {
+   int cells = 0;
+   for (int id = 0; id < COL_COUNT; id++) {
+      const Column* col = Column_get((ColumnId)id);
+      if (columns[id] && col->width > 0)
+         cells += col->width + 1;
+   }
+   return cells;
+}
+
+static void fitColumns(const ProcessTable* this, int width, bool* columns) {
+   memcpy(columns, this->visible, sizeof(this->visible));
+   if (!columns[COL_COMMAND])
+      return;
+   for (size_t i = 0; i < sizeof(narrowDropOrder) / sizeof(narrowDropOrder[0]); i++) {
+      if (width - fixedCells(columns) >= MIN_COMMAND_CELLS)
+         return;
+      if (narrowDropOrder[i] != this->sortColumn)
+         columns[narrowDropOrder[i]] = false;
+   }
+}
+
 static int columnWidth(const Column* col, int x, int width) {
    return col->width > 0 ? col->width : (width - x > 0 ? width - x : 0);
 }
 
-static void drawHeader(const ProcessTable* this, const Theme* theme, int y, int width) {
+static void drawHeader(const ProcessTable* this, const Theme* theme, const bool* columns, int y, int width) {
    int attr = Theme_attr(theme, STYLE_HEADER);
    Draw_fill(y, 0, width, attr);
    int x = 0;
    for (int id = 0; id < COL_COUNT && x < width; id++) {
-      if (!this->visible[id])
+      if (!columns[id])
          continue;
       const Column* col = Column_get((ColumnId)id);
       int w = columnWidth(col, x, width);
@@ -276,8 +304,8 @@ static void drawHeader(const ProcessTable* this, const Theme* theme, int y, int 
    }
 }
 
-static void drawRow(const ProcessTable* this, const Theme* theme, const TableRow* row, bool selected, int y,
-                    int width) {
+static void drawRow(const ProcessTable* this, const Theme* theme, const bool* columns, const TableRow* row,
+                    bool selected, int y, int width) {
    bool threadRow = row->thread >= 0;
    ProcessSample shown = threadRow ? threadAsProcess(row->process, &row->process->threadRows[row->thread])
                                    : *row->process;
@@ -286,7 +314,7 @@ static void drawRow(const ProcessTable* this, const Theme* theme, const TableRow
       Draw_fill(y, 0, width, selectedAttr);
    int x = 0;
    for (int id = 0; id < COL_COUNT && x < width; id++) {
-      if (!this->visible[id])
+      if (!columns[id])
          continue;
       const Column* col = Column_get((ColumnId)id);
       int w = columnWidth(col, x, width);
@@ -300,13 +328,15 @@ static void drawRow(const ProcessTable* this, const Theme* theme, const TableRow
 void ProcessTable_draw(ProcessTable* this, const Theme* theme, int y, int height, int width) {
    if (height <= 0)
       return;
-   drawHeader(this, theme, y, width);
+   bool columns[COL_COUNT];
+   fitColumns(this, width, columns);
+   drawHeader(this, theme, columns, y, width);
    this->pageRows = height - 1 > 0 ? height - 1 : 1;
    ensureVisible(this);
    for (int i = 0; i < height - 1; i++) {
       size_t index = this->scroll + (size_t)i;
       if (index >= this->rowCount)
          break;
-      drawRow(this, theme, &this->rows[index], index == this->selected, y + 1 + i, width);
+      drawRow(this, theme, columns, &this->rows[index], index == this->selected, y + 1 + i, width);
    }
 }

@@ -331,3 +331,22 @@ def test_no_terminal_is_a_clear_error(tmp_path):
     assert r.returncode == 1
     assert r.stderr.splitlines() == ["stacktop: the monitor needs a terminal on stdin and stdout; use -b for batch mode"]
     assert "\x1b" not in r.stdout
+
+
+def test_narrow_terminal_keeps_command_visible(spawn, tui):
+    """At 80 columns (a plain SSH terminal) the fixed columns would push
+    COMMAND off the screen: the least useful ones give way, in a fixed order,
+    and come back when the window is wide again."""
+    p = spawn("sleeper")
+    s = tui("-p", p.pid, width=80, height=20)
+    screen = s.wait_for(lambda text: f" {p.pid} " in text, what="the fixture's row")
+    header = next(line for line in screen.split("\n") if "PID USER" in line).split()
+    assert header == ["PID", "USER", "S", "THR", "CPU%", "MEM%", "RES", "RGROW", "TIME+", "COMMAND"]
+    row = next(line for line in screen.split("\n") if line.split()[:1] == [str(p.pid)])
+    command = row.split()[-1]
+    assert len(command) >= 20 and p.argv[0].startswith(command), row
+    s.resize(200, 20)
+    screen = s.wait_for(lambda text: "DATA" in text, what="all columns after widening")
+    header = next(line for line in screen.split("\n") if "PID USER" in line).split()
+    assert header == ["PID", "USER", "S", "THR", "CPU%", "MEM%", "VIRT", "RES", "SHR", "DATA", "RGROW",
+                      "TIME+", "COMMAND"]
