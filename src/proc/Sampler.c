@@ -325,6 +325,7 @@ static void readMemory(Sampler* this, Tracked* t, ProcessSample* p, unsigned lon
    /* The periodic re-read bounds the staleness of a change that happens to
     * leave both totals equal (file pages swapped for as many anonymous ones). */
    bool stale = !t->memRead || t->vsizeBytes != vsize || t->rssPages != rss || isPeriodic(this, t->pid);
+   unsigned long statmRes = 0;
    if (stale && vsize != 0) {
       char path[64], buf[256];
       unsigned long v[7];
@@ -334,6 +335,7 @@ static void readMemory(Sampler* this, Tracked* t, ProcessSample* p, unsigned lon
           sscanf(buf, "%lu %lu %lu %lu %lu %lu %lu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]) == 7) {
          t->shrKiB = v[2] * this->pageKiB;
          t->dataKiB = v[5] * this->pageKiB;
+         statmRes = v[1];
       }
    }
    if (stale) {
@@ -341,7 +343,9 @@ static void readMemory(Sampler* this, Tracked* t, ProcessSample* p, unsigned lon
       t->vsizeBytes = vsize;
       t->rssPages = rss;
       t->virtKiB = (unsigned long)(vsize / 1024);
-      t->resKiB = rss * this->pageKiB;
+      /* stat's rss is a per-CPU approximation on recent kernels (it can miss
+       * the anonymous pages of a small process); statm's resident is exact. */
+      t->resKiB = (statmRes ? statmRes : rss) * this->pageKiB;
    }
    p->virtKiB = t->virtKiB;
    p->resKiB = t->resKiB;

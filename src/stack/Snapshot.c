@@ -45,6 +45,10 @@
 /* How long a thread in uninterruptible sleep gets to reach its stop before
  * the others are released without it (it is then listed without frames). */
 #define D_STATE_GRACE_S 0.05
+/* A tracer still running after this long may be stuck behind an execve by
+ * the target (see joinTracer); from then on it is checked every 10 ms. */
+#define REAP_AFTER_S 0.1
+#define REAP_POLL_NS 10000000L
 
 static const int detachSignals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 
@@ -449,7 +453,7 @@ static void* copyRange(void* arg) {
  * fresh malloc pages one by one during the copy would lengthen the pause.
  * Many stacks are copied by two threads at once (process_vm_readv needs no
  * tracer): the copy is most of the pause after the stop itself. */
-static void copyStacks(Snapshot* snap) {
+static void copyStacks(Snapshot* snap, pid_t memPid) {
    size_t total = 0, n = 0;
    for (size_t i = 0; i < snap->threadCount; i++) {
       const SnapshotThread* th = &snap->threads[i];
@@ -477,7 +481,7 @@ static void copyStacks(Snapshot* snap) {
       list[k++] = th;
    }
    size_t half = n >= PARALLEL_COPY_MIN ? n / 2 : n;
-   CopyRange mine = { snap->pid, list, half }, other = { snap->pid, list + half, n - half };
+   CopyRange mine = { memPid, list, half }, other = { memPid, list + half, n - half };
    pthread_t helper;
    bool parallel = n > half && pthread_create(&helper, NULL, copyRange, &other) == 0;
    copyRange(&mine);
@@ -584,12 +588,35 @@ static void mapsFailed(Job* job, const ProcInfo* info, const char* err) {
       fail(job, DUMP_ERR_NO_PROCESS, "pid %d (%s): %s", (int)snap->pid, snap->comm, err);
 }
 
+/* A leader that called pthread_exit stays a zombie without an address space
+ * while the other threads run on: its /proc/PID/maps is empty and
+ * process_vm_readv refuses its pid. Any live thread shares the memory. */
+static pid_t memoryPid(const Snapshot* snap) {
+   if (!threadEnded(snap->pid, snap->pid))
+      return snap->pid;
+   char path[64];
+   Util_format(path, sizeof(path), "/proc/%d/task", (int)snap->pid);
+   DIR* dir = opendir(path);
+   if (!dir)
+      return snap->pid;
+   pid_t found = snap->pid;
+   struct dirent* d;
+   while (found == snap->pid && (d = readdir(dir))) {
+      pid_t tid;
+      if (Util_parsePid(d->d_name, &tid) == 0 && tid != snap->pid && !threadEnded(snap->pid, tid))
+         found = tid;
+   }
+   closedir(dir);
+   return found;
+}
+
 static void runSnapshot(Job* job, const ProcInfo* info) {
    Snapshot* snap = job->snap;
    char err[256];
+   pid_t memPid = memoryPid(snap);
    /* Read before stopping (a few ms for thousands of threads); re-read while
     * stopped only if a stack turns out to be missing from it. */
-   if (Maps_read(&snap->maps, snap->pid, err, sizeof(err)) < 0) {
+   if (Maps_read(&snap->maps, memPid, err, sizeof(err)) < 0) {
       mapsFailed(job, info, err);
       return;
    }
@@ -597,10 +624,10 @@ static void runSnapshot(Job* job, const ProcInfo* info) {
    if (job->result == DUMP_OK) {
       if (!planStacks(snap)) {
          Maps_free(&snap->maps);
-         if (Maps_read(&snap->maps, snap->pid, err, sizeof(err)) == 0)
+         if (Maps_read(&snap->maps, memPid, err, sizeof(err)) == 0)
             planStacks(snap);
       }
-      copyStacks(snap);
+      copyStacks(snap, memPid);
       if (job->options->holdMs > 0)
          hold(job->options->holdMs);
    }
@@ -637,6 +664,46 @@ static void* tracerMain(void* arg) {
       signalJob = NULL;
    }
    return NULL;
+}
+
+/* The tracer can block in PTRACE_SEIZE for good: a target thread in execve
+ * holds the cred_guard_mutex that attaching takes, while its de_thread waits
+ * for the threads it killed to be reaped, and those we already seized only
+ * their tracer's thread group can reap. So while the tracer is late, this
+ * thread reaps the target's exited threads; WEXITED alone leaves their stop
+ * reports to the tracer. Never the leader: de_thread releases it itself, and
+ * it may be a child of this process. */
+static void reapExitedThreads(pid_t pid) {
+   char path[64];
+   Util_format(path, sizeof(path), "/proc/%d/task", (int)pid);
+   DIR* dir = opendir(path);
+   if (!dir)
+      return;
+   struct dirent* d;
+   while ((d = readdir(dir))) {
+      pid_t tid;
+      siginfo_t info;
+      if (Util_parsePid(d->d_name, &tid) == 0 && tid != pid)
+         waitid(P_PID, (id_t)tid, &info, WEXITED | WNOHANG | __WALL);
+   }
+   closedir(dir);
+}
+
+static void joinTracer(pthread_t tracer, pid_t pid) {
+   double reapFrom = Util_monotonicSeconds() + REAP_AFTER_S;
+   for (;;) {
+      struct timespec ts;
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      ts.tv_nsec += REAP_POLL_NS;
+      if (ts.tv_nsec >= 1000000000L) {
+         ts.tv_sec++;
+         ts.tv_nsec -= 1000000000L;
+      }
+      if (pthread_clockjoin_np(tracer, NULL, CLOCK_MONOTONIC, &ts) != ETIMEDOUT)
+         return;
+      if (Util_monotonicSeconds() > reapFrom)
+         reapExitedThreads(pid);
+   }
 }
 
 /* ---- public ------------------------------------------------------------ */
@@ -686,7 +753,7 @@ DumpError Snapshot_take(Snapshot* this, pid_t pid, const SnapshotOptions* option
    pthread_t tracer;
    int e = pthread_create(&tracer, NULL, tracerMain, &args);
    if (e == 0) {
-      pthread_join(tracer, NULL);
+      joinTracer(tracer, this->pid);
       if (job.firstInterrupt > 0)
          this->stoppedMs = (Util_monotonicSeconds() - job.firstInterrupt) * 1000.0;
    }

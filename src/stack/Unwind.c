@@ -37,7 +37,7 @@ typedef struct Image_ {
    size_t size;
    Elf64_Phdr* loads;            /* PT_LOAD headers; owned */
    size_t loadCount;
-   const Elf64_Phdr* ehFrameHdr; /* PT_GNU_EH_FRAME inside data, or NULL */
+   Elf64_Phdr ehFrameHdr;        /* PT_GNU_EH_FRAME; p_type PT_NULL when absent */
 } Image;
 
 /* One place where an Image is loaded in the target. */
@@ -72,23 +72,25 @@ static bool phdrsInBounds(const Elf64_Ehdr* eh, size_t size) {
 }
 
 /* Reads the program headers; every offset and size is checked against the
- * file, which the target's owner controls. */
+ * file, which the target's owner controls. They are copied out with memcpy:
+ * nothing makes e_phoff a multiple of 8. */
 static void parseImage(Image* img) {
    if (img->size < sizeof(Elf64_Ehdr))
       return;
    const Elf64_Ehdr* eh = (const Elf64_Ehdr*)img->data;
    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 || !phdrsInBounds(eh, img->size))
       return;
-   const Elf64_Phdr* ph = (const Elf64_Phdr*)(img->data + eh->e_phoff);
    img->loads = Util_xcalloc(eh->e_phnum, sizeof(Elf64_Phdr));
    for (size_t i = 0; i < eh->e_phnum; i++) {
-      bool inFile = ph[i].p_offset <= img->size && ph[i].p_filesz <= img->size - ph[i].p_offset;
+      Elf64_Phdr ph;
+      memcpy(&ph, img->data + eh->e_phoff + i * sizeof(Elf64_Phdr), sizeof(ph));
+      bool inFile = ph.p_offset <= img->size && ph.p_filesz <= img->size - ph.p_offset;
       if (!inFile)
          continue;
-      if (ph[i].p_type == PT_LOAD)
-         img->loads[img->loadCount++] = ph[i];
-      else if (ph[i].p_type == PT_GNU_EH_FRAME)
-         img->ehFrameHdr = &ph[i];
+      if (ph.p_type == PT_LOAD)
+         img->loads[img->loadCount++] = ph;
+      else if (ph.p_type == PT_GNU_EH_FRAME)
+         img->ehFrameHdr = ph;
    }
 }
 
@@ -198,8 +200,8 @@ static size_t encodedSize(uint8_t enc) {
  * search table (version 1, table encoded datarel|sdata4). */
 static bool prepareTable(Module* m) {
    const Image* img = m->image;
-   const Elf64_Phdr* eh = img->ehFrameHdr;
-   if (!eh || eh->p_filesz < 4)
+   const Elf64_Phdr* eh = &img->ehFrameHdr;
+   if (eh->p_type != PT_GNU_EH_FRAME || eh->p_filesz < 4)
       return false;
    const uint8_t* hdr = img->data + eh->p_offset;
    size_t ptrSize = encodedSize(hdr[1]), countSize = encodedSize(hdr[2]);

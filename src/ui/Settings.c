@@ -255,11 +255,18 @@ fail:
 int Settings_save(const Settings* this, const char* path, char* err, size_t errSize) {
    if (makeParentDirs(path, err, errSize) != 0)
       return -1;
+   /* A fresh unpredictable name opened O_EXCL: a symlink planted at a fixed
+    * temporary name would otherwise make root overwrite its target. */
    char tmp[1100];
-   Util_format(tmp, sizeof(tmp), "%s.tmp", path);
-   FILE* out = fopen(tmp, "w");
+   Util_format(tmp, sizeof(tmp), "%s.XXXXXX", path);
+   int fd = mkstemp(tmp);
+   FILE* out = fd >= 0 ? fdopen(fd, "w") : NULL;
    if (!out) {
       Util_format(err, errSize, "cannot write settings file %s: %s", tmp, strerror(errno));
+      if (fd >= 0) {
+         close(fd);
+         unlink(tmp);
+      }
       return -1;
    }
    int rc = Settings_write(this, out);

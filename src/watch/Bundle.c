@@ -52,6 +52,14 @@ int Bundle_ensureDir(const char* dir, char* err, size_t errSize) {
       Util_format(err, errSize, "bundle_dir %s is not a directory", path);
       return -1;
    }
+   /* chmod cannot make another user's directory private: its owner can open
+    * it again and plant symlinks where the bundles and mail queue are written. */
+   if (sb.st_uid != geteuid()) {
+      Util_format(err, errSize, "bundle_dir %s is owned by uid %u, not by uid %u running stacktop; "
+                  "expected a private directory (chown it or choose another bundle_dir)",
+                  path, (unsigned)sb.st_uid, (unsigned)geteuid());
+      return -1;
+   }
    if ((sb.st_mode & 0777) != 0700 && chmod(path, 0700) != 0) {
       Util_format(err, errSize, "cannot make bundle_dir %s private (chmod 0700): %s", path, strerror(errno));
       return -1;

@@ -54,7 +54,7 @@ double MailQueue_backoff(double firstS, unsigned attempts) {
 static int writePending(const char* path, const PendingMail* p, char* err, size_t errSize) {
    char tmp[4096];
    Util_format(tmp, sizeof(tmp), "%s.tmp", path);
-   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
    FILE* f = fd >= 0 ? fdopen(fd, "w") : NULL;
    if (!f) {
       Util_format(err, errSize, "cannot write %s: %s", tmp, strerror(errno));

@@ -1,10 +1,12 @@
 /* Process selection for watched services. */
 #include "stacktop/Matcher.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "stacktop/Util.h"
@@ -99,12 +101,22 @@ void Matcher_describe(const Matcher* this, char* buf, size_t size) {
    Util_format(buf, size, "?");
 }
 
-/* The pid in a pidfile, or 0 when it is missing or malformed (the service is
- * simply not running then). */
-static pid_t readPidfile(const char* path) {
+/* The pid in a pidfile, or 0 when it is missing, malformed or not a regular
+ * file (the service is simply not running then); *owner gets the file's owner.
+ * Opened non-blocking: a FIFO planted by whoever owns the pidfile's directory
+ * must not hang the watcher. */
+static pid_t readPidfile(const char* path, uid_t* owner) {
    char buf[64];
-   if (Util_readFile(path, buf, sizeof(buf)) < 0)
+   int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+   if (fd < 0)
       return 0;
+   struct stat sb;
+   ssize_t n = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? read(fd, buf, sizeof(buf) - 1) : -1;
+   close(fd);
+   if (n < 0)
+      return 0;
+   *owner = sb.st_uid;
+   buf[n] = '\0';
    buf[strcspn(buf, " \t\r\n")] = '\0';
    pid_t pid;
    return Util_parsePid(buf, &pid) == 0 ? pid : 0;
@@ -138,13 +150,18 @@ static bool matches(const Matcher* this, const ProcessSample* p, pid_t pidfilePi
 
 const ProcessSample** Matcher_select(const Matcher* this, const Sampler* sampler, size_t* count) {
    pid_t self = getpid();
-   pid_t pidfilePid = this->kind == MATCH_PIDFILE ? readPidfile(this->text) : 0;
+   uid_t pidfileOwner = 0;
+   pid_t pidfilePid = this->kind == MATCH_PIDFILE ? readPidfile(this->text, &pidfileOwner) : 0;
    size_t n = Sampler_count(sampler);
    const ProcessSample** out = Util_xcalloc(n ? n : 1, sizeof(*out));
    *count = 0;
    for (size_t i = 0; i < n; i++) {
       const ProcessSample* p = Sampler_at(sampler, i);
       if (p->kernelThread || p->pid == self)
+         continue;
+      /* A user who writes the pidfile could name any pid; as systemd does, a
+       * pidfile not owned by root only counts for its owner's processes. */
+      if (pidfileOwner != 0 && p->uid != pidfileOwner)
          continue;
       if (matches(this, p, pidfilePid))
          out[(*count)++] = p;

@@ -62,6 +62,18 @@ def test_memhog_memory_matches_statm(spawn):
     assert proc["command"].endswith("memhog 64")
 
 
+def test_idle_process_res_is_exact_and_covers_shr(spawn):
+    """RES of a small idle process equals statm's resident exactly. Recent
+    kernels keep /proc/PID/stat's rss as a per-CPU approximation that can lag
+    by the anonymous pages, which showed SHR > RES for small processes."""
+    p = spawn("sleeper")
+    (refresh,) = batch_json("-p", p.pid)
+    proc = only_process(refresh, p.pid)
+    statm = statm_kib(p.pid)
+    assert proc["res_kib"] == statm["res"], (proc, statm)
+    assert proc["shr_kib"] <= proc["res_kib"], proc
+
+
 def test_res_growth_zero_for_steady_process(spawn):
     hog = spawn("memhog", 16)
     refreshes = batch_json("-p", hog.pid, iterations=3, delay=0.2)
@@ -297,6 +309,29 @@ def test_invalid_utf8_command_is_valid_json(spawn, tmp_path):
     assert res.returncode == 0
     (p,) = json.loads(res.stdout.decode("utf-8"))["processes"]
     assert "sl\ufffdeeper" in p["command"]
+
+
+def test_text_output_neutralises_terminal_escapes(tmp_path):
+    """A process chooses its command line and name: root running `stacktop -b`
+    in a terminal must not have escape sequences (C0, DEL, UTF-8 C1) from them
+    written to it."""
+    link = os.path.join(str(tmp_path).encode(), b"s\x1b[2Jp")
+    os.symlink(os.path.join(os.environ.get("STACKTOP_FIXTURES", ""), "sleeper").encode(), link)
+    argv0 = b"x\x1b]0;pwned\x07\x7f\xc2\x9b31m\xce\x9b\x01y"
+    proc = subprocess.Popen([argv0], executable=link, stdout=subprocess.PIPE, start_new_session=True)
+    try:
+        assert proc.stdout.readline().startswith(b"ready")
+        res = subprocess.run([STACKTOP_BIN, "-b", "-n", "1", "-d", "0.2", "--threads", "-p", str(proc.pid)],
+                             capture_output=True, timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+    assert res.returncode == 0, res.stderr
+    out = res.stdout.decode("utf-8")
+    assert not any(ord(c) < 0x20 and c != "\n" or 0x7f <= ord(c) <= 0x9f for c in out), repr(out)
+    assert "x?]0;pwned???31m\u039b?y" in out   # printable text and real UTF-8 (Greek Lambda) stay
+    assert "[2Jp" in out
 
 
 def test_pipe_to_head_ends_quietly():

@@ -267,6 +267,35 @@ def test_unstoppable_thread_is_listed_and_released(spawn, stacktop):
     assert thread_states(p.pid)[sleeper] == "D"
 
 
+def test_exec_during_dump_does_not_hang(spawn, stacktop):
+    """A thread of exec_loop re-executes the program without pause. A dump that
+    seized some threads and then blocks attaching while execve holds its lock
+    used to deadlock with it: the exec waits for its killed threads to be
+    reaped, which only their tracer can do (about 1 dump in 30 hung)."""
+    p = spawn("exec_loop")
+    outcomes = set()
+    for _ in range(500):
+        r = stacktop("dump", p.pid, "--no-lines", timeout=20)   # TimeoutExpired = the hang
+        assert r.returncode in (0, 1), r.stderr
+        outcomes.add(r.returncode)
+        assert_not_stopped_or_traced(p.pid)
+    assert 0 in outcomes
+
+
+def test_leader_exited(spawn, stacktop):
+    """After pthread_exit in main the leader is a zombie with no address space:
+    its /proc/PID/maps is empty and process_vm_readv refuses its pid, yet the
+    other threads are alive and dumpable."""
+    p = spawn("leader_exit")
+    deadline = time.monotonic() + 10
+    while proc_status(p.pid).get("State", "")[:1] != "Z" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    doc = dump_json(stacktop, p.pid)
+    assert doc["total_threads"] == 3
+    groups = group_of(doc, "park_here")
+    assert len(groups) == 1 and groups[0]["count"] == 3
+
+
 def free_pid():
     pid_max = int(open("/proc/sys/kernel/pid_max").read())
     for pid in range(pid_max - 1, 1, -1):

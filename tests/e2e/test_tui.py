@@ -4,6 +4,7 @@ a terminal that is usable again after quitting."""
 import os
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -350,3 +351,29 @@ def test_narrow_terminal_keeps_command_visible(spawn, tui):
     header = next(line for line in screen.split("\n") if "PID USER" in line).split()
     assert header == ["PID", "USER", "S", "THR", "CPU%", "MEM%", "VIRT", "RES", "SHR", "DATA", "RGROW",
                       "TIME+", "COMMAND"]
+
+
+def test_stack_save_does_not_follow_planted_symlinks(spawn, tui, tmp_path):
+    """Root saving a dump in a shared directory (say /tmp) must not follow a
+    symlink planted at the predictable file name, and the dump, which shows a
+    process's internals, must not be readable by others."""
+    p = spawn("sleeper")
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    now = time.time()
+    for dt in range(0, 120):
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now + dt))
+        os.symlink(victim, tmp_path / f"stacktop-{p.pid}-{stamp}.txt")
+    s = tui("-p", p.pid, cwd=tmp_path)
+    s.keys("s")
+    s.wait_for("thread profile: total", timeout=30)
+    s.keys("w")
+    screen = s.wait_for(lambda text: "the stack dump to" in text, what="the save message")
+    assert victim.read_text() == "precious\n"
+    assert "cannot save the stack dump" in screen
+    for link in tmp_path.glob(f"stacktop-{p.pid}-*.txt"):
+        os.unlink(link)
+    s.keys("w")
+    screen = s.wait_for("saved the stack dump to")
+    path = re.search(r"saved the stack dump to (\S+)", screen).group(1)
+    assert os.stat(path).st_mode & 0o077 == 0

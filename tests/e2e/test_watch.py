@@ -692,3 +692,46 @@ def test_missing_runtime_library_is_a_clear_failure(tmp_path, spawn, library, pa
     assert library in r.stderr and package in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert not bundles.exists()
+
+
+def test_pidfile_that_is_a_fifo_does_not_hang_the_watcher(tmp_path, spawn):
+    """Whoever owns a service's pidfile directory must not be able to freeze
+    the root watcher (and with it every other service's watch) by putting a
+    FIFO where the pidfile belongs: it counts as 'not running'."""
+    busy = spawn("watch_busy")
+    fifo = tmp_path / "svc.pid"
+    os.mkfifo(fifo)
+    conf, bundles = write_config(tmp_path, f"[service svc]\nmatch = pidfile:{fifo}\nthreads_above = 2\n\n"
+                                           f"[service busy]\nmatch = pid:{busy.pid}\nthreads_above = 2\n")
+    run_once(conf, timeout=30)
+    assert len(bundles_in(bundles)) == 1
+
+
+def test_bundle_dir_owned_by_someone_else_is_refused(tmp_path, spawn):
+    """chmod 0700 does not make a directory another user owns private: its
+    owner can open it again and plant symlinks where root writes queue files.
+    The watcher refuses it with a clear message instead."""
+    busy = spawn("watch_busy")
+    conf, bundles = write_config(tmp_path, f"[service busy]\nmatch = pid:{busy.pid}\nthreads_above = 2\n")
+    bundles.mkdir(mode=0o777)
+    os.chown(bundles, 65534, 65534)
+    r = run_stacktop("watch", "-c", conf, "--once", "--foreground", timeout=60)
+    assert r.returncode == 1, r.stderr
+    assert f"bundle_dir {bundles} is owned by uid 65534" in r.stderr
+    assert not list(bundles.iterdir())
+
+
+def test_pidfile_owned_by_a_user_only_names_that_users_processes(tmp_path, spawn):
+    """A service that writes its own pidfile could otherwise put any pid in it
+    (sshd's, say) and have root dump it and run the exec hook on it; like
+    systemd, a pidfile not owned by root only counts for its owner's processes."""
+    busy = spawn("watch_busy")   # runs as root
+    pidfile = tmp_path / "svc.pid"
+    pidfile.write_text(f"{busy.pid}\n")
+    conf, bundles = write_config(tmp_path, f"[service svc]\nmatch = pidfile:{pidfile}\nthreads_above = 2\n")
+    os.chown(pidfile, 65534, 65534)
+    run_once(conf)
+    assert bundles_in(bundles) == []
+    os.chown(pidfile, 0, 0)
+    run_once(conf)
+    assert len(bundles_in(bundles)) == 1

@@ -161,6 +161,43 @@ static void test_save_and_load(void** state) {
    rmdir(dir);
 }
 
+static void test_save_ignores_planted_symlink(void** state) {
+   (void)state;
+   /* Whoever can write the config directory must not be able to make root
+    * overwrite another file by planting a symlink at the temporary name. */
+   char dir[] = "/tmp/stacktop-rc-XXXXXX";
+   assert_non_null(mkdtemp(dir));
+   char path[256], tmp[300], victim[300], err[512], warn[512] = "";
+   Util_format(path, sizeof(path), "%s/stacktoprc", dir);
+   Util_format(tmp, sizeof(tmp), "%s.tmp", path);
+   Util_format(victim, sizeof(victim), "%s/victim", dir);
+   FILE* f = fopen(victim, "w");
+   assert_non_null(f);
+   fputs("precious\n", f);
+   fclose(f);
+   assert_int_equal(symlink(victim, tmp), 0);
+   Settings s, back;
+   Settings_initDefault(&s);
+   s.sortColumn = COL_CPU;
+   assert_int_equal(Settings_save(&s, path, err, sizeof(err)), 0);
+   size_t len = 0;
+   char* text = Util_slurp(victim, 4096, &len);
+   assert_non_null(text);
+   assert_string_equal(text, "precious\n");
+   free(text);
+   Settings_initDefault(&back);
+   assert_int_equal(Settings_load(&back, path, warn, sizeof(warn)), 0);
+   assert_int_equal(back.sortColumn, COL_CPU);
+   struct stat sb;
+   assert_int_equal(lstat(path, &sb), 0);
+   assert_true(S_ISREG(sb.st_mode));
+   assert_int_equal(sb.st_mode & 022, 0);
+   unlink(tmp);
+   unlink(path);
+   unlink(victim);
+   rmdir(dir);
+}
+
 static void test_apply_options(void** state) {
    (void)state;
    Settings s;
@@ -201,6 +238,7 @@ int main(void) {
       cmocka_unit_test(test_parse_bad),       cmocka_unit_test(test_parse_mixed),
       cmocka_unit_test(test_write_roundtrip), cmocka_unit_test(test_save_and_load),
       cmocka_unit_test(test_apply_options),   cmocka_unit_test(test_path),
+      cmocka_unit_test(test_save_ignores_planted_symlink),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }
