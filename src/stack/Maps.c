@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -15,6 +17,10 @@
 
 /* /proc/PID/maps of a huge process stays far below this. */
 #define MAPS_MAX_BYTES (64u << 20)
+
+/* Bigger ELF files are not copied (their frames stay unnamed): the copy
+ * lives in RAM (tmpfs) for the whole dump. */
+#define COPY_MAX_BYTES (512ull << 20)
 
 static const char DELETED_SUFFIX[] = " (deleted)";
 
@@ -161,7 +167,47 @@ static int openIdentical(const char* path, const MapEntry* e) {
    return -1;
 }
 
-int Maps_openFile(pid_t pid, const MapEntry* e) {
+static bool isElf(int fd) {
+   unsigned char magic[4];
+   return pread(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) && memcmp(magic, "\x7f" "ELF", 4) == 0;
+}
+
+/* Copies with sendfile (kernel to kernel, no user buffer); a file that shrinks
+ * meanwhile just gives a shorter copy. Returns the bytes copied, or -1. */
+static off_t copyAll(int from, int to, off_t size) {
+   off_t done = 0;
+   while (done < size) {
+      ssize_t n = sendfile(to, from, &done, (size_t)(size - done));
+      if (n < 0 && errno == EINTR)
+         continue;
+      if (n < 0)
+         return -1;
+      if (n == 0)
+         break;
+   }
+   return done;
+}
+
+int Maps_sealedCopy(int fd) {
+   struct stat st;
+   if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || (uint64_t)st.st_size > COPY_MAX_BYTES ||
+       !isElf(fd)) {
+      close(fd);
+      return -1;
+   }
+   int copy = memfd_create("stacktop-elf", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+   off_t copied = copy < 0 ? -1 : copyAll(fd, copy, st.st_size);
+   close(fd);
+   if (copied <= 0 ||
+       fcntl(copy, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+      if (copy >= 0)
+         close(copy);
+      return -1;
+   }
+   return copy;
+}
+
+static int openMappedFile(pid_t pid, const MapEntry* e) {
    if (e->path[0] != '/')
       return -1;
    char path[4096], buf[4200];
@@ -180,6 +226,11 @@ int Maps_openFile(pid_t pid, const MapEntry* e) {
       return fd;
    Util_format(buf, sizeof(buf), "/proc/%d/root%s", (int)pid, path);
    return openIdentical(buf, e);
+}
+
+int Maps_openFile(pid_t pid, const MapEntry* e) {
+   int fd = openMappedFile(pid, e);
+   return fd < 0 ? -1 : Maps_sealedCopy(fd);
 }
 
 void Maps_free(Maps* this) {

@@ -146,8 +146,11 @@ static int openRegular(const char* path) {
    return open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 }
 
+/* Debug files may sit next to a user's binary: read through a sealed copy too. */
 static bool mapElfPath(MappedElf* m, const char* path) {
    int fd = openRegular(path);
+   if (fd >= 0)
+      fd = Maps_sealedCopy(fd);
    return fd >= 0 && mapElf(m, fd);
 }
 

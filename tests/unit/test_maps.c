@@ -4,12 +4,15 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "stacktop/Maps.h"
+#include "stacktop/Util.h"
 
 static const char SAMPLE[] =
    "55d0c0a00000-55d0c0a02000 r--p 00000000 08:01 1311 /usr/bin/cat\n"
@@ -124,6 +127,40 @@ static void test_readSelf(void** state) {
    Maps_free(&maps);
 }
 
+/* fd holds the very bytes of path, and is sealed against any size or content change. */
+static void assertSameBytes(int fd, const char* path) {
+   size_t len;
+   char* want = Util_slurp(path, 1u << 30, &len);
+   assert_non_null(want);
+   struct stat st;
+   assert_int_equal(fstat(fd, &st), 0);
+   assert_int_equal((size_t)st.st_size, len);
+   char* got = Util_xmalloc(len);
+   assert_int_equal(pread(fd, got, len, 0), (ssize_t)len);
+   assert_memory_equal(got, want, len);
+   int seals = fcntl(fd, F_GET_SEALS);
+   assert_int_equal(seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE), F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
+   assert_int_equal(ftruncate(fd, 0), -1);
+   free(got);
+   free(want);
+}
+
+/* Only regular ELF files are copied; /proc/self/maps is neither. */
+static void test_sealedCopy(void** state) {
+   (void)state;
+   int fd = Maps_sealedCopy(open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
+   assert_true(fd >= 0);
+   assertSameBytes(fd, "/proc/self/exe");
+   close(fd);
+   assert_int_equal(Maps_sealedCopy(open("/proc/self/maps", O_RDONLY | O_CLOEXEC)), -1);
+   char path[] = "/tmp/test_maps.XXXXXX";
+   int text = mkstemp(path);
+   assert_true(text >= 0);
+   assert_int_equal(write(text, "not an ELF file\n", 16), 16);
+   unlink(path);
+   assert_int_equal(Maps_sealedCopy(text), -1);
+}
+
 /* The file behind the mapping of our own code is our executable; anonymous
  * and pseudo mappings ([stack]) have no file to open. */
 static void test_openFile(void** state) {
@@ -135,10 +172,7 @@ static void test_openFile(void** state) {
    assert_non_null(code);
    int fd = Maps_openFile(getpid(), code);
    assert_true(fd >= 0);
-   struct stat mapped, exe;
-   assert_int_equal(fstat(fd, &mapped), 0);
-   assert_int_equal(stat("/proc/self/exe", &exe), 0);
-   assert_int_equal(mapped.st_ino, exe.st_ino);
+   assertSameBytes(fd, "/proc/self/exe");
    close(fd);
    int local;
    const MapEntry* stack = Maps_find(&maps, (uint64_t)(uintptr_t)&local);
@@ -164,6 +198,7 @@ int main(void) {
       cmocka_unit_test(test_find),
       cmocka_unit_test(test_readSelf),
       cmocka_unit_test(test_openFile),
+      cmocka_unit_test(test_sealedCopy),
       cmocka_unit_test(test_readMissingProcess),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
