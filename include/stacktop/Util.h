@@ -5,6 +5,7 @@
  * anything useful); every other failure is returned to the caller. */
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define STACKTOP_VERSION "0.1.0"
@@ -39,6 +40,12 @@ ssize_t Util_readFile(const char* path, char* buf, size_t size);
 /* Reads a whole file into a fresh buffer (caller frees); *len gets its size.
  * Returns NULL with errno set on failure. maxBytes caps the read. */
 char* Util_slurp(const char* path, size_t maxBytes, size_t* len);
+
+/* Opens path for writing as a private (0600) file, never through a symlink,
+ * with flags added to O_WRONLY|O_CREAT|O_NOFOLLOW|O_CLOEXEC (e.g. O_EXCL or
+ * O_TRUNC): stacktop runs as root and writes where others may plant links.
+ * Returns NULL with errno set. */
+FILE* Util_openPrivate(const char* path, int flags);
 
 /* Parses a whole decimal pid (1..INT_MAX); returns 0 on success, -1 otherwise. */
 int Util_parsePid(const char* s, pid_t* out);

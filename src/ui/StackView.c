@@ -249,12 +249,9 @@ int StackView_save(StackView* this, char* msg, size_t msgSize) {
    Util_format(path, sizeof(path), "%s/%s", cwd, name);
    /* The name is predictable and the directory may be shared (/tmp): never
     * follow or reuse what is there, and keep a process's internals private. */
-   int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-   FILE* out = fd >= 0 ? fdopen(fd, "w") : NULL;
+   FILE* out = Util_openPrivate(path, O_EXCL);
    if (!out) {
       Util_format(msg, msgSize, "cannot save the stack dump to %s: %s", path, strerror(errno));
-      if (fd >= 0)
-         close(fd);
       return -1;
    }
    size_t written = fwrite(this->text, 1, this->textLen, out);

@@ -154,6 +154,19 @@ char* Util_slurp(const char* path, size_t maxBytes, size_t* len) {
    return buf;
 }
 
+FILE* Util_openPrivate(const char* path, int flags) {
+   int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | flags, 0600);
+   if (fd < 0)
+      return NULL;
+   FILE* f = fdopen(fd, "w");
+   if (!f) {
+      int saved = errno;
+      close(fd);
+      errno = saved;
+   }
+   return f;
+}
+
 int Util_parsePid(const char* s, pid_t* out) {
    if (!s || *s < '0' || *s > '9')
       return -1;

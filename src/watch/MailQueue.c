@@ -54,12 +54,9 @@ double MailQueue_backoff(double firstS, unsigned attempts) {
 static int writePending(const char* path, const PendingMail* p, char* err, size_t errSize) {
    char tmp[4096];
    Util_format(tmp, sizeof(tmp), "%s.tmp", path);
-   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-   FILE* f = fd >= 0 ? fdopen(fd, "w") : NULL;
+   FILE* f = Util_openPrivate(tmp, O_TRUNC);
    if (!f) {
       Util_format(err, errSize, "cannot write %s: %s", tmp, strerror(errno));
-      if (fd >= 0)
-         close(fd);
       return -1;
    }
    fprintf(f, "%s\nbundle: %s\nattempts: %u\nnext: %.3f\nsubject: %s\n\n%s", QUEUE_MAGIC, p->bundle,
