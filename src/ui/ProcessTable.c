@@ -248,14 +248,20 @@ static void formatCell(const ProcessTable* this, const TableRow* row, const Proc
    Util_format(buf, size, "%s%s", branch, row->process->threadRows[row->thread].name);
 }
 
-/* Draws one cell at x; returns the x after it and its separator. */
-static int drawCell(int y, int x, int width, const Column* col, const char* text, int attr) {
+/* Where one visible column sits on the screen for this draw. */
+typedef struct Cell_ {
+   ColumnId id;
+   const Column* col;
+   int x, width;
+} Cell;
+
+/* Draws text into one laid-out cell. */
+static void drawCell(int y, const Cell* cell, const char* text, int attr) {
    int cells = Draw_cells(text);
-   int pad = (!col->leftAlign && cells < width) ? width - cells : 0;
+   int pad = (!cell->col->leftAlign && cells < cell->width) ? cell->width - cells : 0;
    if (pad > 0)
-      Draw_fill(y, x, pad, attr);
-   Draw_text(y, x + pad, text, width - pad, attr);
-   return x + width + 1;
+      Draw_fill(y, cell->x, pad, attr);
+   Draw_text(y, cell->x + pad, text, cell->width - pad, attr);
 }
 
 /* On a narrow terminal (80 columns over SSH) the fixed columns alone would
@@ -286,57 +292,62 @@ static void fitColumns(const ProcessTable* this, int width, bool* columns) {
    }
 }
 
-static int columnWidth(const Column* col, int x, int width) {
-   return col->width > 0 ? col->width : (width - x > 0 ? width - x : 0);
-}
-
-static void drawHeader(const ProcessTable* this, const Theme* theme, const bool* columns, int y, int width) {
-   int attr = Theme_attr(theme, STYLE_HEADER);
-   Draw_fill(y, 0, width, attr);
+/* Positions the shown columns once per draw, for the header and every row:
+ * fixed widths plus a one-cell separator, the last (COMMAND) takes the rest. */
+static size_t layoutColumns(const ProcessTable* this, int width, Cell* cells) {
+   bool columns[COL_COUNT];
+   fitColumns(this, width, columns);
+   size_t count = 0;
    int x = 0;
    for (int id = 0; id < COL_COUNT && x < width; id++) {
       if (!columns[id])
          continue;
       const Column* col = Column_get((ColumnId)id);
-      int w = columnWidth(col, x, width);
-      int cellAttr = id == (int)this->sortColumn ? Theme_attr(theme, STYLE_HEADER_SORT) : attr;
-      x = drawCell(y, x, w < width - x ? w : width - x, col, col->header, cellAttr);
+      int w = col->width > 0 && col->width < width - x ? col->width : width - x;
+      cells[count++] = (Cell){ .id = (ColumnId)id, .col = col, .x = x, .width = w };
+      x += w + 1;
+   }
+   return count;
+}
+
+static void drawHeader(const ProcessTable* this, const Theme* theme, const Cell* cells, size_t count, int y,
+                       int width) {
+   int attr = Theme_attr(theme, STYLE_HEADER);
+   Draw_fill(y, 0, width, attr);
+   for (size_t i = 0; i < count; i++) {
+      int cellAttr = cells[i].id == this->sortColumn ? Theme_attr(theme, STYLE_HEADER_SORT) : attr;
+      drawCell(y, &cells[i], cells[i].col->header, cellAttr);
    }
 }
 
-static void drawRow(const ProcessTable* this, const Theme* theme, const bool* columns, const TableRow* row,
-                    bool selected, int y, int width) {
+static void drawRow(const ProcessTable* this, const Theme* theme, const Cell* cells, size_t count,
+                    const TableRow* row, bool selected, int y, int width) {
    bool threadRow = row->thread >= 0;
    ProcessSample shown = threadRow ? threadAsProcess(row->process, &row->process->threadRows[row->thread])
                                    : *row->process;
    int selectedAttr = Theme_attr(theme, STYLE_SELECTED);
    if (selected)
       Draw_fill(y, 0, width, selectedAttr);
-   int x = 0;
-   for (int id = 0; id < COL_COUNT && x < width; id++) {
-      if (!columns[id])
-         continue;
-      const Column* col = Column_get((ColumnId)id);
-      int w = columnWidth(col, x, width);
+   for (size_t i = 0; i < count; i++) {
       char buf[1024];
-      formatCell(this, row, &shown, (ColumnId)id, buf, sizeof(buf));
-      int attr = selected ? selectedAttr : Theme_attr(theme, cellStyle((ColumnId)id, &shown, threadRow));
-      x = drawCell(y, x, w < width - x ? w : width - x, col, buf, attr);
+      formatCell(this, row, &shown, cells[i].id, buf, sizeof(buf));
+      int attr = selected ? selectedAttr : Theme_attr(theme, cellStyle(cells[i].id, &shown, threadRow));
+      drawCell(y, &cells[i], buf, attr);
    }
 }
 
 void ProcessTable_draw(ProcessTable* this, const Theme* theme, int y, int height, int width) {
    if (height <= 0)
       return;
-   bool columns[COL_COUNT];
-   fitColumns(this, width, columns);
-   drawHeader(this, theme, columns, y, width);
+   Cell cells[COL_COUNT];
+   size_t count = layoutColumns(this, width, cells);
+   drawHeader(this, theme, cells, count, y, width);
    this->pageRows = height - 1 > 0 ? height - 1 : 1;
    ensureVisible(this);
    for (int i = 0; i < height - 1; i++) {
       size_t index = this->scroll + (size_t)i;
       if (index >= this->rowCount)
          break;
-      drawRow(this, theme, columns, &this->rows[index], index == this->selected, y + 1 + i, width);
+      drawRow(this, theme, cells, count, &this->rows[index], index == this->selected, y + 1 + i, width);
    }
 }
