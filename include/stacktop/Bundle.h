@@ -18,8 +18,8 @@ int Bundle_ensureDir(const char* dir, char* err, size_t errSize);
 void Bundle_name(char* buf, size_t size, const char* host, const char* service, const char* rule, double wallTime);
 
 /* Starts a bundle. Returns NULL with a message on failure. */
-Bundle* Bundle_create(const char* dir, const char* host, const char* service, const char* rule,
-                      double wallTime, char* err, size_t errSize);
+Bundle* Bundle_create(const char* dir, const char* host, const char* service, const char* rule, double wallTime,
+                      char* err, size_t errSize);
 /* Adds a regular file `name` (relative to the bundle's top directory). */
 int Bundle_addData(Bundle* this, const char* name, const void* data, size_t len);
 int Bundle_addText(Bundle* this, const char* name, const char* text);
@@ -33,7 +33,6 @@ void Bundle_abort(Bundle* this);
  * while their total size exceeds maxBytes (0: no size limit), sparing those
  * for which pinned(path) is true (a mail still pending). Returns how many it
  * deleted. */
-size_t Bundle_prune(const char* dir, unsigned long keep, unsigned long long maxBytes,
-                    bool (*pinned)(const char* path));
+size_t Bundle_prune(const char* dir, unsigned long keep, unsigned long long maxBytes, bool (*pinned)(const char* path));
 
 #endif

@@ -26,17 +26,17 @@ typedef enum ColumnId_ {
 } ColumnId;
 
 typedef enum ColumnKind_ {
-   COLUMN_NUMBER,  /* plain right-aligned number */
-   COLUMN_SIZE,    /* KiB, shown human-readable and coloured by magnitude */
+   COLUMN_NUMBER, /* plain right-aligned number */
+   COLUMN_SIZE,   /* KiB, shown human-readable and coloured by magnitude */
    COLUMN_PERCENT,
    COLUMN_TEXT,
 } ColumnKind;
 
 typedef struct Column_ {
-   const char* name;      /* for -s, the rc file and <,>: "res" */
-   const char* header;    /* "RES" */
+   const char* name;   /* for -s, the rc file and <,>: "res" */
+   const char* header; /* "RES" */
    const char* description;
-   int width;             /* 0: takes the rest of the line */
+   int width; /* 0: takes the rest of the line */
    bool leftAlign;
    ColumnKind kind;
    bool defaultDescending; /* numbers sort biggest first, text A..Z */

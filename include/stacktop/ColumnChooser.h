@@ -7,7 +7,7 @@
 #include "stacktop/Theme.h"
 
 typedef struct ColumnChooser_ {
-   int cursor;   /* ColumnId under the cursor */
+   int cursor; /* ColumnId under the cursor */
 } ColumnChooser;
 
 void ColumnChooser_open(ColumnChooser* this, ColumnId current);

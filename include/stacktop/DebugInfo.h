@@ -10,10 +10,10 @@
 typedef struct DebugInfo_ DebugInfo;
 
 typedef struct DebugFrame_ {
-   const char* function;   /* DWARF name, NULL when unknown; owned by the DebugInfo */
-   const char* file;       /* NULL when unknown; owned by the DebugInfo */
-   int line;               /* 0 when unknown */
-   bool inlined;           /* inlined into the next frame */
+   const char* function; /* DWARF name, NULL when unknown; owned by the DebugInfo */
+   const char* file;     /* NULL when unknown; owned by the DebugInfo */
+   int line;             /* 0 when unknown */
+   bool inlined;         /* inlined into the next frame */
 } DebugFrame;
 
 /* Opens the DWARF of the file open on fd (the fd is duplicated, the caller

@@ -11,9 +11,9 @@
 
 typedef struct DetailView_ {
    pid_t pid;
-   char comm[16];        /* kept to name a process that has exited */
-   size_t scroll;        /* first thread row on screen */
-   int pageRows;         /* thread rows that fit, from the last draw */
+   char comm[16]; /* kept to name a process that has exited */
+   size_t scroll; /* first thread row on screen */
+   int pageRows;  /* thread rows that fit, from the last draw */
    bool utf8;
 } DetailView;
 

@@ -10,50 +10,50 @@
 #include <sys/types.h>
 
 typedef enum DumpGroupBy_ {
-   DUMP_GROUP_PC,        /* identical PC sequences */
-   DUMP_GROUP_FUNCTION,  /* identical function sequences, offsets may differ */
+   DUMP_GROUP_PC,       /* identical PC sequences */
+   DUMP_GROUP_FUNCTION, /* identical function sequences, offsets may differ */
 } DumpGroupBy;
 
 typedef enum DumpFormat_ {
-   DUMP_FORMAT_TEXT,     /* Go goroutine profile, debug=1 layout */
-   DUMP_FORMAT_FOLDED,   /* comm;outer;...;inner COUNT */
+   DUMP_FORMAT_TEXT,   /* Go goroutine profile, debug=1 layout */
+   DUMP_FORMAT_FOLDED, /* comm;outer;...;inner COUNT */
    DUMP_FORMAT_JSON,
 } DumpFormat;
 
 typedef struct DumpOptions_ {
    DumpGroupBy groupBy;
-   int maxDepth;         /* frames per thread, default 256 */
-   bool lines;           /* file:line and inlined frames (default true) */
-   double timeoutS;      /* bound on every wait for a thread to stop */
+   int maxDepth;    /* frames per thread, default 256 */
+   bool lines;      /* file:line and inlined frames (default true) */
+   double timeoutS; /* bound on every wait for a thread to stop */
    /* Symbol cache to use and keep (a front end re-taking dumps passes its own,
     * used by one dump at a time); NULL: a temporary one per dump. */
    struct Symbols_* symbols;
-   bool detachOnSignal;  /* CLI only: Snapshot's signal handlers detach (see Snapshot.h) */
-   int holdMs;           /* test-only, from STACKTOP_TEST_HOLD_MS: keep threads stopped this long */
+   bool detachOnSignal; /* CLI only: Snapshot's signal handlers detach (see Snapshot.h) */
+   int holdMs;          /* test-only, from STACKTOP_TEST_HOLD_MS: keep threads stopped this long */
 } DumpOptions;
 
 typedef struct DumpFrame_ {
-   uint64_t pc;          /* the looked-up address (pc-1 for return addresses) */
-   char* function;       /* NULL when unknown */
+   uint64_t pc;    /* the looked-up address (pc-1 for return addresses) */
+   char* function; /* NULL when unknown */
    uint64_t offset;
-   char* file;           /* NULL without debug info */
+   char* file; /* NULL without debug info */
    int line;
-   char* module;         /* ELF path, NULL when not in a file */
+   char* module; /* ELF path, NULL when not in a file */
    bool inlined;
 } DumpFrame;
 
 typedef struct DumpThread_ {
    pid_t tid;
    char name[16];
-   char state;           /* /proc state letter at the time of the snapshot */
+   char state; /* /proc state letter at the time of the snapshot */
 } DumpThread;
 
 typedef struct DumpGroup_ {
    size_t count;
-   DumpThread* threads;  /* count entries, by tid */
-   uint64_t* pcs;        /* raw return addresses, innermost first (group line) */
+   DumpThread* threads; /* count entries, by tid */
+   uint64_t* pcs;       /* raw return addresses, innermost first (group line) */
    size_t pcCount;
-   DumpFrame* frames;    /* symbolized frames incl. inlined ones, innermost first */
+   DumpFrame* frames; /* symbolized frames incl. inlined ones, innermost first */
    size_t frameCount;
 } DumpGroup;
 
@@ -61,11 +61,11 @@ typedef struct DumpResult_ {
    pid_t pid;
    char comm[16];
    size_t totalThreads;
-   size_t lateThreads;   /* did not stop within timeoutS: listed without frames */
-   double stoppedMs;     /* how long the target was paused */
-   double totalMs;       /* whole dump including symbolization */
+   size_t lateThreads; /* did not stop within timeoutS: listed without frames */
+   double stoppedMs;   /* how long the target was paused */
+   double totalMs;     /* whole dump including symbolization */
    DumpGroupBy groupBy;
-   DumpGroup* groups;    /* ordered: count descending, then group line text */
+   DumpGroup* groups; /* ordered: count descending, then group line text */
    size_t groupCount;
 } DumpResult;
 

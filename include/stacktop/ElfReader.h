@@ -25,33 +25,33 @@
 #include <stdint.h>
 
 typedef struct ElfSymbol_ {
-   uint64_t addr;        /* ELF virtual address (unrelocated) */
-   uint64_t size;        /* 0 when the ELF gives none */
-   uint64_t end;         /* first address past the symbol (see the rules above) */
-   const char* name;     /* points into the buffer or into the reader's own copies */
+   uint64_t addr;    /* ELF virtual address (unrelocated) */
+   uint64_t size;    /* 0 when the ELF gives none */
+   uint64_t end;     /* first address past the symbol (see the rules above) */
+   const char* name; /* points into the buffer or into the reader's own copies */
 } ElfSymbol;
 
 typedef struct ElfLoad_ {
    uint64_t vaddr, offset, filesz, memsz;
-   uint32_t flags;       /* PF_R/PF_W/PF_X */
+   uint32_t flags; /* PF_R/PF_W/PF_X */
 } ElfLoad;
 
 typedef struct ElfReader_ {
-   const uint8_t* data;  /* not owned; must outlive the reader */
+   const uint8_t* data; /* not owned; must outlive the reader */
    size_t size;
-   uint16_t type;        /* ET_EXEC or ET_DYN */
-   ElfLoad* loads;       /* PT_LOAD program headers, in file order */
+   uint16_t type;  /* ET_EXEC or ET_DYN */
+   ElfLoad* loads; /* PT_LOAD program headers, in file order */
    size_t loadCount;
-   ElfSymbol* symbols;   /* sorted by addr, unique addrs; owned */
+   ElfSymbol* symbols; /* sorted by addr, unique addrs; owned */
    size_t symbolCount;
-   bool fromSymtab;      /* symbols came from .symtab (else .dynsym or none) */
+   bool fromSymtab; /* symbols came from .symtab (else .dynsym or none) */
    uint8_t buildId[64];
-   size_t buildIdLen;    /* 0 when there is no NT_GNU_BUILD_ID note */
-   const char* debuglink;/* .gnu_debuglink file name in the buffer, or NULL */
+   size_t buildIdLen;     /* 0 when there is no NT_GNU_BUILD_ID note */
+   const char* debuglink; /* .gnu_debuglink file name in the buffer, or NULL */
    uint32_t debuglinkCrc;
-   bool hasDebugInfo;    /* a .debug_info section with contents exists */
+   bool hasDebugInfo;            /* a .debug_info section with contents exists */
    uint64_t compressedDebugSize; /* bytes of compressed DWARF (SHF_COMPRESSED .debug_*, .zdebug_*) */
-   char** ownedNames;    /* names copied to cut versions; owned */
+   char** ownedNames;            /* names copied to cut versions; owned */
    size_t ownedCount;
 } ElfReader;
 

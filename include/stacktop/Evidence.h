@@ -14,17 +14,17 @@
 
 typedef struct EvidenceRequest_ {
    const WatchConfig* config;
-   const char* serviceName;     /* "system" for the global rule */
-   const char* pprofUrl;        /* NULL: no pprof */
+   const char* serviceName; /* "system" for the global rule */
+   const char* pprofUrl;    /* NULL: no pprof */
    RuleKind rule;
-   const char* reason;          /* one line: what fired and the values */
-   const char* threshold;       /* the rule as configured, e.g. "90% for 3 samples" */
-   double value;                /* the figure that fired, in Rule_unit(rule) */
+   const char* reason;    /* one line: what fired and the values */
+   const char* threshold; /* the rule as configured, e.g. "90% for 3 samples" */
+   double value;          /* the figure that fired, in Rule_unit(rule) */
    const ProcessSample* const* processes;
    size_t processCount;
-   const pid_t* gonePids;       /* restart: pids that disappeared */
+   const pid_t* gonePids; /* restart: pids that disappeared */
    size_t goneCount;
-   const Sampler* sampler;      /* system figures and the top 20 */
+   const Sampler* sampler; /* system figures and the top 20 */
    double wallTime;
 } EvidenceRequest;
 

@@ -11,7 +11,7 @@
 
 typedef struct GroupThread_ {
    DumpThread info;
-   const uint64_t* pcs;      /* innermost first; not owned */
+   const uint64_t* pcs; /* innermost first; not owned */
    size_t pcCount;
 } GroupThread;
 
@@ -22,8 +22,8 @@ typedef const char* (*GroupFunctionOf)(void* ctx, uint64_t pc);
 /* Returns groupCount groups (caller frees with Group_freeAll). Each group gets
  * its threads sorted by tid and the PCs of its lowest tid; frames are left
  * empty for the caller to fill. functionOf may be NULL for DUMP_GROUP_PC. */
-DumpGroup* Group_build(const GroupThread* threads, size_t count, DumpGroupBy by,
-                       GroupFunctionOf functionOf, void* ctx, size_t* groupCount);
+DumpGroup* Group_build(const GroupThread* threads, size_t count, DumpGroupBy by, GroupFunctionOf functionOf, void* ctx,
+                       size_t* groupCount);
 /* Orders groups: count descending, then Group_line text ascending. */
 void Group_sort(DumpGroup* groups, size_t count);
 /* The group line, "COUNT @ 0xPC 0xPC ...", without newline; caller frees. */

@@ -6,9 +6,9 @@
 #include <stddef.h>
 
 typedef struct HistorySample_ {
-   double time;          /* monotonic seconds */
-   double wallTime;      /* CLOCK_REALTIME seconds, for reports */
-   double cpuPct;        /* share of one core, 100 = one busy core */
+   double time;     /* monotonic seconds */
+   double wallTime; /* CLOCK_REALTIME seconds, for reports */
+   double cpuPct;   /* share of one core, 100 = one busy core */
    unsigned long resKiB;
    unsigned long threads;
 } HistorySample;

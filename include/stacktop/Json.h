@@ -21,7 +21,7 @@ void Json_endObject(Json* this);
 void Json_beginArray(Json* this);
 void Json_endArray(Json* this);
 void Json_key(Json* this, const char* key);
-void Json_string(Json* this, const char* s);  /* NULL prints null */
+void Json_string(Json* this, const char* s); /* NULL prints null */
 void Json_int(Json* this, long long v);
 void Json_uint(Json* this, unsigned long long v);
 void Json_double(Json* this, double v, int decimals); /* non-finite prints null */

@@ -7,13 +7,13 @@
 #include <stddef.h>
 
 typedef enum KeyScope_ {
-   KEYSCOPE_MOVE,     /* every scrollable view */
-   KEYSCOPE_TABLE,    /* the process table */
-   KEYSCOPE_INPUT,    /* the search / filter line */
-   KEYSCOPE_DETAIL,   /* the detail view of one process */
-   KEYSCOPE_STACK,    /* the stack view */
-   KEYSCOPE_CHOOSER,  /* the column chooser */
-   KEYSCOPE_HELP,     /* this help */
+   KEYSCOPE_MOVE,    /* every scrollable view */
+   KEYSCOPE_TABLE,   /* the process table */
+   KEYSCOPE_INPUT,   /* the search / filter line */
+   KEYSCOPE_DETAIL,  /* the detail view of one process */
+   KEYSCOPE_STACK,   /* the stack view */
+   KEYSCOPE_CHOOSER, /* the column chooser */
+   KEYSCOPE_HELP,    /* this help */
    KEYSCOPE_COUNT,
 } KeyScope;
 
@@ -56,8 +56,8 @@ typedef enum KeyAction_ {
 
 typedef struct KeyBinding_ {
    KeyScope scope;
-   int key;              /* curses key code */
-   const char* keyName;  /* as shown in the help */
+   int key;             /* curses key code */
+   const char* keyName; /* as shown in the help */
    KeyAction action;
    const char* help;
 } KeyBinding;

@@ -11,8 +11,7 @@
 
 /* Queues a mail about bundlePath (a .tar.gz in config->bundleDir). Returns 0,
  * or -1 with a message. */
-int MailQueue_add(const char* bundlePath, const char* subject, const char* body, double now,
-                  char* err, size_t errSize);
+int MailQueue_add(const char* bundlePath, const char* subject, const char* body, double now, char* err, size_t errSize);
 /* Tries every mail that is due (every one when force), logging each outcome.
  * Returns how many are still pending. */
 size_t MailQueue_process(const WatchConfig* config, double now, bool force);

@@ -7,17 +7,17 @@
 #include <sys/types.h>
 
 typedef struct MapEntry_ {
-   uint64_t start, end;    /* [start, end) */
-   uint64_t offset;        /* file offset of start */
+   uint64_t start, end; /* [start, end) */
+   uint64_t offset;     /* file offset of start */
    bool read, write, exec;
    unsigned long devMajor, devMinor;
    unsigned long inode;
-   char* path;             /* "" for anonymous; "[stack]", "[vdso]", ... kept as is */
-   bool deleted;           /* path ends in " (deleted)": the file was unlinked */
+   char* path;   /* "" for anonymous; "[stack]", "[vdso]", ... kept as is */
+   bool deleted; /* path ends in " (deleted)": the file was unlinked */
 } MapEntry;
 
 typedef struct Maps_ {
-   MapEntry* entries;      /* sorted by start */
+   MapEntry* entries; /* sorted by start */
    size_t count;
 } Maps;
 

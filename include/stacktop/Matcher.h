@@ -19,9 +19,9 @@ typedef enum MatchKind_ {
 
 typedef struct Matcher_ {
    MatchKind kind;
-   char* text;           /* comm, exe path, regex source or pidfile path; owned */
-   regex_t regex;        /* MATCH_CMDLINE only */
-   pid_t pid;            /* MATCH_PID only */
+   char* text;    /* comm, exe path, regex source or pidfile path; owned */
+   regex_t regex; /* MATCH_CMDLINE only */
+   pid_t pid;     /* MATCH_PID only */
 } Matcher;
 
 /* Parses a spec; returns 0, or -1 with what is expected in err. */

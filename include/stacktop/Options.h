@@ -15,29 +15,29 @@ typedef enum OutputFormat_ {
 } OutputFormat;
 
 typedef enum OptionsAction_ {
-   OPTIONS_RUN,      /* run the monitor or batch mode */
-   OPTIONS_HELP,     /* --help was given: print Options_usage() and exit 0 */
-   OPTIONS_VERSION,  /* --version */
+   OPTIONS_RUN,     /* run the monitor or batch mode */
+   OPTIONS_HELP,    /* --help was given: print Options_usage() and exit 0 */
+   OPTIONS_VERSION, /* --version */
 } OptionsAction;
 
 #define OPTIONS_MAX_PIDS 1024
 
 typedef struct Options_ {
    OptionsAction action;
-   double delayS;              /* -d, default 1.5 */
-   bool delaySet;              /* -d given (overrides the rc file) */
-   ColumnId sortColumn;        /* -s, default res */
+   double delayS;       /* -d, default 1.5 */
+   bool delaySet;       /* -d given (overrides the rc file) */
+   ColumnId sortColumn; /* -s, default res */
    bool sortSet;
    pid_t pids[OPTIONS_MAX_PIDS];
-   size_t pidCount;            /* -p */
-   bool filterUser;            /* -u */
+   size_t pidCount; /* -p */
+   bool filterUser; /* -u */
    uid_t uid;
    char userName[64];
-   char theme[64];             /* --theme, "" = from rc file / default */
-   bool batch;                 /* -b */
-   long iterations;            /* -n, 0 = until interrupted */
-   bool threads;               /* --threads (batch) */
-   OutputFormat format;        /* --format */
+   char theme[64];      /* --theme, "" = from rc file / default */
+   bool batch;          /* -b */
+   long iterations;     /* -n, 0 = until interrupted */
+   bool threads;        /* --threads (batch) */
+   OutputFormat format; /* --format */
 } Options;
 
 /* Fills defaults, then parses argv. Returns 0, or STACKTOP_EXIT_USAGE with a

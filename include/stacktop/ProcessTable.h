@@ -13,25 +13,25 @@
 
 typedef struct TableRow_ {
    const ProcessSample* process;
-   long thread;           /* -1: the process itself, else an index into threadRows */
+   long thread; /* -1: the process itself, else an index into threadRows */
 } TableRow;
 
 typedef struct ProcessTable_ {
-   TableRow* rows;        /* owned; pointers into the Sampler's current sample */
+   TableRow* rows; /* owned; pointers into the Sampler's current sample */
    size_t rowCount, rowCapacity;
    const ProcessSample** sorted; /* owned scratch array */
    size_t sortedCapacity;
    ColumnId sortColumn;
-   bool invert;           /* reverse the column's natural order */
+   bool invert; /* reverse the column's natural order */
    bool visible[COL_COUNT];
    bool showThreads;
-   char filter[64];       /* "" = every process */
-   pid_t selectedPid;     /* 0 = nothing selected yet */
-   pid_t selectedTid;     /* 0 = the process row */
+   char filter[64];   /* "" = every process */
+   pid_t selectedPid; /* 0 = nothing selected yet */
+   pid_t selectedTid; /* 0 = the process row */
    size_t selected;
-   size_t scroll;         /* first row on screen */
-   int pageRows;          /* rows that fit, from the last layout */
-   bool utf8;             /* draw the thread tree with box characters */
+   size_t scroll; /* first row on screen */
+   int pageRows;  /* rows that fit, from the last layout */
+   bool utf8;     /* draw the thread tree with box characters */
 } ProcessTable;
 
 void ProcessTable_init(ProcessTable* this);

@@ -34,11 +34,11 @@ bool Rule_isPerProcess(RuleKind kind);
 
 typedef struct RuleSpec_ {
    bool enabled;
-   double threshold;     /* cpu: % of one core; res: KiB; growth: per minute (KiB or
-                          * threads); threads: count; fds: % of the soft limit;
-                          * system memory: % of MemTotal still available */
-   unsigned forSamples;  /* consecutive samples over the threshold, >= 1 */
-   double windowS;       /* growth rules: least-squares window */
+   double threshold;    /* cpu: % of one core; res: KiB; growth: per minute (KiB or
+                         * threads); threads: count; fds: % of the soft limit;
+                         * system memory: % of MemTotal still available */
+   unsigned forSamples; /* consecutive samples over the threshold, >= 1 */
+   double windowS;      /* growth rules: least-squares window */
 } RuleSpec;
 
 /* What one process looked like at one sample. */
@@ -51,7 +51,7 @@ typedef struct RuleInput_ {
 typedef enum RuleVerdict_ {
    RULE_UNDER,
    RULE_OVER,
-   RULE_NOT_READY,  /* not enough samples yet (growth window not full, no CPU delta) */
+   RULE_NOT_READY, /* not enough samples yet (growth window not full, no CPU delta) */
 } RuleVerdict;
 
 /* Per (process, rule) memory between samples. Zero-initialised = fresh. */
@@ -61,8 +61,8 @@ typedef struct RuleProcessState_ {
 
 /* Evaluates a per-process rule on the newest sample; *value gets the measured
  * figure (in the rule's unit) when the verdict is not RULE_NOT_READY. */
-RuleVerdict Rules_evaluate(RuleKind kind, const RuleSpec* spec, const RuleInput* input,
-                           RuleProcessState* state, double* value);
+RuleVerdict Rules_evaluate(RuleKind kind, const RuleSpec* spec, const RuleInput* input, RuleProcessState* state,
+                           double* value);
 /* The system memory rule: over when available% < threshold, `for N` samples. */
 RuleVerdict Rules_evaluateSystemMem(const RuleSpec* spec, double availablePct, RuleProcessState* state);
 
@@ -72,24 +72,24 @@ unsigned Rules_samplesNeeded(RuleKind kind, const RuleSpec* spec, double interva
 /* ---- episodes per (service, rule) */
 typedef enum RuleAction_ {
    RULE_ACTION_NONE,
-   RULE_ACTION_FIRE,                /* write a bundle now */
-   RULE_ACTION_SUPPRESS_COOLDOWN,   /* new episode inside the cooldown: log only */
-   RULE_ACTION_SUPPRESS_CAP,        /* the flood cap is reached: log only (once per episode) */
-   RULE_ACTION_RECOVERED,           /* the episode ended */
+   RULE_ACTION_FIRE,              /* write a bundle now */
+   RULE_ACTION_SUPPRESS_COOLDOWN, /* new episode inside the cooldown: log only */
+   RULE_ACTION_SUPPRESS_CAP,      /* the flood cap is reached: log only (once per episode) */
+   RULE_ACTION_RECOVERED,         /* the episode ended */
 } RuleAction;
 
 typedef struct RuleEpisode_ {
-   bool failing;        /* inside an episode */
+   bool failing; /* inside an episode */
    bool firedThisEpisode;
-   bool capLogged;      /* the cap suppression was already reported this episode */
+   bool capLogged; /* the cap suppression was already reported this episode */
    bool everFired;
-   double lastFiredAt;  /* monotonic seconds */
+   double lastFiredAt; /* monotonic seconds */
 } RuleEpisode;
 
 /* A sliding one-hour window of bundle times. */
 #define RULES_CAP_MAX 1024
 typedef struct FloodCap_ {
-   unsigned maxPerHour;  /* 0: no cap */
+   unsigned maxPerHour; /* 0: no cap */
    double times[RULES_CAP_MAX];
    size_t count;
 } FloodCap;

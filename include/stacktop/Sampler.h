@@ -28,9 +28,9 @@ TaskState TaskState_fromLetter(char letter);
 
 typedef struct ThreadSample_ {
    pid_t tid;
-   char name[16];        /* comm, NUL-terminated */
-   char state;           /* raw /proc letter (R, S, D, t, T, Z, I, ...) */
-   double cpuPct;        /* share of one core over the last interval */
+   char name[16]; /* comm, NUL-terminated */
+   char state;    /* raw /proc letter (R, S, D, t, T, Z, I, ...) */
+   double cpuPct; /* share of one core over the last interval */
    double cpuTimeS;
 } ThreadSample;
 
@@ -39,15 +39,15 @@ typedef struct ProcessSample_ {
    pid_t ppid;
    uid_t uid;
    char user[33];
-   char state;           /* raw /proc letter of the main thread */
-   int threads;          /* Threads (NLWP) */
+   char state;  /* raw /proc letter of the main thread */
+   int threads; /* Threads (NLWP) */
    unsigned long virtKiB, resKiB, shrKiB, dataKiB;
-   double cpuPct;        /* share of one core: a 2-thread busy process ~200 */
-   double memPct;        /* RES / MemTotal * 100 */
-   double cpuTimeS;      /* utime + stime */
+   double cpuPct;                 /* share of one core: a 2-thread busy process ~200 */
+   double memPct;                 /* RES / MemTotal * 100 */
+   double cpuTimeS;               /* utime + stime */
    unsigned long long startTicks; /* distinguishes a reused pid */
    char comm[16];
-   char* command;        /* cmdline, or "[comm]" for kernel threads; owned by the Sampler */
+   char* command; /* cmdline, or "[comm]" for kernel threads; owned by the Sampler */
    bool kernelThread;
    unsigned threadStates[TASK_STATE_COUNT];
    /* Per-thread rows; only filled when SamplerOptions.threads is set. Every
@@ -62,7 +62,7 @@ typedef struct ProcessSample_ {
 
 typedef struct SystemSample_ {
    int cpuCount;
-   double cpuPct;        /* busy share of all CPUs, 0..100, over the last interval */
+   double cpuPct;                                          /* busy share of all CPUs, 0..100, over the last interval */
    unsigned long memTotalKiB, memAvailableKiB, memUsedKiB; /* used = total - available */
    unsigned long swapTotalKiB, swapFreeKiB;
    double memAvailablePct;
@@ -71,16 +71,16 @@ typedef struct SystemSample_ {
    unsigned tasks, threads;
    unsigned taskStates[TASK_STATE_COUNT];   /* processes by main-thread state */
    unsigned threadStates[TASK_STATE_COUNT]; /* every thread by its state */
-   double time;          /* CLOCK_REALTIME of the sample */
-   double intervalS;     /* monotonic seconds since the previous refresh (0 on the first) */
+   double time;                             /* CLOCK_REALTIME of the sample */
+   double intervalS;                        /* monotonic seconds since the previous refresh (0 on the first) */
 } SystemSample;
 
 typedef struct SamplerOptions_ {
-   bool threads;         /* fill ProcessSample.threadRows */
-   const pid_t* pids;    /* only these processes (NULL: all) */
+   bool threads;      /* fill ProcessSample.threadRows */
+   const pid_t* pids; /* only these processes (NULL: all) */
    size_t pidCount;
    bool filterUser;
-   uid_t uid;            /* only this user's processes when filterUser */
+   uid_t uid;              /* only this user's processes when filterUser */
    size_t historyCapacity; /* 0: HISTORY_DEFAULT_CAPACITY */
 } SamplerOptions;
 

@@ -7,9 +7,9 @@
 #include <stddef.h>
 
 typedef struct Screen_ {
-   bool active;   /* curses is running: the terminal must be restored */
-   bool utf8;     /* the locale can draw box and block characters */
-   void* term;    /* the curses SCREEN from newterm (opaque here) */
+   bool active; /* curses is running: the terminal must be restored */
+   bool utf8;   /* the locale can draw box and block characters */
+   void* term;  /* the curses SCREEN from newterm (opaque here) */
 } Screen;
 
 /* Starts curses and installs the signal handlers. Returns 0, or -1 with a

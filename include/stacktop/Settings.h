@@ -13,10 +13,10 @@
 
 typedef struct Settings_ {
    ColumnId sortColumn;
-   bool invert;              /* reverse the column's natural order */
+   bool invert; /* reverse the column's natural order */
    double delayS;
    char theme[64];
-   bool visible[COL_COUNT];  /* shown columns, in Column table order */
+   bool visible[COL_COUNT]; /* shown columns, in Column table order */
 } Settings;
 
 void Settings_initDefault(Settings* this);

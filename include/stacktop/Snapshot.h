@@ -17,30 +17,30 @@
 typedef struct SnapshotThread_ {
    pid_t tid;
    char name[16];
-   char state;                   /* /proc state letter read just before stopping it */
-   bool captured;                /* stopped in time: regs and stack are valid */
+   char state;    /* /proc state letter read just before stopping it */
+   bool captured; /* stopped in time: regs and stack are valid */
    struct user_regs_struct regs;
-   uint64_t stackStart;          /* target address of stack[0] */
-   uint8_t* stack;               /* copy of [stackStart, stackStart+stackSize), in the arena */
+   uint64_t stackStart; /* target address of stack[0] */
+   uint8_t* stack;      /* copy of [stackStart, stackStart+stackSize), in the arena */
    size_t stackSize;
 } SnapshotThread;
 
 typedef struct Snapshot_ {
    pid_t pid;
    char comm[16];
-   SnapshotThread* threads;      /* by discovery order; owned */
+   SnapshotThread* threads; /* by discovery order; owned */
    size_t threadCount;
-   Maps maps;                    /* as read around the stop */
-   void* arena;                  /* one mapping holding every stack copy; owned */
+   Maps maps;   /* as read around the stop */
+   void* arena; /* one mapping holding every stack copy; owned */
    size_t arenaSize;
-   double stoppedMs;             /* first PTRACE_INTERRUPT to the tracer's exit (the detach) */
-   size_t lateThreads;           /* threads that did not stop within the timeout */
+   double stoppedMs;   /* first PTRACE_INTERRUPT to the tracer's exit (the detach) */
+   size_t lateThreads; /* threads that did not stop within the timeout */
 } Snapshot;
 
 typedef struct SnapshotOptions_ {
-   double timeoutS;              /* bound on the wait for all threads to stop */
-   bool detachOnSignal;          /* the CLI: let Snapshot's signal handlers detach */
-   int holdMs;                   /* test-only: keep the threads stopped this long */
+   double timeoutS;     /* bound on the wait for all threads to stop */
+   bool detachOnSignal; /* the CLI: let Snapshot's signal handlers detach */
+   int holdMs;          /* test-only: keep the threads stopped this long */
 } SnapshotOptions;
 
 /* Checks the pid (own pid, no process, zombie, kernel thread) and takes the

@@ -13,12 +13,12 @@
 #include "stacktop/Maps.h"
 
 typedef struct SymbolFrame_ {
-   const char* function;   /* NULL when unknown; owned by the Symbols cache */
-   uint64_t offset;        /* from the function's entry */
-   const char* file;       /* source file, NULL without debug info */
-   int line;               /* 0 without debug info */
-   const char* module;     /* mapped ELF path (as in maps), NULL when not in a file */
-   bool inlined;           /* this frame was inlined into the next one */
+   const char* function; /* NULL when unknown; owned by the Symbols cache */
+   uint64_t offset;      /* from the function's entry */
+   const char* file;     /* source file, NULL without debug info */
+   int line;             /* 0 without debug info */
+   const char* module;   /* mapped ELF path (as in maps), NULL when not in a file */
+   bool inlined;         /* this frame was inlined into the next one */
 } SymbolFrame;
 
 typedef struct Symbols_ Symbols;
@@ -38,7 +38,6 @@ void Symbols_setInflateLimit(Symbols* this, size_t bytes);
  * Writes up to maxFrames frames, innermost (inlined) first, the real function
  * last; returns how many (>= 1 when maxFrames >= 1: an unknown address gives
  * one frame with function NULL). */
-size_t Symbols_lookup(Symbols* this, pid_t pid, const Maps* maps, uint64_t addr,
-                      SymbolFrame* frames, size_t maxFrames);
+size_t Symbols_lookup(Symbols* this, pid_t pid, const Maps* maps, uint64_t addr, SymbolFrame* frames, size_t maxFrames);
 
 #endif

@@ -80,9 +80,9 @@ typedef enum ThemeColorMode_ {
 
 typedef struct Theme_ {
    char name[64];
-   int rgb[ROLE_COUNT];            /* 0xRRGGBB or THEME_DEFAULT_COLOR */
-   ThemeColorMode mode;            /* set by Theme_apply */
-   int attrs[STYLE_COUNT];         /* curses attributes, set by Theme_apply */
+   int rgb[ROLE_COUNT];    /* 0xRRGGBB or THEME_DEFAULT_COLOR */
+   ThemeColorMode mode;    /* set by Theme_apply */
+   int attrs[STYLE_COUNT]; /* curses attributes, set by Theme_apply */
 } Theme;
 
 /* The built-in default theme (the same colours as themes/default.theme). */

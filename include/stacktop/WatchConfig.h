@@ -12,13 +12,13 @@
 #include "stacktop/Rules.h"
 
 typedef struct WatchService_ {
-   char* name;               /* from [service NAME] */
-   int line;                 /* line of the section header */
+   char* name; /* from [service NAME] */
+   int line;   /* line of the section header */
    bool hasMatch;
    Matcher match;
    RuleSpec rules[RULE_KIND_COUNT]; /* RULE_SYSTEM_MEM_BELOW unused here */
-   char* pprofUrl;           /* NULL: not a Go service */
-   char* exec;               /* NULL: no hook */
+   char* pprofUrl;                  /* NULL: not a Go service */
+   char* exec;                      /* NULL: no hook */
 } WatchService;
 
 typedef struct WatchConfig_ {
@@ -33,17 +33,17 @@ typedef struct WatchConfig_ {
    char* smtpUrl;
    char* smtpUser;
    char* smtpPasswordFile;
-   char* smtpPassword;               /* read from smtp_password_file at load time */
-   bool smtpTlsRequired;             /* smtp_tls = required (STARTTLS) */
+   char* smtpPassword;                   /* read from smtp_password_file at load time */
+   bool smtpTlsRequired;                 /* smtp_tls = required (STARTTLS) */
    unsigned long long mailMaxAttachment; /* default 10MiB */
-   double mailRetryS;                /* first retry delay, doubling up to 1h; default 1m */
-   double cooldownS;                 /* default 15m */
-   unsigned long maxBundlesPerHour;  /* default 10, 0 = no cap */
-   double pprofSeconds;              /* profile?seconds=N, default 10 */
-   double pprofTimeoutS;             /* extra time allowed per pprof fetch, default 10s */
-   double execTimeoutS;              /* exec hook time limit, default 30s */
-   char* hostname;                   /* hostname, default gethostname() */
-   RuleSpec systemMem;               /* system_mem_available_below */
+   double mailRetryS;                    /* first retry delay, doubling up to 1h; default 1m */
+   double cooldownS;                     /* default 15m */
+   unsigned long maxBundlesPerHour;      /* default 10, 0 = no cap */
+   double pprofSeconds;                  /* profile?seconds=N, default 10 */
+   double pprofTimeoutS;                 /* extra time allowed per pprof fetch, default 10s */
+   double execTimeoutS;                  /* exec hook time limit, default 30s */
+   char* hostname;                       /* hostname, default gethostname() */
+   RuleSpec systemMem;                   /* system_mem_available_below */
    WatchService* services;
    size_t serviceCount;
 } WatchConfig;

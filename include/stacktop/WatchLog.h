@@ -9,13 +9,13 @@ typedef enum WatchLogLevel_ {
    WATCHLOG_WARNING,
    WATCHLOG_NOTICE,
    WATCHLOG_INFO,
-   WATCHLOG_DEBUG,   /* only with -v */
+   WATCHLOG_DEBUG, /* only with -v */
 } WatchLogLevel;
 
 void WatchLog_open(bool useSyslog, bool verbose);
 void WatchLog_close(void);
 /* service may be NULL for messages about the watcher itself. */
 void WatchLog_write(WatchLogLevel level, const char* service, const char* fmt, ...)
-   __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -27,8 +27,8 @@ static void onInterrupt(int sig) {
 
 typedef struct BatchContext_ {
    const Options* options;
-   Sampler* sampler;                 /* owned */
-   const ProcessSample** order;      /* owned array; rows sorted for printing */
+   Sampler* sampler;            /* owned */
+   const ProcessSample** order; /* owned array; rows sorted for printing */
    size_t orderCap;
    FILE* out;
 } BatchContext;
@@ -52,8 +52,8 @@ static void printTextHeader(FILE* out, const SystemSample* sys) {
    if (localtime_r(&t, &tm))
       strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
    Format_uptime(up, sizeof(up), sys->uptimeS);
-   fprintf(out, "stacktop - %s up %s,  load average: %.2f, %.2f, %.2f\n", clock, up,
-           sys->load[0], sys->load[1], sys->load[2]);
+   fprintf(out, "stacktop - %s up %s,  load average: %.2f, %.2f, %.2f\n", clock, up, sys->load[0], sys->load[1],
+           sys->load[2]);
    fprintf(out, "Tasks:   %5u total", sys->tasks);
    printStateCounts(out, sys->taskStates);
    fprintf(out, "Threads: %5u total", sys->threads);
@@ -146,23 +146,35 @@ static void jsonStates(Json* j, const char* key, const unsigned counts[TASK_STAT
 static void jsonSystem(Json* j, const SystemSample* sys) {
    Json_key(j, "system");
    Json_beginObject(j);
-   Json_key(j, "cpu_count"); Json_int(j, sys->cpuCount);
-   Json_key(j, "cpu_pct"); Json_double(j, sys->cpuPct, 1);
-   Json_key(j, "mem_total_kib"); Json_uint(j, sys->memTotalKiB);
-   Json_key(j, "mem_available_kib"); Json_uint(j, sys->memAvailableKiB);
-   Json_key(j, "mem_used_kib"); Json_uint(j, sys->memUsedKiB);
-   Json_key(j, "mem_available_pct"); Json_double(j, sys->memAvailablePct, 1);
-   Json_key(j, "swap_total_kib"); Json_uint(j, sys->swapTotalKiB);
-   Json_key(j, "swap_free_kib"); Json_uint(j, sys->swapFreeKiB);
+   Json_key(j, "cpu_count");
+   Json_int(j, sys->cpuCount);
+   Json_key(j, "cpu_pct");
+   Json_double(j, sys->cpuPct, 1);
+   Json_key(j, "mem_total_kib");
+   Json_uint(j, sys->memTotalKiB);
+   Json_key(j, "mem_available_kib");
+   Json_uint(j, sys->memAvailableKiB);
+   Json_key(j, "mem_used_kib");
+   Json_uint(j, sys->memUsedKiB);
+   Json_key(j, "mem_available_pct");
+   Json_double(j, sys->memAvailablePct, 1);
+   Json_key(j, "swap_total_kib");
+   Json_uint(j, sys->swapTotalKiB);
+   Json_key(j, "swap_free_kib");
+   Json_uint(j, sys->swapFreeKiB);
    Json_key(j, "load");
    Json_beginArray(j);
    for (int i = 0; i < 3; i++)
       Json_double(j, sys->load[i], 2);
    Json_endArray(j);
-   Json_key(j, "uptime_s"); Json_double(j, sys->uptimeS, 2);
-   Json_key(j, "interval_s"); Json_double(j, sys->intervalS, 3);
-   Json_key(j, "tasks"); Json_uint(j, sys->tasks);
-   Json_key(j, "threads"); Json_uint(j, sys->threads);
+   Json_key(j, "uptime_s");
+   Json_double(j, sys->uptimeS, 2);
+   Json_key(j, "interval_s");
+   Json_double(j, sys->intervalS, 3);
+   Json_key(j, "tasks");
+   Json_uint(j, sys->tasks);
+   Json_key(j, "threads");
+   Json_uint(j, sys->threads);
    jsonStates(j, "task_states", sys->taskStates);
    jsonStates(j, "thread_states", sys->threadStates);
    Json_endObject(j);
@@ -175,10 +187,14 @@ static void jsonThreads(Json* j, const ProcessSample* p) {
       const ThreadSample* t = &p->threadRows[i];
       char state[2] = { t->state, '\0' };
       Json_beginObject(j);
-      Json_key(j, "tid"); Json_int(j, t->tid);
-      Json_key(j, "name"); Json_string(j, t->name);
-      Json_key(j, "state"); Json_string(j, state);
-      Json_key(j, "cpu_pct"); Json_double(j, t->cpuPct, 1);
+      Json_key(j, "tid");
+      Json_int(j, t->tid);
+      Json_key(j, "name");
+      Json_string(j, t->name);
+      Json_key(j, "state");
+      Json_string(j, state);
+      Json_key(j, "cpu_pct");
+      Json_double(j, t->cpuPct, 1);
       Json_endObject(j);
    }
    Json_endArray(j);
@@ -187,26 +203,40 @@ static void jsonThreads(Json* j, const ProcessSample* p) {
 static void jsonProcess(Json* j, const ProcessSample* p, bool threads) {
    char state[2] = { p->state, '\0' };
    Json_beginObject(j);
-   Json_key(j, "pid"); Json_int(j, p->pid);
-   Json_key(j, "user"); Json_string(j, p->user);
-   Json_key(j, "state"); Json_string(j, state);
+   Json_key(j, "pid");
+   Json_int(j, p->pid);
+   Json_key(j, "user");
+   Json_string(j, p->user);
+   Json_key(j, "state");
+   Json_string(j, state);
    /* The issue's schema has "threads" as the count and, with --threads, as
     * the array of thread rows; JSON cannot hold both under one key, so with
     * --threads the count moves to "thread_count". */
    if (threads) {
-      Json_key(j, "thread_count"); Json_int(j, p->threads);
+      Json_key(j, "thread_count");
+      Json_int(j, p->threads);
    } else {
-      Json_key(j, "threads"); Json_int(j, p->threads);
+      Json_key(j, "threads");
+      Json_int(j, p->threads);
    }
-   Json_key(j, "cpu_pct"); Json_double(j, p->cpuPct, 1);
-   Json_key(j, "mem_pct"); Json_double(j, p->memPct, 1);
-   Json_key(j, "virt_kib"); Json_uint(j, p->virtKiB);
-   Json_key(j, "res_kib"); Json_uint(j, p->resKiB);
-   Json_key(j, "shr_kib"); Json_uint(j, p->shrKiB);
-   Json_key(j, "data_kib"); Json_uint(j, p->dataKiB);
-   Json_key(j, "cpu_time_s"); Json_double(j, p->cpuTimeS, 2);
-   Json_key(j, "command"); Json_string(j, p->command ? p->command : p->comm);
-   Json_key(j, "res_growth_kib_per_min"); Json_double(j, p->resGrowthKiBPerMin, 1);
+   Json_key(j, "cpu_pct");
+   Json_double(j, p->cpuPct, 1);
+   Json_key(j, "mem_pct");
+   Json_double(j, p->memPct, 1);
+   Json_key(j, "virt_kib");
+   Json_uint(j, p->virtKiB);
+   Json_key(j, "res_kib");
+   Json_uint(j, p->resKiB);
+   Json_key(j, "shr_kib");
+   Json_uint(j, p->shrKiB);
+   Json_key(j, "data_kib");
+   Json_uint(j, p->dataKiB);
+   Json_key(j, "cpu_time_s");
+   Json_double(j, p->cpuTimeS, 2);
+   Json_key(j, "command");
+   Json_string(j, p->command ? p->command : p->comm);
+   Json_key(j, "res_growth_kib_per_min");
+   Json_double(j, p->resGrowthKiBPerMin, 1);
    jsonStates(j, "thread_states", p->threadStates);
    if (threads)
       jsonThreads(j, p);
@@ -218,7 +248,8 @@ static void printJson(BatchContext* ctx, size_t count) {
    Json j;
    Json_init(&j, ctx->out);
    Json_beginObject(&j);
-   Json_key(&j, "time"); Json_double(&j, sys->time, 3);
+   Json_key(&j, "time");
+   Json_double(&j, sys->time, 3);
    jsonSystem(&j, sys);
    Json_key(&j, "processes");
    Json_beginArray(&j);
@@ -243,8 +274,7 @@ static size_t sortRows(BatchContext* ctx) {
 
 /* Sleeps until `deadline` (monotonic seconds); returns false when interrupted. */
 static bool sleepUntil(double deadline) {
-   struct timespec ts = { .tv_sec = (time_t)deadline,
-                          .tv_nsec = (long)((deadline - floor(deadline)) * 1e9) };
+   struct timespec ts = { .tv_sec = (time_t)deadline, .tv_nsec = (long)((deadline - floor(deadline)) * 1e9) };
    /* Another signal's EINTR just resumes the sleep; ours sets the flag. */
    while (!interrupted && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
       continue;
@@ -253,7 +283,7 @@ static bool sleepUntil(double deadline) {
 
 typedef enum WriteResult_ {
    WRITE_OK,
-   WRITE_CLOSED,   /* the reader went away (EPIPE): a quiet, successful end */
+   WRITE_CLOSED, /* the reader went away (EPIPE): a quiet, successful end */
    WRITE_FAILED,
 } WriteResult;
 

@@ -11,18 +11,17 @@
 
 #define MAX_DEPTH_LIMIT 4096
 
-static const char usage[] =
-   "usage: stacktop dump PID [--format text|folded|json] [-o FILE] [--group-by pc|function]\n"
-   "                         [--max-depth N] [--no-lines] [--timeout SECONDS]\n"
-   "Stops every thread of PID at once, copies their stacks, resumes them, then prints the\n"
-   "threads grouped by identical stack (Go goroutine-profile layout by default).\n"
-   "  -f, --format FMT     text (default), folded (flame graphs) or json\n"
-   "  -o, --output FILE    write to FILE instead of standard output\n"
-   "  -g, --group-by KEY   pc (identical addresses, default) or function (same functions)\n"
-   "  -d, --max-depth N    at most N frames per thread (default 256)\n"
-   "      --no-lines       skip file:line and inlined frames (faster)\n"
-   "  -t, --timeout S      wait at most S seconds for the threads to stop (default 2)\n"
-   "  -h, --help           this help\n";
+static const char usage[] = "usage: stacktop dump PID [--format text|folded|json] [-o FILE] [--group-by pc|function]\n"
+                            "                         [--max-depth N] [--no-lines] [--timeout SECONDS]\n"
+                            "Stops every thread of PID at once, copies their stacks, resumes them, then prints the\n"
+                            "threads grouped by identical stack (Go goroutine-profile layout by default).\n"
+                            "  -f, --format FMT     text (default), folded (flame graphs) or json\n"
+                            "  -o, --output FILE    write to FILE instead of standard output\n"
+                            "  -g, --group-by KEY   pc (identical addresses, default) or function (same functions)\n"
+                            "  -d, --max-depth N    at most N frames per thread (default 256)\n"
+                            "      --no-lines       skip file:line and inlined frames (faster)\n"
+                            "  -t, --timeout S      wait at most S seconds for the threads to stop (default 2)\n"
+                            "  -h, --help           this help\n";
 
 typedef struct Name_ {
    const char* name;
@@ -92,9 +91,7 @@ static int parseOption(CliArgs* a, int c, const char* arg) {
          return usageError("unknown --group-by '%s': use pc or function", arg);
       a->options.groupBy = (DumpGroupBy)v;
       return 0;
-   case 'o':
-      a->output = arg;
-      return 0;
+   case 'o': a->output = arg; return 0;
    case 'd': {
       long depth = strtol(arg, &end, 10);
       if (*arg == '\0' || *end || depth < 1 || depth > MAX_DEPTH_LIMIT)
@@ -109,21 +106,16 @@ static int parseOption(CliArgs* a, int c, const char* arg) {
       a->options.timeoutS = s;
       return 0;
    }
-   case OPT_NO_LINES:
-      a->options.lines = false;
-      return 0;
-   case 'h':
-      a->help = true;
-      return 0;
-   default:
-      return usageError("%s", "bad option");
+   case OPT_NO_LINES: a->options.lines = false; return 0;
+   case 'h': a->help = true; return 0;
+   default: return usageError("%s", "bad option");
    }
 }
 
 static int parseArgs(CliArgs* a, int argc, char** argv) {
    DumpOptions_init(&a->options);
    a->options.detachOnSignal = true;
-   optind = 0;   /* re-initialise GNU getopt */
+   optind = 0; /* re-initialise GNU getopt */
    opterr = 0;
    int c;
    while ((c = getopt_long(argc, argv, "f:o:g:d:t:h", longOptions, NULL)) != -1) {

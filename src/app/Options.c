@@ -19,8 +19,8 @@ typedef int (*OptionHandler)(Options* this, const char* arg, char* err, size_t e
 
 typedef struct OptionSpec_ {
    const char* longName;
-   int shortName;        /* a letter, or a value >= 256 for long-only options */
-   const char* argName;  /* NULL: takes no argument */
+   int shortName;       /* a letter, or a value >= 256 for long-only options */
+   const char* argName; /* NULL: takes no argument */
    OptionHandler handle;
 } OptionSpec;
 
@@ -37,8 +37,8 @@ static int onDelay(Options* this, const char* arg, char* err, size_t errSize) {
    errno = 0;
    double v = strtod(arg, &end);
    if (errno || end == arg || *end || !isfinite(v) || v <= 0 || v > MAX_DELAY_S) {
-      Util_format(err, errSize, "invalid delay '%s' for -d: expected seconds > 0 and <= %.0f, e.g. 1.5",
-                  arg, MAX_DELAY_S);
+      Util_format(err, errSize, "invalid delay '%s' for -d: expected seconds > 0 and <= %.0f, e.g. 1.5", arg,
+                  MAX_DELAY_S);
       return -1;
    }
    this->delayS = v;
@@ -60,8 +60,7 @@ static int onSort(Options* this, const char* arg, char* err, size_t errSize) {
 static int addPid(Options* this, const char* item, const char* whole, char* err, size_t errSize) {
    pid_t pid;
    if (Util_parsePid(item, &pid) != 0) {
-      Util_format(err, errSize, "invalid pid '%s' in -p '%s': expected PID[,PID...] of numbers >= 1",
-                  item, whole);
+      Util_format(err, errSize, "invalid pid '%s' in -p '%s': expected PID[,PID...] of numbers >= 1", item, whole);
       return -1;
    }
    if (this->pidCount >= OPTIONS_MAX_PIDS) {
@@ -98,7 +97,8 @@ static int onUser(Options* this, const char* arg, char* err, size_t errSize) {
       errno = 0;
       unsigned long v = strtoul(arg, &end, 10);
       if (errno || end == arg || *end || arg[0] == '-' || v >= (unsigned long)(uid_t)-1) {
-         Util_format(err, errSize, "unknown user '%s' for -u: expected a user name from the passwd database or a numeric uid", arg);
+         Util_format(err, errSize,
+                     "unknown user '%s' for -u: expected a user name from the passwd database or a numeric uid", arg);
          return -1;
       }
       this->uid = (uid_t)v;
@@ -110,8 +110,8 @@ static int onUser(Options* this, const char* arg, char* err, size_t errSize) {
 
 static int onTheme(Options* this, const char* arg, char* err, size_t errSize) {
    if (!arg[0] || strlen(arg) >= sizeof(this->theme)) {
-      Util_format(err, errSize, "invalid theme name '%s' for --theme: expected 1 to %zu characters",
-                  arg, sizeof(this->theme) - 1);
+      Util_format(err, errSize, "invalid theme name '%s' for --theme: expected 1 to %zu characters", arg,
+                  sizeof(this->theme) - 1);
       return -1;
    }
    Util_format(this->theme, sizeof(this->theme), "%s", arg);
@@ -203,8 +203,9 @@ static void buildGetopt(char* shortOpts, size_t shortSize, struct option* longOp
    shortOpts[n++] = ':'; /* report a missing argument as ':' rather than '?' */
    for (size_t i = 0; i < SPEC_COUNT; i++) {
       const OptionSpec* s = &specs[i];
-      longOpts[i] = (struct option){ .name = s->longName, .has_arg = s->argName ? required_argument : no_argument,
-                                     .flag = NULL, .val = s->shortName };
+      longOpts[i] = (struct option){
+         .name = s->longName, .has_arg = s->argName ? required_argument : no_argument, .flag = NULL, .val = s->shortName
+      };
       if (s->shortName >= 256 || n + 3 >= shortSize)
          continue;
       shortOpts[n++] = (char)s->shortName;
@@ -302,25 +303,24 @@ int Options_parse(Options* this, int argc, char** argv, char* err, size_t errSiz
 }
 
 const char* Options_usage(void) {
-   return
-      "Usage: stacktop [options]            interactive process monitor\n"
-      "       stacktop -b [options]         batch mode: refreshes printed to stdout\n"
-      "       stacktop dump PID [options]   grouped thread stacks of a process\n"
-      "       stacktop watch -c FILE        watch services, collect diagnostic bundles\n"
-      "\n"
-      "Options:\n"
-      "  -d, --delay SECONDS      refresh delay (default 1.5)\n"
-      "  -s, --sort COLUMN        sort column (default res): pid,user,state,threads,cpu,mem,\n"
-      "                           virt,res,shr,data,rgrow,time,command\n"
-      "  -p, --pid PID[,PID...]   only these processes\n"
-      "  -u, --user USER          only processes of this user (name or uid)\n"
-      "      --theme NAME         colour theme (default, light, high-contrast, ...)\n"
-      "  -b, --batch              batch mode, no curses\n"
-      "  -n, --iterations N       batch: print N refreshes, then exit (default: until Ctrl-C)\n"
-      "      --threads            batch: also list each process's threads\n"
-      "      --format text|json   batch: top-like text (default) or one JSON object per line\n"
-      "  -h, --help               show this help\n"
-      "      --version            show the version\n"
-      "\n"
-      "Exit status: 0 success, 1 runtime failure, 2 bad command line.\n";
+   return "Usage: stacktop [options]            interactive process monitor\n"
+          "       stacktop -b [options]         batch mode: refreshes printed to stdout\n"
+          "       stacktop dump PID [options]   grouped thread stacks of a process\n"
+          "       stacktop watch -c FILE        watch services, collect diagnostic bundles\n"
+          "\n"
+          "Options:\n"
+          "  -d, --delay SECONDS      refresh delay (default 1.5)\n"
+          "  -s, --sort COLUMN        sort column (default res): pid,user,state,threads,cpu,mem,\n"
+          "                           virt,res,shr,data,rgrow,time,command\n"
+          "  -p, --pid PID[,PID...]   only these processes\n"
+          "  -u, --user USER          only processes of this user (name or uid)\n"
+          "      --theme NAME         colour theme (default, light, high-contrast, ...)\n"
+          "  -b, --batch              batch mode, no curses\n"
+          "  -n, --iterations N       batch: print N refreshes, then exit (default: until Ctrl-C)\n"
+          "      --threads            batch: also list each process's threads\n"
+          "      --format text|json   batch: top-like text (default) or one JSON object per line\n"
+          "  -h, --help               show this help\n"
+          "      --version            show the version\n"
+          "\n"
+          "Exit status: 0 success, 1 runtime failure, 2 bad command line.\n";
 }

@@ -14,7 +14,7 @@ struct History_ {
    HistorySample* samples; /* owned; `allocated` entries, a ring once count == capacity */
    size_t allocated;
    size_t capacity;
-   size_t start;           /* index of the oldest sample */
+   size_t start; /* index of the oldest sample */
    size_t count;
 };
 

@@ -10,12 +10,12 @@
  * selected processes. */
 #include "stacktop/Sampler.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <libproc2/meminfo.h>
 #include <libproc2/misc.h>
 #include <libproc2/pids.h>
 #include <libproc2/stat.h>
-#include <dirent.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,26 +59,37 @@ double Sampler_cpuPercent(unsigned long long deltaTicks, long hertz, double elap
 /* ---- libproc2 item lists; the enum gives each item's index in a stack */
 
 enum ProcItem {
-   PI_PID, PI_PPID, PI_EUID, PI_EUSER, PI_STATE, PI_NLWP,
-   PI_VSIZE, PI_RSS, PI_TICS, PI_BEGAN, PI_CMD,
+   PI_PID,
+   PI_PPID,
+   PI_EUID,
+   PI_EUSER,
+   PI_STATE,
+   PI_NLWP,
+   PI_VSIZE,
+   PI_RSS,
+   PI_TICS,
+   PI_BEGAN,
+   PI_CMD,
    PI_COUNT,
 };
 static enum pids_item procItems[PI_COUNT] = {
-   [PI_PID] = PIDS_ID_PID, [PI_PPID] = PIDS_ID_PPID, [PI_EUID] = PIDS_ID_EUID,
-   [PI_EUSER] = PIDS_ID_EUSER, [PI_STATE] = PIDS_STATE, [PI_NLWP] = PIDS_NLWP,
-   [PI_VSIZE] = PIDS_VSIZE_BYTES, [PI_RSS] = PIDS_RSS, [PI_TICS] = PIDS_TICS_ALL, [PI_BEGAN] = PIDS_TICS_BEGAN,
-   [PI_CMD] = PIDS_CMD,
+   [PI_PID] = PIDS_ID_PID,    [PI_PPID] = PIDS_ID_PPID,     [PI_EUID] = PIDS_ID_EUID,      [PI_EUSER] = PIDS_ID_EUSER,
+   [PI_STATE] = PIDS_STATE,   [PI_NLWP] = PIDS_NLWP,        [PI_VSIZE] = PIDS_VSIZE_BYTES, [PI_RSS] = PIDS_RSS,
+   [PI_TICS] = PIDS_TICS_ALL, [PI_BEGAN] = PIDS_TICS_BEGAN, [PI_CMD] = PIDS_CMD,
 };
 
 enum StatItem { SI_BUSY, SI_TOTAL, SI_COUNT };
 static enum stat_item statItems[SI_COUNT] = {
-   [SI_BUSY] = STAT_TIC_SUM_DELTA_BUSY, [SI_TOTAL] = STAT_TIC_SUM_DELTA_TOTAL,
+   [SI_BUSY] = STAT_TIC_SUM_DELTA_BUSY,
+   [SI_TOTAL] = STAT_TIC_SUM_DELTA_TOTAL,
 };
 
 enum MemItem { MI_TOTAL, MI_AVAILABLE, MI_SWAP_TOTAL, MI_SWAP_FREE, MI_COUNT };
 static enum meminfo_item memItems[MI_COUNT] = {
-   [MI_TOTAL] = MEMINFO_MEM_TOTAL, [MI_AVAILABLE] = MEMINFO_MEM_AVAILABLE,
-   [MI_SWAP_TOTAL] = MEMINFO_SWAP_TOTAL, [MI_SWAP_FREE] = MEMINFO_SWAP_FREE,
+   [MI_TOTAL] = MEMINFO_MEM_TOTAL,
+   [MI_AVAILABLE] = MEMINFO_MEM_AVAILABLE,
+   [MI_SWAP_TOTAL] = MEMINFO_SWAP_TOTAL,
+   [MI_SWAP_FREE] = MEMINFO_SWAP_FREE,
 };
 
 /* ---- state kept across refreshes */
@@ -87,10 +98,10 @@ static enum meminfo_item memItems[MI_COUNT] = {
 typedef struct Tracked_ {
    pid_t pid;
    unsigned long long startTicks;
-   unsigned long long ticks;  /* TICS_ALL at the previous refresh */
-   History* history;          /* owned */
-   char* command;             /* owned; cached cmdline */
-   char comm[16];             /* comm when command was read: a change means exec */
+   unsigned long long ticks; /* TICS_ALL at the previous refresh */
+   History* history;         /* owned */
+   char* command;            /* owned; cached cmdline */
+   char comm[16];            /* comm when command was read: a change means exec */
    /* statm as last read, and the stat figures it was read at (see readMemory). */
    bool memRead;
    unsigned long long vsizeBytes;
@@ -107,34 +118,34 @@ typedef struct TrackedThread_ {
 
 struct Sampler_ {
    SamplerOptions options;
-   pid_t* pidFilter;             /* owned copy of options.pids, sorted */
-   struct pids_info* procInfo;   /* libproc2 contexts, owned */
+   pid_t* pidFilter;           /* owned copy of options.pids, sorted */
+   struct pids_info* procInfo; /* libproc2 contexts, owned */
    struct stat_info* statInfo;
    struct meminfo_info* memInfo;
    long hertz;
    unsigned long pageKiB;
 
-   double prevTime;              /* monotonic time of the previous refresh, 0 before the first */
+   double prevTime; /* monotonic time of the previous refresh, 0 before the first */
    unsigned long refreshes;
 
-   Tracked* tracked;             /* sorted by pid; entries of the previous refresh */
+   Tracked* tracked; /* sorted by pid; entries of the previous refresh */
    size_t trackedCount, trackedCap;
-   Tracked* nextTracked;         /* being built this refresh, then swapped */
+   Tracked* nextTracked; /* being built this refresh, then swapped */
    size_t nextTrackedCap;
 
-   TrackedThread* threadTicks;   /* sorted by tid */
+   TrackedThread* threadTicks; /* sorted by tid */
    size_t threadTickCount, threadTickCap;
    TrackedThread* nextThreadTicks;
    size_t nextThreadTickCount, nextThreadTickCap;
 
-   ProcessSample* rows;          /* this refresh's selected processes, by pid */
+   ProcessSample* rows; /* this refresh's selected processes, by pid */
    size_t rowCount, rowCap;
-   ThreadSample* threadPool;     /* every row's thread rows, contiguous */
+   ThreadSample* threadPool; /* every row's thread rows, contiguous */
    size_t threadPoolCount, threadPoolCap;
-   size_t* threadOffsets;        /* per row: first index in threadPool (parallel to rows) */
+   size_t* threadOffsets; /* per row: first index in threadPool (parallel to rows) */
    size_t threadOffsetCap;
 
-   pid_t* multiPids;             /* processes with NLWP > 1 this refresh */
+   pid_t* multiPids; /* processes with NLWP > 1 this refresh */
    size_t multiCount, multiCap;
 
    SystemSample system;
@@ -163,8 +174,7 @@ static Tracked* findTracked(Sampler* this, pid_t pid, unsigned long long startTi
 static const TrackedThread* findThreadTicks(const Sampler* this, pid_t tid, unsigned long long startTicks) {
    if (this->threadTickCount == 0)
       return NULL;
-   const TrackedThread* t =
-      bsearch(&tid, this->threadTicks, this->threadTickCount, sizeof(TrackedThread), cmpPid);
+   const TrackedThread* t = bsearch(&tid, this->threadTicks, this->threadTickCount, sizeof(TrackedThread), cmpPid);
    return t && t->startTicks == startTicks ? t : NULL;
 }
 
@@ -394,15 +404,18 @@ static void fillRow(Sampler* this, struct pids_stack* s, double elapsed, double 
    Util_format(p->comm, sizeof(p->comm), "%s", comm);
    p->kernelThread = pid == 2 || p->ppid == 2;
    p->memPct = this->system.memTotalKiB ? (double)p->resKiB / (double)this->system.memTotalKiB * 100.0 : 0.0;
-   unsigned long long delta = isNew ? newTaskTicks(this, ticks, began, elapsed)
-                                    : (ticks >= t->ticks ? ticks - t->ticks : 0);
+   unsigned long long delta =
+       isNew ? newTaskTicks(this, ticks, began, elapsed) : (ticks >= t->ticks ? ticks - t->ticks : 0);
    p->cpuPct = this->prevTime > 0 ? Sampler_cpuPercent(delta, this->hertz, elapsed) : 0.0;
    t->ticks = ticks;
    refreshCommand(this, t, isNew, comm);
    p->command = t->command;
 
-   HistorySample hs = { .time = now, .wallTime = wall, .cpuPct = p->cpuPct,
-                        .resKiB = p->resKiB, .threads = (unsigned long)(p->threads > 0 ? p->threads : 0) };
+   HistorySample hs = { .time = now,
+                        .wallTime = wall,
+                        .cpuPct = p->cpuPct,
+                        .resKiB = p->resKiB,
+                        .threads = (unsigned long)(p->threads > 0 ? p->threads : 0) };
    History_push(t->history, &hs);
    p->history = t->history;
    p->resGrowthKiBPerMin = History_slopePerMinute(t->history, HISTORY_RES, 0, NULL);
@@ -503,8 +516,8 @@ typedef struct TaskStat_ {
    pid_t tid;
    char name[16];
    char state;
-   unsigned long long ticks;     /* utime + stime */
-   unsigned long long began;     /* starttime */
+   unsigned long long ticks; /* utime + stime */
+   unsigned long long began; /* starttime */
 } TaskStat;
 
 /* Parses a task stat line; returns -1 when it is not one. The comm may hold
@@ -523,8 +536,8 @@ static int parseTaskStat(const char* buf, TaskStat* out) {
    char state;
    /* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
     * utime stime cutime cstime priority nice num_threads itrealvalue starttime */
-   if (sscanf(close + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %llu",
-              &state, &utime, &stime, &began) != 4)
+   if (sscanf(close + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %llu", &state,
+              &utime, &stime, &began) != 4)
       return -1;
    out->state = state;
    out->ticks = utime + stime;
@@ -551,7 +564,7 @@ static void addThread(Sampler* this, ProcessSample* p, const TaskStat* ts, doubl
    Util_growArray((void**)&this->nextThreadTicks, &this->nextThreadTickCap, this->nextThreadTickCount,
                   sizeof(TrackedThread));
    this->nextThreadTicks[this->nextThreadTickCount++] =
-      (TrackedThread){ .tid = ts->tid, .startTicks = ts->began, .ticks = ts->ticks };
+       (TrackedThread){ .tid = ts->tid, .startTicks = ts->began, .ticks = ts->ticks };
    if (!this->options.threads)
       return;
    ThreadSample* t = newThreadRow(this, p);

@@ -15,13 +15,13 @@
  * libdw's own string (stable while the Dwarf is open). */
 typedef struct JoinedPath_ {
    const char* raw;
-   char* absolute;         /* owned */
+   char* absolute; /* owned */
 } JoinedPath;
 
 struct DebugInfo_ {
-   int fd;                 /* owned; libdw reads through it */
+   int fd; /* owned; libdw reads through it */
    Dwarf* dwarf;
-   JoinedPath* paths;      /* owned, with every .absolute */
+   JoinedPath* paths; /* owned, with every .absolute */
    size_t pathCount, pathCapacity;
 };
 
@@ -108,7 +108,9 @@ static size_t walkChain(DebugInfo* this, Dwarf_Die* cu, Dwarf_Die* innermost, co
       if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
          continue;
       out[count++] = (DebugFrame){
-         .function = dwarf_diename(&chain[i]), .file = absolutePath(this, cu, file), .line = line,
+         .function = dwarf_diename(&chain[i]),
+         .file = absolutePath(this, cu, file),
+         .line = line,
          .inlined = tag == DW_TAG_inlined_subroutine,
       };
       if (tag == DW_TAG_subprogram)

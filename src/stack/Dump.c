@@ -29,7 +29,7 @@ typedef struct PcInfo_ {
 } PcInfo;
 
 typedef struct PcTable_ {
-   PcInfo* entries;          /* sorted by pc */
+   PcInfo* entries; /* sorted by pc */
    size_t count;
 } PcTable;
 
@@ -42,7 +42,7 @@ void DumpOptions_init(DumpOptions* this) {
    };
    const char* hold = getenv("STACKTOP_TEST_HOLD_MS");
    if (hold)
-      this->holdMs = atoi(hold) > 60000 ? 60000 : atoi(hold);   /* never hold a target for long */
+      this->holdMs = atoi(hold) > 60000 ? 60000 : atoi(hold); /* never hold a target for long */
 }
 
 static int compareU64(const void* a, const void* b) {
@@ -63,8 +63,8 @@ static const char* functionOf(void* ctx, uint64_t pc) {
 
 /* Symbolizes each distinct PC once; return addresses are looked up at pc-1
  * so the line is the call's, not the next statement's. */
-static void symbolizeUnique(PcTable* t, uint64_t** pcs, const size_t* counts, size_t threads,
-                            Symbols* symbols, const Snapshot* snap) {
+static void symbolizeUnique(PcTable* t, uint64_t** pcs, const size_t* counts, size_t threads, Symbols* symbols,
+                            const Snapshot* snap) {
    size_t total = 0;
    for (size_t i = 0; i < threads; i++)
       total += counts[i];
@@ -157,7 +157,8 @@ static void analyze(const Snapshot* snap, const DumpOptions* options, DumpResult
    GroupThread* threads = Util_xcalloc(n, sizeof(GroupThread));
    for (size_t i = 0; i < n; i++) {
       const SnapshotThread* t = &snap->threads[i];
-      threads[i] = (GroupThread){ .info = { .tid = t->tid, .state = t->state }, .pcs = pcs[i],
+      threads[i] = (GroupThread){ .info = { .tid = t->tid, .state = t->state },
+                                  .pcs = pcs[i],
                                   .pcCount = cutAtOutermost(&table, pcs[i], counts[i]) };
       memcpy(threads[i].info.name, t->name, sizeof(threads[i].info.name));
    }

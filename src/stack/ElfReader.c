@@ -22,7 +22,7 @@
 
 /* Section headers we look at while scanning the table once. */
 typedef struct Sections_ {
-   const Elf64_Shdr* symtab;     /* copies live in the array below */
+   const Elf64_Shdr* symtab; /* copies live in the array below */
    const Elf64_Shdr* dynsym;
    Elf64_Shdr* all;
    size_t count;
@@ -32,7 +32,7 @@ typedef struct Sections_ {
 typedef struct Candidate_ {
    ElfSymbol sym;
    unsigned char bind;
-   size_t nameLen;               /* up to a version '@' */
+   size_t nameLen; /* up to a version '@' */
 } Candidate;
 
 /* Candidates collected from one symbol table (a grown array). */
@@ -55,8 +55,8 @@ static bool tableOk(const ElfReader* this, uint64_t offset, uint64_t count, uint
 /* A string at strOff + index whose NUL lies inside [strOff, strOff+strSize)
  * within maxLen bytes (so a hostile table costs at most maxLen per name).
  * *len gets its length. */
-static const char* stringAt(const ElfReader* this, uint64_t strOff, uint64_t strSize, uint64_t index,
-                            size_t maxLen, size_t* len) {
+static const char* stringAt(const ElfReader* this, uint64_t strOff, uint64_t strSize, uint64_t index, size_t maxLen,
+                            size_t* len) {
    if (!rangeOk(this, strOff, strSize) || index >= strSize)
       return NULL;
    const char* s = (const char*)this->data + strOff + index;
@@ -103,8 +103,11 @@ static int readLoads(ElfReader* this, const Elf64_Ehdr* eh) {
       if (ph.p_vaddr > UINT64_MAX - ph.p_memsz || ph.p_offset > UINT64_MAX - ph.p_filesz)
          continue;
       this->loads[this->loadCount++] = (ElfLoad){
-         .vaddr = ph.p_vaddr, .offset = ph.p_offset, .filesz = ph.p_filesz,
-         .memsz = ph.p_memsz, .flags = ph.p_flags,
+         .vaddr = ph.p_vaddr,
+         .offset = ph.p_offset,
+         .filesz = ph.p_filesz,
+         .memsz = ph.p_memsz,
+         .flags = ph.p_flags,
       };
    }
    return 0;
@@ -159,8 +162,8 @@ static void scanNotes(ElfReader* this, uint64_t off, uint64_t size, uint64_t ali
       pos += nameLen;
       if (nh.n_descsz > size - pos)
          return;
-      if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && memcmp(name, "GNU", 4) == 0
-          && nh.n_descsz > 0 && nh.n_descsz <= sizeof(this->buildId)) {
+      if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && memcmp(name, "GNU", 4) == 0 && nh.n_descsz > 0 &&
+          nh.n_descsz <= sizeof(this->buildId)) {
          memcpy(this->buildId, this->data + off + pos, nh.n_descsz);
          this->buildIdLen = nh.n_descsz;
          return;
@@ -186,8 +189,8 @@ static void readDebuglink(ElfReader* this, uint64_t off, uint64_t size) {
 /* One pass over the section table: symbol tables, notes, debuglink, DWARF. */
 static void classifySections(ElfReader* this, Sections* secs, uint64_t shstrndx) {
    uint64_t strOff = 0, strSize = 0;
-   bool haveNames = shstrndx < secs->count && secs->all[shstrndx].sh_type == SHT_STRTAB
-                    && sectionBytes(this, &secs->all[shstrndx], &strOff, &strSize);
+   bool haveNames = shstrndx < secs->count && secs->all[shstrndx].sh_type == SHT_STRTAB &&
+                    sectionBytes(this, &secs->all[shstrndx], &strOff, &strSize);
    int noteAreas = 0;
    for (size_t i = 1; i < secs->count; i++) {
       const Elf64_Shdr* sh = &secs->all[i];
@@ -204,11 +207,11 @@ static void classifySections(ElfReader* this, Sections* secs, uint64_t shstrndx)
       const char* name = haveNames ? stringAt(this, strOff, strSize, sh->sh_name, MAX_SECTION_NAME, &nameLen) : NULL;
       if (!name)
          continue;
-      bool compressed = (strncmp(name, ".debug_", 7) == 0 && (sh->sh_flags & SHF_COMPRESSED))
-                        || strncmp(name, ".zdebug_", 8) == 0;
-      if (compressed)   /* sections may overlap: saturate */
-         this->compressedDebugSize = size > UINT64_MAX - this->compressedDebugSize
-                                     ? UINT64_MAX : this->compressedDebugSize + size;
+      bool compressed =
+          (strncmp(name, ".debug_", 7) == 0 && (sh->sh_flags & SHF_COMPRESSED)) || strncmp(name, ".zdebug_", 8) == 0;
+      if (compressed) /* sections may overlap: saturate */
+         this->compressedDebugSize =
+             size > UINT64_MAX - this->compressedDebugSize ? UINT64_MAX : this->compressedDebugSize + size;
       if (strcmp(name, ".gnu_debuglink") == 0 && !this->debuglink)
          readDebuglink(this, off, size);
       else if ((strcmp(name, ".debug_info") == 0 || strcmp(name, ".zdebug_info") == 0) && size > 0)
@@ -218,8 +221,8 @@ static void classifySections(ElfReader* this, Sections* secs, uint64_t shstrndx)
 
 /* Without section headers (or notes there), PT_NOTE segments still give the build-id. */
 static void scanNoteSegments(ElfReader* this, const Elf64_Ehdr* eh) {
-   if (this->buildIdLen || eh->e_phentsize < sizeof(Elf64_Phdr)
-       || !tableOk(this, eh->e_phoff, eh->e_phnum, eh->e_phentsize))
+   if (this->buildIdLen || eh->e_phentsize < sizeof(Elf64_Phdr) ||
+       !tableOk(this, eh->e_phoff, eh->e_phnum, eh->e_phentsize))
       return;
    for (size_t i = 0, areas = 0; i < eh->e_phnum && this->buildIdLen == 0 && areas < MAX_NOTE_AREAS; i++) {
       Elf64_Phdr ph;
@@ -236,8 +239,8 @@ static bool wantedSymbol(const Elf64_Sym* s) {
    bool code = type == STT_FUNC || type == STT_GNU_IFUNC || (type == STT_NOTYPE && s->st_size > 0);
    /* The range [value, value+max(size,1)) must not wrap around. */
    bool fits = s->st_value < UINT64_MAX && s->st_size <= UINT64_MAX - s->st_value;
-   return code && fits && s->st_value != 0 && s->st_shndx != SHN_UNDEF && s->st_shndx != SHN_ABS
-          && s->st_shndx != SHN_COMMON && s->st_name != 0;
+   return code && fits && s->st_value != 0 && s->st_shndx != SHN_UNDEF && s->st_shndx != SHN_ABS &&
+          s->st_shndx != SHN_COMMON && s->st_name != 0;
 }
 
 static size_t leadingUnderscores(const char* s) {
@@ -296,7 +299,7 @@ static int readSymbolTable(const ElfReader* this, const Sections* secs, const El
    if (strSh->sh_type != SHT_STRTAB || !sectionBytes(this, strSh, &strOff, &strSize))
       return -1;
    uint64_t n = size / sizeof(Elf64_Sym);
-   if (n > MAX_SYMBOLS)   /* a hostile table must not cost gigabytes */
+   if (n > MAX_SYMBOLS) /* a hostile table must not cost gigabytes */
       n = MAX_SYMBOLS;
    /* Bytes of names we are willing to scan: real tables (aliases share
     * suffixes) stay far below; names all pointing at one long string do not. */
@@ -363,7 +366,7 @@ static void buildFunctionTable(ElfReader* this, CandidateList* list) {
    for (size_t i = 0; i < this->symbolCount; i++) {
       ElfSymbol* s = &this->symbols[i];
       if (s->size > 0)
-         s->end = s->addr + s->size;   /* wantedSymbol rejected wrapping ranges */
+         s->end = s->addr + s->size; /* wantedSymbol rejected wrapping ranges */
       else
          s->end = i + 1 < this->symbolCount ? this->symbols[i + 1].addr : segmentEnd(this, s->addr);
    }

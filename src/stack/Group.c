@@ -62,8 +62,8 @@ static void makeGroup(DumpGroup* g, const GroupThread* threads, const size_t* or
       memcpy(g->pcs, first->pcs, first->pcCount * sizeof(uint64_t));
 }
 
-DumpGroup* Group_build(const GroupThread* threads, size_t count, DumpGroupBy by,
-                       GroupFunctionOf functionOf, void* ctx, size_t* groupCount) {
+DumpGroup* Group_build(const GroupThread* threads, size_t count, DumpGroupBy by, GroupFunctionOf functionOf, void* ctx,
+                       size_t* groupCount) {
    KeyContext k = { threads, by, functionOf, ctx };
    size_t* order = Util_xcalloc(count, sizeof(size_t));
    for (size_t i = 0; i < count; i++)

@@ -30,21 +30,27 @@ static bool parseLine(const char* line, MapEntry* e) {
    unsigned long major, minor, inode;
    char perms[5];
    int pathPos = -1;
-   if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %lx:%lx %lu %n",
-              &start, &end, perms, &offset, &major, &minor, &inode, &pathPos) < 7 || pathPos < 0)
+   if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %lx:%lx %lu %n", &start, &end, perms, &offset, &major,
+              &minor, &inode, &pathPos) < 7 ||
+       pathPos < 0)
       return false;
    if (end <= start || strlen(perms) != 4 || line[0] == '-' || line[0] == '+')
       return false;
    const char* path = line + pathPos;
    size_t pathLen = strlen(path);
    *e = (MapEntry){
-      .start = start, .end = end, .offset = offset,
-      .read = perms[0] == 'r', .write = perms[1] == 'w', .exec = perms[2] == 'x',
-      .devMajor = major, .devMinor = minor, .inode = inode,
+      .start = start,
+      .end = end,
+      .offset = offset,
+      .read = perms[0] == 'r',
+      .write = perms[1] == 'w',
+      .exec = perms[2] == 'x',
+      .devMajor = major,
+      .devMinor = minor,
+      .inode = inode,
    };
    size_t suffixLen = sizeof(DELETED_SUFFIX) - 1;
-   e->deleted = path[0] == '/' && pathLen > suffixLen
-                && strcmp(path + pathLen - suffixLen, DELETED_SUFFIX) == 0;
+   e->deleted = path[0] == '/' && pathLen > suffixLen && strcmp(path + pathLen - suffixLen, DELETED_SUFFIX) == 0;
    e->path = Util_xstrdup(path);
    return true;
 }
@@ -113,8 +119,8 @@ int Maps_read(Maps* this, pid_t pid, char* err, size_t errSize) {
    size_t len = 0;
    char* text = Util_slurp(path, MAPS_MAX_BYTES, &len);
    if (!text) {
-      Util_format(err, errSize, "cannot read %s: %s (is pid %d running, and are you allowed to trace it?)",
-                  path, strerror(errno), (int)pid);
+      Util_format(err, errSize, "cannot read %s: %s (is pid %d running, and are you allowed to trace it?)", path,
+                  strerror(errno), (int)pid);
       this->entries = NULL;
       this->count = 0;
       return -1;
@@ -169,7 +175,10 @@ static int openIdentical(const char* path, const MapEntry* e) {
 
 static bool isElf(int fd) {
    unsigned char magic[4];
-   return pread(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) && memcmp(magic, "\x7f" "ELF", 4) == 0;
+   return pread(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) && memcmp(magic,
+                                                                                 "\x7f"
+                                                                                 "ELF",
+                                                                                 4) == 0;
 }
 
 /* Copies with sendfile (kernel to kernel, no user buffer); a file that shrinks
@@ -198,8 +207,7 @@ int Maps_sealedCopy(int fd) {
    int copy = memfd_create("stacktop-elf", MFD_CLOEXEC | MFD_ALLOW_SEALING);
    off_t copied = copy < 0 ? -1 : copyAll(fd, copy, st.st_size);
    close(fd);
-   if (copied <= 0 ||
-       fcntl(copy, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+   if (copied <= 0 || fcntl(copy, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
       if (copy >= 0)
          close(copy);
       return -1;

@@ -55,7 +55,7 @@ static const int detachSignals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 /* Per-thread tracer bookkeeping, parallel to Snapshot.threads. */
 typedef struct Tracee_ {
    bool seized, stopped, gone;
-   int pendingSignal;            /* signal-delivery-stop: re-injected at detach */
+   int pendingSignal; /* signal-delivery-stop: re-injected at detach */
 } Tracee;
 
 typedef struct Job_ {
@@ -194,9 +194,11 @@ static void explainPermission(Job* job, const ProcInfo* info) {
    else if (scope >= 3)
       Util_format(why, sizeof(why), "kernel.yama.ptrace_scope is 3 (no attaching at all, until reboot)");
    else if (!privileged && scope >= 1)
-      Util_format(why, sizeof(why), "not root, no CAP_SYS_PTRACE and kernel.yama.ptrace_scope is %ld; run as root (sudo)", scope);
+      Util_format(why, sizeof(why),
+                  "not root, no CAP_SYS_PTRACE and kernel.yama.ptrace_scope is %ld; run as root (sudo)", scope);
    else if (!privileged)
-      Util_format(why, sizeof(why), "not root and no CAP_SYS_PTRACE (another user's or a setuid process?); run as root (sudo)");
+      Util_format(why, sizeof(why),
+                  "not root and no CAP_SYS_PTRACE (another user's or a setuid process?); run as root (sudo)");
    else
       Util_format(why, sizeof(why), "the kernel refused ptrace (a security module, or the process is exiting)");
    fail(job, DUMP_ERR_PERMISSION, "cannot attach to pid %d (%s): %s", (int)pid, job->snap->comm, why);
@@ -214,7 +216,7 @@ static void blockDetachSignals(sigset_t* old) {
 static void addThread(Job* job, pid_t tid) {
    Snapshot* snap = job->snap;
    size_t i = snap->threadCount;
-   size_t cap = job->capacity;   /* both arrays share one capacity: same growth */
+   size_t cap = job->capacity; /* both arrays share one capacity: same growth */
    Util_growArray((void**)&snap->threads, &job->capacity, i, sizeof(SnapshotThread));
    Util_growArray((void**)&job->tracees, &cap, i, sizeof(Tracee));
    snap->threads[i] = (SnapshotThread){ .tid = tid, .state = '?' };
@@ -290,7 +292,7 @@ static void seizeAndInterrupt(Job* job, size_t from, const ProcInfo* info) {
       } else if (errno == EPERM && !threadEnded(job->snap->pid, snap->threads[i].tid)) {
          explainPermission(job, info);
       } else {
-         job->tracees[i].gone = true;   /* ESRCH: it exited meanwhile */
+         job->tracees[i].gone = true; /* ESRCH: it exited meanwhile */
       }
    }
    for (size_t i = from; i < snap->threadCount && job->result == DUMP_OK; i++) {
@@ -365,9 +367,9 @@ static void captureStopped(Job* job, double deadline) {
          if (r == th->tid)
             noteWaitStatus(t, status);
          else if (r < 0 && errno != EINTR)
-            t->gone = true;   /* ECHILD: no longer our tracee (exited) */
+            t->gone = true; /* ECHILD: no longer our tracee (exited) */
          if (t->stopped && !readRegisters(th))
-            t->gone = true;   /* stopped, yet unreadable: killed meanwhile */
+            t->gone = true; /* stopped, yet unreadable: killed meanwhile */
          pending += !t->gone && !th->captured;
       }
       if (pending == 0 || Util_monotonicSeconds() > deadline)
@@ -431,7 +433,7 @@ static void copyBatch(pid_t pid, SnapshotThread** list, size_t n) {
          left -= list[i++]->stackSize;
       if (i == n)
          return;
-      list[i]->stackSize = left;   /* the partial one */
+      list[i]->stackSize = left; /* the partial one */
       start = i + 1;
    }
 }
@@ -466,7 +468,7 @@ static void copyStacks(Snapshot* snap, pid_t memPid) {
    if (arena == MAP_FAILED) {
       for (size_t i = 0; i < snap->threadCount; i++)
          snap->threads[i].stackSize = 0;
-      return;   /* every thread then unwinds to its interrupted IP only */
+      return; /* every thread then unwinds to its interrupted IP only */
    }
    snap->arena = arena;
    snap->arenaSize = total;
@@ -517,18 +519,18 @@ static bool taskListStable(const Job* job) {
    for (size_t i = 0; i < job->snap->threadCount; i++) {
       const Tracee* t = &job->tracees[i];
       if (t->seized && !t->gone && !job->snap->threads[i].captured)
-         return false;   /* a thread still running may create others */
+         return false; /* a thread still running may create others */
       captured += job->snap->threads[i].captured;
    }
    char path[64], buf[1024];
    Util_format(path, sizeof(path), "/proc/%d/stat", (int)job->snap->pid);
    if (Util_readFile(path, buf, sizeof(buf)) < 0)
-      return true;   /* the process is gone: nothing more to find */
+      return true; /* the process is gone: nothing more to find */
    const char* close = strrchr(buf, ')');
    long threads = -1;
    /* after ")": state, then fields 4..19, then num_threads (field 20) */
-   if (!close || sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %ld",
-                        &threads) != 1)
+   if (!close ||
+       sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %ld", &threads) != 1)
       return false;
    return threads >= 0 && (size_t)threads == captured;
 }
@@ -580,7 +582,8 @@ static void mapsFailed(Job* job, const ProcInfo* info, const char* err) {
    Util_format(path, sizeof(path), "/proc/%d/maps", (int)snap->pid);
    ssize_t n = Util_readFile(path, buf, sizeof(buf));
    if (n == 0)
-      fail(job, DUMP_ERR_KERNEL_THREAD, "pid %d (%s) has no memory mappings (a kernel thread, or exiting): there is no user stack to dump",
+      fail(job, DUMP_ERR_KERNEL_THREAD,
+           "pid %d (%s) has no memory mappings (a kernel thread, or exiting): there is no user stack to dump",
            (int)snap->pid, snap->comm);
    else if (n < 0 && errno == EACCES)
       explainPermission(job, info);
@@ -637,7 +640,8 @@ static void runSnapshot(Job* job, const ProcInfo* info) {
    size_t captured = countCaptured(job, &snap->lateThreads);
    dropGone(job);
    if (captured == 0 && snap->lateThreads > 0)
-      fail(job, DUMP_ERR_TIMEOUT, "no thread of pid %d (%s) stopped within %.1f s (uninterruptible sleep?); retry, or raise --timeout",
+      fail(job, DUMP_ERR_TIMEOUT,
+           "no thread of pid %d (%s) stopped within %.1f s (uninterruptible sleep?); retry, or raise --timeout",
            (int)snap->pid, snap->comm, job->options->timeoutS);
    else if (captured == 0)
       fail(job, DUMP_ERR_NO_PROCESS, "pid %d (%s) exited during the dump", (int)snap->pid, snap->comm);
@@ -710,7 +714,8 @@ static void joinTracer(pthread_t tracer, pid_t pid) {
 
 static DumpError checkTarget(pid_t pid, ProcInfo* info, char* err, size_t errSize) {
    if (pid == getpid()) {
-      Util_format(err, errSize, "pid %d is stacktop itself: it cannot stop its own threads; give another pid", (int)pid);
+      Util_format(err, errSize, "pid %d is stacktop itself: it cannot stop its own threads; give another pid",
+                  (int)pid);
       return DUMP_ERR_SELF;
    }
    if (readProcInfo(pid, info) < 0) {
@@ -718,16 +723,19 @@ static DumpError checkTarget(pid_t pid, ProcInfo* info, char* err, size_t errSiz
       return DUMP_ERR_NO_PROCESS;
    }
    if (info->tgid == getpid()) {
-      Util_format(err, errSize, "pid %d is a thread of stacktop itself: it cannot stop its own threads; give another pid", (int)pid);
+      Util_format(err, errSize,
+                  "pid %d is a thread of stacktop itself: it cannot stop its own threads; give another pid", (int)pid);
       return DUMP_ERR_SELF;
    }
    if (info->flags & PF_KTHREAD_FLAG) {
-      Util_format(err, errSize, "pid %d (%s) is a kernel thread: it has no user-space stack to dump", (int)pid, info->comm);
+      Util_format(err, errSize, "pid %d (%s) is a kernel thread: it has no user-space stack to dump", (int)pid,
+                  info->comm);
       return DUMP_ERR_KERNEL_THREAD;
    }
    if ((info->state == 'Z' || info->state == 'X') && info->threads <= 1) {
-      Util_format(err, errSize, "pid %d (%s) is a zombie (exited, not yet reaped by its parent): it has no stacks to dump",
-                  (int)pid, info->comm);
+      Util_format(err, errSize,
+                  "pid %d (%s) is a zombie (exited, not yet reaped by its parent): it has no stacks to dump", (int)pid,
+                  info->comm);
       return DUMP_ERR_ZOMBIE;
    }
    return DUMP_OK;
@@ -740,7 +748,7 @@ DumpError Snapshot_take(Snapshot* this, pid_t pid, const SnapshotOptions* option
    if (rc != DUMP_OK)
       return rc;
    if (info.tgid > 0)
-      this->pid = info.tgid;   /* a thread id names its whole process */
+      this->pid = info.tgid; /* a thread id names its whole process */
    memcpy(this->comm, info.comm, sizeof(this->comm));
 
    Job job = { .snap = this, .options = options };

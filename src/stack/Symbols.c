@@ -36,37 +36,37 @@
 
 /* One ELF file mapped read-only and parsed. */
 typedef struct MappedElf_ {
-   int fd;                  /* -1 when absent; kept open for libdw */
+   int fd; /* -1 when absent; kept open for libdw */
    void* map;
    size_t size;
-   bool borrowed;           /* map is our own vDSO, not to be unmapped */
+   bool borrowed; /* map is our own vDSO, not to be unmapped */
    ElfReader reader;
 } MappedElf;
 
 /* One distinct ELF (by build-id, else by file identity). */
 typedef struct Module_ {
    MappedElf main;
-   MappedElf debug;         /* separate debug file, fd -1 when none */
-   const ElfReader* names;  /* the best function table: debug .symtab, else main */
-   DebugInfo* dwarf;        /* NULL without DWARF or when lines are off */
+   MappedElf debug;        /* separate debug file, fd -1 when none */
+   const ElfReader* names; /* the best function table: debug .symtab, else main */
+   DebugInfo* dwarf;       /* NULL without DWARF or when lines are off */
 } Module;
 
 /* A file identity seen in some process's maps. */
 typedef struct FileKey_ {
    dev_t dev;
    ino_t inode;
-   Module* module;          /* NULL when the file could not be opened or parsed */
-   char* path;              /* the maps path first seen; returned as SymbolFrame.module */
+   Module* module; /* NULL when the file could not be opened or parsed */
+   char* path;     /* the maps path first seen; returned as SymbolFrame.module */
 } FileKey;
 
 struct Symbols_ {
    bool lines;
-   size_t inflateLimit;     /* see Symbols_setInflateLimit */
-   Module** modules;        /* owned */
+   size_t inflateLimit; /* see Symbols_setInflateLimit */
+   Module** modules;    /* owned */
    size_t moduleCount, moduleCapacity;
-   FileKey* keys;           /* sorted by (dev, inode) */
+   FileKey* keys; /* sorted by (dev, inode) */
    size_t keyCount, keyCapacity;
-   Module* vdso;            /* owned; our own vDSO parsed, see vdsoModule */
+   Module* vdso; /* owned; our own vDSO parsed, see vdsoModule */
    bool vdsoTried;
 };
 
@@ -321,8 +321,11 @@ static size_t addLines(Module* m, uint64_t vaddr, SymbolFrame* frames, size_t ma
    SymbolFrame outer = frames[0];
    for (size_t i = 0; i < inlined; i++)
       frames[i] = (SymbolFrame){
-         .function = dbg[i].function, .file = dbg[i].file, .line = dbg[i].line,
-         .module = outer.module, .inlined = true,
+         .function = dbg[i].function,
+         .file = dbg[i].file,
+         .line = dbg[i].line,
+         .module = outer.module,
+         .inlined = true,
       };
    SymbolFrame* last = &frames[inlined];
    *last = outer;
@@ -374,8 +377,8 @@ static Module* moduleFor(Symbols* this, pid_t pid, const MapEntry* e, const char
    return key->module;
 }
 
-size_t Symbols_lookup(Symbols* this, pid_t pid, const Maps* maps, uint64_t addr,
-                      SymbolFrame* frames, size_t maxFrames) {
+size_t Symbols_lookup(Symbols* this, pid_t pid, const Maps* maps, uint64_t addr, SymbolFrame* frames,
+                      size_t maxFrames) {
    if (maxFrames == 0)
       return 0;
    frames[0] = (SymbolFrame){ 0 };

@@ -33,28 +33,28 @@ extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as, unw_word_t ip
 typedef struct Image_ {
    unsigned long inode;
    unsigned long devMajor, devMinor;
-   const uint8_t* data;          /* NULL when the file could not be opened */
+   const uint8_t* data; /* NULL when the file could not be opened */
    size_t size;
-   Elf64_Phdr* loads;            /* PT_LOAD headers; owned */
+   Elf64_Phdr* loads; /* PT_LOAD headers; owned */
    size_t loadCount;
-   Elf64_Phdr ehFrameHdr;        /* PT_GNU_EH_FRAME; p_type PT_NULL when absent */
+   Elf64_Phdr ehFrameHdr; /* PT_GNU_EH_FRAME; p_type PT_NULL when absent */
 } Image;
 
 /* One place where an Image is loaded in the target. */
 typedef struct Module_ {
    Image* image;
-   uint64_t bias;                /* runtime address - ELF vaddr */
-   uint64_t lo, hi;              /* span of its mappings */
-   int table;                    /* 0 not looked at, 1 di valid, -1 none */
+   uint64_t bias;   /* runtime address - ELF vaddr */
+   uint64_t lo, hi; /* span of its mappings */
+   int table;       /* 0 not looked at, 1 di valid, -1 none */
    unw_dyn_info_t di;
 } Module;
 
 struct Unwind_ {
    const Snapshot* snap;
    unw_addr_space_t as;
-   Image** images;               /* owned */
+   Image** images; /* owned */
    size_t imageCount, imageCapacity;
-   Module* modules;              /* sorted by lo, not overlapping */
+   Module* modules; /* sorted by lo, not overlapping */
    size_t moduleCount, moduleCapacity;
 };
 
@@ -78,7 +78,8 @@ static void parseImage(Image* img) {
    if (img->size < sizeof(Elf64_Ehdr))
       return;
    const Elf64_Ehdr* eh = (const Elf64_Ehdr*)img->data;
-   if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 || !phdrsInBounds(eh, img->size))
+   if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+       !phdrsInBounds(eh, img->size))
       return;
    img->loads = Util_xcalloc(eh->e_phnum, sizeof(Elf64_Phdr));
    for (size_t i = 0; i < eh->e_phnum; i++) {
@@ -190,8 +191,11 @@ static Module* findModule(Unwind* this, uint64_t addr) {
 
 static size_t encodedSize(uint8_t enc) {
    switch (enc & 0x0f) {
-   case 0x03: case 0x0b: return 4;             /* udata4, sdata4 */
-   case 0x00: case 0x04: case 0x0c: return 8;  /* absptr, udata8, sdata8 */
+   case 0x03:
+   case 0x0b: return 4; /* udata4, sdata4 */
+   case 0x00:
+   case 0x04:
+   case 0x0c: return 8; /* absptr, udata8, sdata8 */
    default: return 0;
    }
 }
@@ -211,7 +215,7 @@ static bool prepareTable(Module* m) {
    if (eh->p_filesz < pos + countSize)
       return false;
    uint64_t count = 0;
-   memcpy(&count, hdr + pos, countSize);   /* little-endian */
+   memcpy(&count, hdr + pos, countSize); /* little-endian */
    pos += countSize;
    if (count == 0 || count > (eh->p_filesz - pos) / 8)
       return false;
@@ -246,11 +250,15 @@ static int findProcInfo(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi,
 
 /* libunwind 1.6 releases the DWARF info it allocated itself (FORMAT_TABLE). */
 static void putUnwindInfo(unw_addr_space_t as, unw_proc_info_t* pi, void* arg) {
-   (void)as; (void)pi; (void)arg;
+   (void)as;
+   (void)pi;
+   (void)arg;
 }
 
 static int getDynInfoListAddr(unw_addr_space_t as, unw_word_t* addr, void* arg) {
-   (void)as; (void)addr; (void)arg;
+   (void)as;
+   (void)addr;
+   (void)arg;
    return -UNW_ENOINFO;
 }
 
@@ -273,22 +281,14 @@ static int accessMem(unw_addr_space_t as, unw_word_t addr, unw_word_t* val, int 
 
 /* libunwind's x86_64 register numbers to the ptrace register block. */
 static const size_t regOffsets[] = {
-   [UNW_X86_64_RAX] = offsetof(struct user_regs_struct, rax),
-   [UNW_X86_64_RDX] = offsetof(struct user_regs_struct, rdx),
-   [UNW_X86_64_RCX] = offsetof(struct user_regs_struct, rcx),
-   [UNW_X86_64_RBX] = offsetof(struct user_regs_struct, rbx),
-   [UNW_X86_64_RSI] = offsetof(struct user_regs_struct, rsi),
-   [UNW_X86_64_RDI] = offsetof(struct user_regs_struct, rdi),
-   [UNW_X86_64_RBP] = offsetof(struct user_regs_struct, rbp),
-   [UNW_X86_64_RSP] = offsetof(struct user_regs_struct, rsp),
-   [UNW_X86_64_R8] = offsetof(struct user_regs_struct, r8),
-   [UNW_X86_64_R9] = offsetof(struct user_regs_struct, r9),
-   [UNW_X86_64_R10] = offsetof(struct user_regs_struct, r10),
-   [UNW_X86_64_R11] = offsetof(struct user_regs_struct, r11),
-   [UNW_X86_64_R12] = offsetof(struct user_regs_struct, r12),
-   [UNW_X86_64_R13] = offsetof(struct user_regs_struct, r13),
-   [UNW_X86_64_R14] = offsetof(struct user_regs_struct, r14),
-   [UNW_X86_64_R15] = offsetof(struct user_regs_struct, r15),
+   [UNW_X86_64_RAX] = offsetof(struct user_regs_struct, rax), [UNW_X86_64_RDX] = offsetof(struct user_regs_struct, rdx),
+   [UNW_X86_64_RCX] = offsetof(struct user_regs_struct, rcx), [UNW_X86_64_RBX] = offsetof(struct user_regs_struct, rbx),
+   [UNW_X86_64_RSI] = offsetof(struct user_regs_struct, rsi), [UNW_X86_64_RDI] = offsetof(struct user_regs_struct, rdi),
+   [UNW_X86_64_RBP] = offsetof(struct user_regs_struct, rbp), [UNW_X86_64_RSP] = offsetof(struct user_regs_struct, rsp),
+   [UNW_X86_64_R8] = offsetof(struct user_regs_struct, r8),   [UNW_X86_64_R9] = offsetof(struct user_regs_struct, r9),
+   [UNW_X86_64_R10] = offsetof(struct user_regs_struct, r10), [UNW_X86_64_R11] = offsetof(struct user_regs_struct, r11),
+   [UNW_X86_64_R12] = offsetof(struct user_regs_struct, r12), [UNW_X86_64_R13] = offsetof(struct user_regs_struct, r13),
+   [UNW_X86_64_R14] = offsetof(struct user_regs_struct, r14), [UNW_X86_64_R15] = offsetof(struct user_regs_struct, r15),
    [UNW_X86_64_RIP] = offsetof(struct user_regs_struct, rip),
 };
 
@@ -302,18 +302,29 @@ static int accessReg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t* val, int
 }
 
 static int accessFpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t* val, int write, void* arg) {
-   (void)as; (void)reg; (void)val; (void)write; (void)arg;
+   (void)as;
+   (void)reg;
+   (void)val;
+   (void)write;
+   (void)arg;
    return -UNW_EBADREG;
 }
 
 static int resume(unw_addr_space_t as, unw_cursor_t* cursor, void* arg) {
-   (void)as; (void)cursor; (void)arg;
+   (void)as;
+   (void)cursor;
+   (void)arg;
    return -UNW_EINVAL;
 }
 
 /* Names come from Symbols for the unique PCs only, never from libunwind. */
 static int getProcName(unw_addr_space_t as, unw_word_t addr, char* buf, size_t len, unw_word_t* offp, void* arg) {
-   (void)as; (void)addr; (void)buf; (void)len; (void)offp; (void)arg;
+   (void)as;
+   (void)addr;
+   (void)buf;
+   (void)len;
+   (void)offp;
+   (void)arg;
    return -UNW_ENOINFO;
 }
 

@@ -45,7 +45,6 @@ void ColumnChooser_draw(const ColumnChooser* this, const bool visible[COL_COUNT]
       char line[160];
       Util_format(line, sizeof(line), "[%c] %-8s %s%s", visible[id] ? 'x' : ' ', col->header, col->description,
                   id == (int)sortColumn ? " (sort)" : "");
-      Draw_text(y + 2 + id, x + 1, line, w - 2,
-                id == this->cursor ? Theme_attr(theme, STYLE_SELECTED) : attr);
+      Draw_text(y + 2 + id, x + 1, line, w - 2, id == this->cursor ? Theme_attr(theme, STYLE_SELECTED) : attr);
    }
 }

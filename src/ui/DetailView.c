@@ -50,8 +50,7 @@ static const GraphSpec graphs[] = {
 };
 
 /* "RES       23.4M  ▁▂▃▅▇  min 20.1M max 23.4M" */
-static void drawGraph(const GraphSpec* g, const ProcessSample* p, const Theme* theme, bool utf8, int y,
-                      int width) {
+static void drawGraph(const GraphSpec* g, const ProcessSample* p, const Theme* theme, bool utf8, int y, int width) {
    double values[HISTORY_DEFAULT_CAPACITY * 4];
    int graphCells = width - LABEL_CELLS - VALUE_CELLS - 30;
    if (graphCells < 4)
@@ -91,8 +90,7 @@ static void drawFigures(const ProcessSample* p, const Theme* theme, int y, int w
    Util_format(line, sizeof(line), "PID %d  PPID %d  user %s  state %c  threads %d  CPU %.1f%%  MEM %.1f%%  TIME+ %s",
                (int)p->pid, (int)p->ppid, p->user, p->state, p->threads, p->cpuPct, p->memPct, cpuTime);
    Draw_text(y, 0, line, width, Theme_attr(theme, STYLE_VALUE));
-   Util_format(line, sizeof(line), "VIRT %s  RES %s  SHR %s  DATA %s  RES growth %s/min", virt, res, shr, data,
-               rate);
+   Util_format(line, sizeof(line), "VIRT %s  RES %s  SHR %s  DATA %s  RES growth %s/min", virt, res, shr, data, rate);
    Draw_text(y + 1, 0, line, width, Theme_attr(theme, STYLE_TEXT));
    Util_format(line, sizeof(line), "Command: %s", p->command ? p->command : p->comm);
    Draw_text(y + 2, 0, line, width, Theme_attr(theme, STYLE_TEXT));
@@ -122,11 +120,11 @@ static void drawThreads(DetailView* this, const ProcessSample* p, const Theme* t
       char cpuTime[24];
       Format_cpuTime(cpuTime, sizeof(cpuTime), t->cpuTimeS);
       Util_format(line, sizeof(line), "%8d %c %6.1f %10s  %s", (int)t->tid, t->state, t->cpuPct, cpuTime, t->name);
-      ThemeStyle style = t->state == 'R' ? STYLE_PROC_RUNNING
-                         : t->state == 'D' ? STYLE_PROC_DISK
+      ThemeStyle style = t->state == 'R'                        ? STYLE_PROC_RUNNING
+                         : t->state == 'D'                      ? STYLE_PROC_DISK
                          : (t->state == 'T' || t->state == 't') ? STYLE_PROC_STOPPED
-                         : t->state == 'Z' ? STYLE_PROC_ZOMBIE
-                                           : STYLE_THREAD;
+                         : t->state == 'Z'                      ? STYLE_PROC_ZOMBIE
+                                                                : STYLE_THREAD;
       Draw_text(y + 1 + i, 0, line, width, Theme_attr(theme, style));
    }
 }

@@ -52,8 +52,7 @@ static void drawStates(const Theme* theme, int y, int x, int width, const char* 
       Util_format(buf, sizeof(buf), " %c:", TaskState_letter((TaskState)s));
       used += Draw_text(y, x + used, buf, width - used, Theme_attr(theme, STYLE_TEXT));
       Util_format(buf, sizeof(buf), "%u", states[s]);
-      used += Draw_text(y, x + used, buf, width - used,
-                        Theme_attr(theme, states[s] ? STYLE_VALUE : STYLE_INACTIVE));
+      used += Draw_text(y, x + used, buf, width - used, Theme_attr(theme, states[s] ? STYLE_VALUE : STYLE_INACTIVE));
    }
 }
 

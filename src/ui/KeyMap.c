@@ -7,7 +7,7 @@
 #include "stacktop/Util.h"
 
 #define KEY_ESC 27
-#define KEY_CTRL(c) ((c) & 0x1f)
+#define KEY_CTRL(c) ((c)&0x1f)
 
 /* Bindings of one action are kept next to each other: the help merges them. */
 static const KeyBinding bindings[] = {
@@ -107,7 +107,7 @@ static const char* const scopeTitles[KEYSCOPE_COUNT] = {
 
 /* Scopes that also take the movement keys. */
 static const bool scrollable[KEYSCOPE_COUNT] = {
-   [KEYSCOPE_TABLE] = true, [KEYSCOPE_DETAIL] = true, [KEYSCOPE_STACK] = true,
+   [KEYSCOPE_TABLE] = true,   [KEYSCOPE_DETAIL] = true, [KEYSCOPE_STACK] = true,
    [KEYSCOPE_CHOOSER] = true, [KEYSCOPE_HELP] = true,
 };
 
@@ -142,20 +142,13 @@ const char* KeyMap_scopeTitle(KeyScope scope) {
 
 long KeyMap_moveDelta(KeyAction action, long page, long total) {
    switch (action) {
-   case ACTION_UP:
-      return -1;
-   case ACTION_DOWN:
-      return 1;
-   case ACTION_PAGE_UP:
-      return -(page > 1 ? page : 1);
-   case ACTION_PAGE_DOWN:
-      return page > 1 ? page : 1;
-   case ACTION_HOME:
-      return -(total > 0 ? total : 1);
-   case ACTION_END:
-      return total > 0 ? total : 1;
-   default:
-      return 0;
+   case ACTION_UP: return -1;
+   case ACTION_DOWN: return 1;
+   case ACTION_PAGE_UP: return -(page > 1 ? page : 1);
+   case ACTION_PAGE_DOWN: return page > 1 ? page : 1;
+   case ACTION_HOME: return -(total > 0 ? total : 1);
+   case ACTION_END: return total > 0 ? total : 1;
+   default: return 0;
    }
 }
 

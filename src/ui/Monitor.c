@@ -48,28 +48,28 @@ typedef struct MonitorContext_ {
    const Options* options;
    Settings settings;
    char rcPath[1024];
-   char warning[768];          /* rc/theme problems: status line, then stderr after curses */
+   char warning[768]; /* rc/theme problems: status line, then stderr after curses */
    Theme theme;
    Screen screen;
-   Sampler* sampler;           /* owned */
+   Sampler* sampler;            /* owned */
    const ProcessSample** procs; /* owned array of pointers into the sampler's sample */
    size_t procCount, procCapacity;
-   bool threadsSampled;        /* Sampler_setThreads state */
+   bool threadsSampled; /* Sampler_setThreads state */
    ProcessTable table;
    DetailView detail;
    HelpView help;
    ColumnChooser chooser;
    bool chooserOpen;
-   StackView* stack;           /* owned */
+   StackView* stack; /* owned */
    MonitorView view;
-   MonitorView helpReturn;     /* the view help goes back to */
+   MonitorView helpReturn; /* the view help goes back to */
    InputMode input;
    char inputText[64];
    char search[64];
    bool searchFailed;
    char status[512];
    bool statusError;
-   double statusUntil;         /* 0: no message */
+   double statusUntil; /* 0: no message */
    double nextRefresh;
    bool quit;
 } MonitorContext;
@@ -118,8 +118,8 @@ static void refreshSample(MonitorContext* ctx) {
 
 /* Thread rows cost a read of every /proc/PID/task: only while shown. */
 static void updateThreadSampling(MonitorContext* ctx) {
-   bool want = ctx->table.showThreads || ctx->view == VIEW_DETAIL ||
-               (ctx->view == VIEW_HELP && ctx->helpReturn == VIEW_DETAIL);
+   bool want =
+       ctx->table.showThreads || ctx->view == VIEW_DETAIL || (ctx->view == VIEW_HELP && ctx->helpReturn == VIEW_DETAIL);
    if (want == ctx->threadsSampled)
       return;
    Sampler_setThreads(ctx->sampler, want);
@@ -146,17 +146,14 @@ static void actionMove(MonitorContext* ctx, KeyAction action) {
    case VIEW_TABLE:
       ProcessTable_move(&ctx->table, KeyMap_moveDelta(action, ctx->table.pageRows, (long)ctx->table.rowCount));
       break;
-   case VIEW_DETAIL:
-      DetailView_scroll(&ctx->detail, KeyMap_moveDelta(action, ctx->detail.pageRows, 1L << 20));
-      break;
+   case VIEW_DETAIL: DetailView_scroll(&ctx->detail, KeyMap_moveDelta(action, ctx->detail.pageRows, 1L << 20)); break;
    case VIEW_STACK:
       StackView_scroll(ctx->stack, KeyMap_moveDelta(action, 20, (long)StackView_lineCount(ctx->stack)));
       break;
    case VIEW_HELP:
       HelpView_scroll(&ctx->help, KeyMap_moveDelta(action, ctx->help.pageRows, (long)HelpView_lineCount()));
       break;
-   default:
-      break;
+   default: break;
    }
 }
 
@@ -369,22 +366,15 @@ static void handleInputKey(MonitorContext* ctx, int key) {
    KeyAction action = KeyMap_lookup(KEYSCOPE_INPUT, key);
    size_t len = strlen(ctx->inputText);
    switch (action) {
-   case ACTION_INPUT_ACCEPT:
-      leaveInput(ctx, true);
-      return;
-   case ACTION_INPUT_CANCEL:
-      leaveInput(ctx, false);
-      return;
+   case ACTION_INPUT_ACCEPT: leaveInput(ctx, true); return;
+   case ACTION_INPUT_CANCEL: leaveInput(ctx, false); return;
    case ACTION_INPUT_ERASE:
       if (len > 0)
          ctx->inputText[len - 1] = '\0';
       applyInput(ctx);
       return;
-   case ACTION_SEARCH_NEXT:
-      actionSearchStep(ctx, action);
-      return;
-   default:
-      break;
+   case ACTION_SEARCH_NEXT: actionSearchStep(ctx, action); return;
+   default: break;
    }
    if (key >= 32 && key < 127) {
       if (len + 1 < sizeof(ctx->inputText)) {
@@ -420,14 +410,17 @@ typedef struct Hint_ {
 } Hint;
 
 static const Hint tableHints[] = {
-   { ACTION_HELP, "Help" },       { ACTION_SEARCH, "Search" },    { ACTION_FILTER, "Filter" },
-   { ACTION_CHOOSER, "Columns" }, { ACTION_SORT_RES, "RES" },     { ACTION_SORT_CPU, "CPU" },
-   { ACTION_THREADS, "Threads" }, { ACTION_DETAIL, "Detail" },    { ACTION_STACK, "Stacks" },
+   { ACTION_HELP, "Help" },       { ACTION_SEARCH, "Search" }, { ACTION_FILTER, "Filter" },
+   { ACTION_CHOOSER, "Columns" }, { ACTION_SORT_RES, "RES" },  { ACTION_SORT_CPU, "CPU" },
+   { ACTION_THREADS, "Threads" }, { ACTION_DETAIL, "Detail" }, { ACTION_STACK, "Stacks" },
    { ACTION_QUIT, "Quit" },
 };
 
 static const Hint detailHints[] = {
-   { ACTION_STACK, "Stacks" }, { ACTION_HELP, "Help" }, { ACTION_BACK, "Back" }, { ACTION_QUIT, "Quit" },
+   { ACTION_STACK, "Stacks" },
+   { ACTION_HELP, "Help" },
+   { ACTION_BACK, "Back" },
+   { ACTION_QUIT, "Quit" },
 };
 
 static const Hint stackHints[] = {
@@ -500,8 +493,8 @@ static void drawBody(MonitorContext* ctx, int y, int height, int width) {
    case VIEW_TABLE:
       ProcessTable_draw(&ctx->table, &ctx->theme, y, height, width);
       if (ctx->chooserOpen)
-         ColumnChooser_draw(&ctx->chooser, ctx->table.visible, ctx->table.sortColumn, &ctx->theme, y + 1,
-                            height - 1, width);
+         ColumnChooser_draw(&ctx->chooser, ctx->table.visible, ctx->table.sortColumn, &ctx->theme, y + 1, height - 1,
+                            width);
       break;
    case VIEW_DETAIL:
       DetailView_draw(&ctx->detail, Sampler_find(ctx->sampler, ctx->detail.pid), &ctx->theme, y, height, width);
@@ -514,11 +507,8 @@ static void drawBody(MonitorContext* ctx, int y, int height, int width) {
       StackView_draw(ctx->stack, &ctx->theme, y + tableRows, height - tableRows, width);
       break;
    }
-   case VIEW_HELP:
-      HelpView_draw(&ctx->help, &ctx->theme, y, height, width);
-      break;
-   default:
-      break;
+   case VIEW_HELP: HelpView_draw(&ctx->help, &ctx->theme, y, height, width); break;
+   default: break;
    }
 }
 

@@ -27,8 +27,7 @@ static const SizeField sizeFields[COL_COUNT] = {
 
 /* Columns that mean something on a thread row; the others stay blank. */
 static const bool threadColumns[COL_COUNT] = {
-   [COL_PID] = true, [COL_USER] = true, [COL_STATE] = true,
-   [COL_CPU] = true, [COL_TIME] = true, [COL_COMMAND] = true,
+   [COL_PID] = true, [COL_USER] = true, [COL_STATE] = true, [COL_CPU] = true, [COL_TIME] = true, [COL_COMMAND] = true,
 };
 
 static const ThemeStyle magnitudeStyles[] = { STYLE_SIZE_K, STYLE_SIZE_M, STYLE_SIZE_G, STYLE_SIZE_G };
@@ -189,18 +188,13 @@ ColumnId ProcessTable_adjacentColumn(const ProcessTable* this, int step) {
 
 static ThemeStyle stateStyle(char state) {
    switch (state) {
-   case 'R':
-      return STYLE_PROC_RUNNING;
-   case 'D':
-      return STYLE_PROC_DISK;
+   case 'R': return STYLE_PROC_RUNNING;
+   case 'D': return STYLE_PROC_DISK;
    case 'T':
-   case 't':
-      return STYLE_PROC_STOPPED;
+   case 't': return STYLE_PROC_STOPPED;
    case 'Z':
-   case 'X':
-      return STYLE_PROC_ZOMBIE;
-   default:
-      return STYLE_TEXT;
+   case 'X': return STYLE_PROC_ZOMBIE;
+   default: return STYLE_TEXT;
    }
 }
 
@@ -320,11 +314,11 @@ static void drawHeader(const ProcessTable* this, const Theme* theme, const Cell*
    }
 }
 
-static void drawRow(const ProcessTable* this, const Theme* theme, const Cell* cells, size_t count,
-                    const TableRow* row, bool selected, int y, int width) {
+static void drawRow(const ProcessTable* this, const Theme* theme, const Cell* cells, size_t count, const TableRow* row,
+                    bool selected, int y, int width) {
    bool threadRow = row->thread >= 0;
-   ProcessSample shown = threadRow ? threadAsProcess(row->process, &row->process->threadRows[row->thread])
-                                   : *row->process;
+   ProcessSample shown =
+       threadRow ? threadAsProcess(row->process, &row->process->threadRows[row->thread]) : *row->process;
    int selectedAttr = Theme_attr(theme, STYLE_SELECTED);
    if (selected)
       Draw_fill(y, 0, width, selectedAttr);

@@ -14,8 +14,8 @@
 #define SETTINGS_MAX_DELAY 86400.0
 
 static const ColumnId defaultColumns[] = {
-   COL_PID, COL_USER, COL_STATE, COL_THREADS, COL_CPU, COL_MEM, COL_VIRT,
-   COL_RES, COL_SHR, COL_DATA, COL_RGROW, COL_TIME, COL_COMMAND,
+   COL_PID, COL_USER, COL_STATE, COL_THREADS, COL_CPU,  COL_MEM,     COL_VIRT,
+   COL_RES, COL_SHR,  COL_DATA,  COL_RGROW,   COL_TIME, COL_COMMAND,
 };
 
 void Settings_initDefault(Settings* this) {
@@ -116,10 +116,8 @@ typedef struct SettingsKey_ {
 } SettingsKey;
 
 static const SettingsKey keys[] = {
-   { .key = "sort_column", .parse = parseSort },
-   { .key = "sort_invert", .parse = parseInvert },
-   { .key = "delay", .parse = parseDelay },
-   { .key = "theme", .parse = parseTheme },
+   { .key = "sort_column", .parse = parseSort }, { .key = "sort_invert", .parse = parseInvert },
+   { .key = "delay", .parse = parseDelay },      { .key = "theme", .parse = parseTheme },
    { .key = "columns", .parse = parseColumns },
 };
 

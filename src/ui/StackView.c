@@ -29,7 +29,7 @@ typedef struct StackJob_ {
    DumpGroupBy groupBy;
    DumpError error;
    char message[256];
-   char* text;           /* Dump_write output (owned) */
+   char* text; /* Dump_write output (owned) */
    size_t textLen;
    size_t totalThreads, groupCount;
    double stoppedMs, totalMs;
@@ -37,22 +37,22 @@ typedef struct StackJob_ {
 
 struct StackView_ {
    pthread_t worker;
-   bool workerStarted;     /* a thread exists that must be joined */
+   bool workerStarted; /* a thread exists that must be joined */
    pthread_mutex_t lock;
-   bool workerFinished;    /* under lock: the worker is about to exit */
-   StackJob job;           /* the worker's, until joined */
+   bool workerFinished; /* under lock: the worker is about to exit */
+   StackJob job;        /* the worker's, until joined */
    StackState state;
    pid_t pid;
    char comm[16];
    DumpGroupBy groupBy;
    double startedAt;
-   char* text;             /* the shown dump (owned) */
+   char* text; /* the shown dump (owned) */
    size_t textLen;
-   size_t* lineStarts;     /* offsets of every line in text (owned) */
+   size_t* lineStarts; /* offsets of every line in text (owned) */
    size_t lineCount, lineCapacity;
    size_t scroll;
    int pageRows;
-   char message[256];      /* error of a failed dump */
+   char message[256]; /* error of a failed dump */
    char timing[160];
 };
 
@@ -216,8 +216,8 @@ bool StackView_poll(StackView* this) {
    this->state = STACK_DONE;
    Util_format(this->timing, sizeof(this->timing),
                "%zu threads in %zu groups, grouped by %s; target stopped %.1f ms, dump took %.1f ms",
-               this->job.totalThreads, this->job.groupCount,
-               this->job.groupBy == DUMP_GROUP_PC ? "pc" : "function", this->job.stoppedMs, this->job.totalMs);
+               this->job.totalThreads, this->job.groupCount, this->job.groupBy == DUMP_GROUP_PC ? "pc" : "function",
+               this->job.stoppedMs, this->job.totalMs);
    indexLines(this);
    if (this->scroll >= this->lineCount)
       this->scroll = 0;

@@ -187,11 +187,10 @@ int Theme_parse(Theme* this, const char* text, size_t len, const char* fileName,
       if (s < lineEnd && *s != '#') {
          char detail[128] = "";
          const char* problem = memchr(s, '\0', (size_t)(lineEnd - s))
-                                  ? "NUL byte in line"
-                                  : parseLine(this, s, lineEnd, detail, sizeof(detail));
+                                   ? "NUL byte in line"
+                                   : parseLine(this, s, lineEnd, detail, sizeof(detail));
          if (problem) {
-            Util_format(err, errSize, "%s:%d: %s%s%s", fileName, lineNo, problem, detail[0] ? " " : "",
-                        detail);
+            Util_format(err, errSize, "%s:%d: %s%s%s", fileName, lineNo, problem, detail[0] ? " " : "", detail);
             return -1;
          }
       }
@@ -332,12 +331,9 @@ static int terminalColor(ThemeColorMode mode, int rgb, bool defaultOk, int fallb
    if (rgb == THEME_DEFAULT_COLOR)
       return defaultOk ? -1 : fallback;
    switch (mode) {
-   case THEME_TRUECOLOR:
-      return rgb;
-   case THEME_256:
-      return Theme_nearest256(rgb);
-   default:
-      return Theme_nearest8(rgb);
+   case THEME_TRUECOLOR: return rgb;
+   case THEME_256: return Theme_nearest256(rgb);
+   default: return Theme_nearest8(rgb);
    }
 }
 

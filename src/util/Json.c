@@ -35,10 +35,18 @@ static void closeContainer(Json* this, char c) {
       this->depth--;
 }
 
-void Json_beginObject(Json* this) { openContainer(this, '{'); }
-void Json_endObject(Json* this) { closeContainer(this, '}'); }
-void Json_beginArray(Json* this) { openContainer(this, '['); }
-void Json_endArray(Json* this) { closeContainer(this, ']'); }
+void Json_beginObject(Json* this) {
+   openContainer(this, '{');
+}
+void Json_endObject(Json* this) {
+   closeContainer(this, '}');
+}
+void Json_beginArray(Json* this) {
+   openContainer(this, '[');
+}
+void Json_endArray(Json* this) {
+   closeContainer(this, ']');
+}
 
 /* Length of the well-formed UTF-8 sequence at p (1..4), or 0 when it is not
  * one: a stray continuation byte, a truncated sequence, an overlong form, a

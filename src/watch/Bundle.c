@@ -18,10 +18,10 @@
 #define BUNDLE_SUFFIX ".tar.gz"
 
 struct Bundle_ {
-   const ArchiveApi* api;    /* process-wide, not owned */
+   const ArchiveApi* api; /* process-wide, not owned */
    struct archive* archive;
    int fd;
-   char top[256];            /* top directory inside the archive */
+   char top[256]; /* top directory inside the archive */
    char tmpPath[PATH_MAX];
    char finalPath[PATH_MAX];
    time_t mtime;
@@ -55,7 +55,8 @@ int Bundle_ensureDir(const char* dir, char* err, size_t errSize) {
    /* chmod cannot make another user's directory private: its owner can open
     * it again and plant symlinks where the bundles and mail queue are written. */
    if (sb.st_uid != geteuid()) {
-      Util_format(err, errSize, "bundle_dir %s is owned by uid %u, not by uid %u running stacktop; "
+      Util_format(err, errSize,
+                  "bundle_dir %s is owned by uid %u, not by uid %u running stacktop; "
                   "expected a private directory (chown it or choose another bundle_dir)",
                   path, (unsigned)sb.st_uid, (unsigned)geteuid());
       return -1;
@@ -100,8 +101,8 @@ static void chooseFinalPath(Bundle* b, const char* dir, const char* name) {
    }
 }
 
-Bundle* Bundle_create(const char* dir, const char* host, const char* service, const char* rule,
-                      double wallTime, char* err, size_t errSize) {
+Bundle* Bundle_create(const char* dir, const char* host, const char* service, const char* rule, double wallTime,
+                      char* err, size_t errSize) {
    char name[300];
    Bundle_name(name, sizeof(name), host, service, rule, wallTime);
    const ArchiveApi* api = ArchiveApi_get(err, errSize);
@@ -239,8 +240,8 @@ static OldBundle* listBundles(const char* dir, size_t* count) {
       if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
          continue;
       Util_growArray((void**)&list, &cap, *count, sizeof(OldBundle));
-      list[(*count)++] = (OldBundle){ .path = Util_xstrdup(path), .mtime = sb.st_mtime,
-                                      .size = (unsigned long long)sb.st_size };
+      list[(*count)++] =
+          (OldBundle){ .path = Util_xstrdup(path), .mtime = sb.st_mtime, .size = (unsigned long long)sb.st_size };
    }
    closedir(d);
    if (*count)
@@ -260,8 +261,7 @@ size_t Bundle_prune(const char* dir, unsigned long keep, unsigned long long maxB
       bool overCount = keep > 0 && left > keep;
       bool overSize = maxBytes > 0 && total > maxBytes;
       /* The newest bundle always stays: it is the one just written. */
-      if ((overCount || overSize) && i + 1 < count && !(pinned && pinned(list[i].path)) &&
-          unlink(list[i].path) == 0) {
+      if ((overCount || overSize) && i + 1 < count && !(pinned && pinned(list[i].path)) && unlink(list[i].path) == 0) {
          left--;
          total -= list[i].size;
          removed++;

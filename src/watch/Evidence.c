@@ -27,9 +27,9 @@
 static const char* const procFiles[] = { "status", "smaps_rollup", "limits", "maps", "io", "cgroup" };
 
 typedef struct PprofItem_ {
-   const char* path;       /* relative to pprof_url; "%d" takes pprof_seconds */
-   const char* file;       /* name inside pprof/ */
-   bool timed;             /* runs for pprof_seconds */
+   const char* path; /* relative to pprof_url; "%d" takes pprof_seconds */
+   const char* file; /* name inside pprof/ */
+   bool timed;       /* runs for pprof_seconds */
 } PprofItem;
 
 static const PprofItem pprofItems[] = {
@@ -45,8 +45,7 @@ typedef struct Notes_ {
    size_t count, cap;
 } Notes;
 
-__attribute__((format(printf, 2, 3)))
-static void note(Notes* n, const char* fmt, ...) {
+__attribute__((format(printf, 2, 3))) static void note(Notes* n, const char* fmt, ...) {
    char buf[1024];
    va_list ap;
    va_start(ap, fmt);
@@ -102,7 +101,10 @@ static void addStacks(Bundle* b, const char* dir, const ProcessSample* p, Notes*
       note(notes, "pid %d: stack dump failed: %s", (int)p->pid, err);
       return;
    }
-   static const struct { DumpFormat format; const char* file; } outputs[] = {
+   static const struct {
+      DumpFormat format;
+      const char* file;
+   } outputs[] = {
       { DUMP_FORMAT_TEXT, "stacks.txt" },
       { DUMP_FORMAT_FOLDED, "stacks.folded" },
    };
@@ -193,7 +195,8 @@ static void addProcess(Bundle* b, const ProcessSample* p, Notes* notes) {
 }
 
 static void addSystem(Bundle* b, const Sampler* sampler, Notes* notes) {
-   static const char* const files[][2] = { { "/proc/meminfo", "system/meminfo" }, { "/proc/loadavg", "system/loadavg" } };
+   static const char* const files[][2] = { { "/proc/meminfo", "system/meminfo" },
+                                           { "/proc/loadavg", "system/loadavg" } };
    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
       size_t len;
       char* data = Util_slurp(files[i][0], PROC_FILE_MAX, &len);
@@ -264,9 +267,11 @@ static void writeSummaryText(Bundle* b, const EvidenceRequest* req, const Notes*
    memOpen(&m);
    if (m.f) {
       FILE* f = m.f;
-      fprintf(f, "stacktop %s diagnostic bundle\n\nhost:      %s\ntime:      %s\nservice:   %s\nrule:      %s = %s\n"
-              "fired:     %s\n", STACKTOP_VERSION, req->config->hostname, when, req->serviceName,
-              Rule_name(req->rule), req->threshold, req->reason);
+      fprintf(f,
+              "stacktop %s diagnostic bundle\n\nhost:      %s\ntime:      %s\nservice:   %s\nrule:      %s = %s\n"
+              "fired:     %s\n",
+              STACKTOP_VERSION, req->config->hostname, when, req->serviceName, Rule_name(req->rule), req->threshold,
+              req->reason);
       fprintf(f, "\nprocesses (%zu):\n", req->processCount);
       for (size_t i = 0; i < req->processCount; i++) {
          const ProcessSample* p = req->processes[i];
@@ -295,26 +300,41 @@ static void writeSummaryJson(Bundle* b, const EvidenceRequest* req, const Notes*
       Json j;
       Json_init(&j, m.f);
       Json_beginObject(&j);
-      Json_key(&j, "host"); Json_string(&j, req->config->hostname);
-      Json_key(&j, "time"); Json_string(&j, when);
-      Json_key(&j, "service"); Json_string(&j, req->serviceName);
-      Json_key(&j, "rule"); Json_string(&j, Rule_name(req->rule));
-      Json_key(&j, "threshold"); Json_string(&j, req->threshold);
-      Json_key(&j, "value"); Json_double(&j, req->value, 3);
-      Json_key(&j, "unit"); Json_string(&j, Rule_unit(req->rule));
-      Json_key(&j, "reason"); Json_string(&j, req->reason);
+      Json_key(&j, "host");
+      Json_string(&j, req->config->hostname);
+      Json_key(&j, "time");
+      Json_string(&j, when);
+      Json_key(&j, "service");
+      Json_string(&j, req->serviceName);
+      Json_key(&j, "rule");
+      Json_string(&j, Rule_name(req->rule));
+      Json_key(&j, "threshold");
+      Json_string(&j, req->threshold);
+      Json_key(&j, "value");
+      Json_double(&j, req->value, 3);
+      Json_key(&j, "unit");
+      Json_string(&j, Rule_unit(req->rule));
+      Json_key(&j, "reason");
+      Json_string(&j, req->reason);
       Json_key(&j, "processes");
       Json_beginArray(&j);
       for (size_t i = 0; i < req->processCount; i++) {
          const ProcessSample* p = req->processes[i];
          Json_beginObject(&j);
-         Json_key(&j, "pid"); Json_int(&j, p->pid);
-         Json_key(&j, "comm"); Json_string(&j, p->comm);
-         Json_key(&j, "command"); Json_string(&j, p->command);
-         Json_key(&j, "user"); Json_string(&j, p->user);
-         Json_key(&j, "threads"); Json_int(&j, p->threads);
-         Json_key(&j, "cpu_pct"); Json_double(&j, p->cpuPct, 1);
-         Json_key(&j, "res_kib"); Json_uint(&j, p->resKiB);
+         Json_key(&j, "pid");
+         Json_int(&j, p->pid);
+         Json_key(&j, "comm");
+         Json_string(&j, p->comm);
+         Json_key(&j, "command");
+         Json_string(&j, p->command);
+         Json_key(&j, "user");
+         Json_string(&j, p->user);
+         Json_key(&j, "threads");
+         Json_int(&j, p->threads);
+         Json_key(&j, "cpu_pct");
+         Json_double(&j, p->cpuPct, 1);
+         Json_key(&j, "res_kib");
+         Json_uint(&j, p->resKiB);
          Json_endObject(&j);
       }
       Json_endArray(&j);
@@ -336,8 +356,8 @@ static void writeSummaryJson(Bundle* b, const EvidenceRequest* req, const Notes*
 
 int Evidence_write(const EvidenceRequest* req, char* path, size_t pathSize, char* err, size_t errSize) {
    const WatchConfig* c = req->config;
-   Bundle* b = Bundle_create(c->bundleDir, c->hostname, req->serviceName, Rule_name(req->rule), req->wallTime,
-                             err, errSize);
+   Bundle* b =
+       Bundle_create(c->bundleDir, c->hostname, req->serviceName, Rule_name(req->rule), req->wallTime, err, errSize);
    if (!b)
       return -1;
    Notes notes = { 0 };

@@ -121,6 +121,7 @@ int Hook_run(const char* command, const HookVar* vars, size_t varCount, double t
       return -1;
    }
    int code = WEXITSTATUS(status);
-   WatchLog_write(code == 0 ? WATCHLOG_INFO : WATCHLOG_WARNING, service, "exec '%s' exited with status %d", command, code);
+   WatchLog_write(code == 0 ? WATCHLOG_INFO : WATCHLOG_WARNING, service, "exec '%s' exited with status %d", command,
+                  code);
    return code;
 }

@@ -67,8 +67,7 @@ static void textPuts(Text* t, const char* s) {
    textAppend(t, s, strlen(s));
 }
 
-__attribute__((format(printf, 2, 3)))
-static void textPrintf(Text* t, const char* fmt, ...) {
+__attribute__((format(printf, 2, 3))) static void textPrintf(Text* t, const char* fmt, ...) {
    char buf[1024];
    va_list ap;
    va_start(ap, fmt);
@@ -128,8 +127,8 @@ static void appendDate(Text* t, double when) {
    time_t secs = (time_t)when;
    struct tm tm;
    gmtime_r(&secs, &tm);
-   textPrintf(t, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n", days[tm.tm_wday], tm.tm_mday,
-              months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+   textPrintf(t, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n", days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+              tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 char* Mail_build(const MailMessage* m, size_t* len) {
@@ -180,8 +179,8 @@ static size_t readUpload(char* buf, size_t size, size_t nitems, void* user) {
    return n;
 }
 
-int Mail_send(const MailServer* server, const char* from, const char* const* to, size_t toCount,
-              const char* message, size_t len, char* err, size_t errSize) {
+int Mail_send(const MailServer* server, const char* from, const char* const* to, size_t toCount, const char* message,
+              size_t len, char* err, size_t errSize) {
    const CurlApi* api = CurlApi_get(err, errSize);
    if (!api)
       return -1;

@@ -20,9 +20,9 @@
 #define QUEUE_MAGIC "stacktop-pending-mail 1"
 
 typedef struct PendingMail_ {
-   char* bundle;      /* absolute path of the bundle */
+   char* bundle; /* absolute path of the bundle */
    unsigned attempts;
-   double next;       /* epoch seconds of the next attempt */
+   double next; /* epoch seconds of the next attempt */
    char* subject;
    char* body;
 } PendingMail;
@@ -59,8 +59,8 @@ static int writePending(const char* path, const PendingMail* p, char* err, size_
       Util_format(err, errSize, "cannot write %s: %s", tmp, strerror(errno));
       return -1;
    }
-   fprintf(f, "%s\nbundle: %s\nattempts: %u\nnext: %.3f\nsubject: %s\n\n%s", QUEUE_MAGIC, p->bundle,
-           p->attempts, p->next, p->subject, p->body);
+   fprintf(f, "%s\nbundle: %s\nattempts: %u\nnext: %.3f\nsubject: %s\n\n%s", QUEUE_MAGIC, p->bundle, p->attempts,
+           p->next, p->subject, p->body);
    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
    bad |= fclose(f) != 0;
    if (bad || rename(tmp, path) != 0) {
@@ -71,10 +71,11 @@ static int writePending(const char* path, const PendingMail* p, char* err, size_
    return 0;
 }
 
-int MailQueue_add(const char* bundlePath, const char* subject, const char* body, double now,
-                  char* err, size_t errSize) {
-   PendingMail p = { .bundle = (char*)bundlePath, .attempts = 0, .next = now,
-                     .subject = (char*)subject, .body = (char*)body };
+int MailQueue_add(const char* bundlePath, const char* subject, const char* body, double now, char* err,
+                  size_t errSize) {
+   PendingMail p = {
+      .bundle = (char*)bundlePath, .attempts = 0, .next = now, .subject = (char*)subject, .body = (char*)body
+   };
    char* path = queuePathOf(bundlePath);
    int rc = writePending(path, &p, err, errSize);
    free(path);
@@ -147,9 +148,10 @@ static char* buildMessage(const WatchConfig* c, const PendingMail* p, size_t* le
    if (data)
       Util_format(note, sizeof(note), "\nThe bundle is attached (%zu bytes).\n", size);
    else if (present && !attach)
-      Util_format(note, sizeof(note), "\nThe bundle (%lld bytes) is larger than mail_max_attachment (%llu bytes) "
-                  "and is not attached; it is on %s at %s\n", (long long)sb.st_size, c->mailMaxAttachment,
-                  c->hostname, p->bundle);
+      Util_format(note, sizeof(note),
+                  "\nThe bundle (%lld bytes) is larger than mail_max_attachment (%llu bytes) "
+                  "and is not attached; it is on %s at %s\n",
+                  (long long)sb.st_size, c->mailMaxAttachment, c->hostname, p->bundle);
    else
       Util_format(note, sizeof(note), "\nThe bundle %s on %s could not be read: %s\n", p->bundle, c->hostname,
                   strerror(errno));
@@ -161,11 +163,18 @@ static char* buildMessage(const WatchConfig* c, const PendingMail* p, size_t* le
    Util_format(boundary, sizeof(boundary), "stacktop-%ld-%d-%u", (long)time(NULL), (int)getpid(), p->attempts);
    Util_format(messageId, sizeof(messageId), "<%s@%s>", boundary, c->hostname);
    MailMessage m = {
-      .from = c->mailFrom, .to = (const char* const*)c->mailTo, .toCount = c->mailToCount,
-      .subject = p->subject, .body = body,
-      .attachmentName = data ? baseName(p->bundle) : NULL, .attachmentType = "application/gzip",
-      .attachment = data, .attachmentLen = size, .date = Util_wallSeconds(),
-      .boundary = boundary, .messageId = messageId,
+      .from = c->mailFrom,
+      .to = (const char* const*)c->mailTo,
+      .toCount = c->mailToCount,
+      .subject = p->subject,
+      .body = body,
+      .attachmentName = data ? baseName(p->bundle) : NULL,
+      .attachmentType = "application/gzip",
+      .attachment = data,
+      .attachmentLen = size,
+      .date = Util_wallSeconds(),
+      .boundary = boundary,
+      .messageId = messageId,
    };
    char* msg = Mail_build(&m, len);
    free(body);
@@ -177,25 +186,30 @@ static char* buildMessage(const WatchConfig* c, const PendingMail* p, size_t* le
 static void attempt(const WatchConfig* c, const char* path, PendingMail* p, double now) {
    size_t len;
    char* msg = buildMessage(c, p, &len);
-   MailServer server = { .url = c->smtpUrl, .user = c->smtpUser, .password = c->smtpPassword,
-                         .tlsRequired = c->smtpTlsRequired, .timeoutS = 120 };
+   MailServer server = { .url = c->smtpUrl,
+                         .user = c->smtpUser,
+                         .password = c->smtpPassword,
+                         .tlsRequired = c->smtpTlsRequired,
+                         .timeoutS = 120 };
    char err[512];
    int rc = Mail_send(&server, c->mailFrom, (const char* const*)c->mailTo, c->mailToCount, msg, len, err, sizeof(err));
    free(msg);
    if (rc == 0) {
       if (unlink(path) != 0)
-         WatchLog_write(WATCHLOG_ERROR, NULL, "mail for %s sent but %s could not be removed: %s (it will be sent again)",
-                        p->bundle, path, strerror(errno));
+         WatchLog_write(WATCHLOG_ERROR, NULL,
+                        "mail for %s sent but %s could not be removed: %s (it will be sent again)", p->bundle, path,
+                        strerror(errno));
       else
-         WatchLog_write(WATCHLOG_NOTICE, NULL, "mailed %s to %zu recipient%s", baseName(p->bundle),
-                        c->mailToCount, c->mailToCount == 1 ? "" : "s");
+         WatchLog_write(WATCHLOG_NOTICE, NULL, "mailed %s to %zu recipient%s", baseName(p->bundle), c->mailToCount,
+                        c->mailToCount == 1 ? "" : "s");
       return;
    }
    p->attempts++;
    double delay = MailQueue_backoff(c->mailRetryS, p->attempts);
    p->next = now + delay;
-   WatchLog_write(WATCHLOG_WARNING, NULL, "mail for %s not sent (attempt %u): %s; retrying in %.0fs, the bundle is kept",
-                  baseName(p->bundle), p->attempts, err, delay);
+   WatchLog_write(WATCHLOG_WARNING, NULL,
+                  "mail for %s not sent (attempt %u): %s; retrying in %.0fs, the bundle is kept", baseName(p->bundle),
+                  p->attempts, err, delay);
    char werr[512];
    if (writePending(path, p, werr, sizeof(werr)) < 0)
       WatchLog_write(WATCHLOG_ERROR, NULL, "%s", werr);

@@ -17,22 +17,20 @@ typedef struct MatchPrefix_ {
 } MatchPrefix;
 
 static const MatchPrefix prefixes[] = {
-   { .prefix = "comm:", .kind = MATCH_COMM },
-   { .prefix = "exe:", .kind = MATCH_EXE },
-   { .prefix = "cmdline:", .kind = MATCH_CMDLINE },
-   { .prefix = "pidfile:", .kind = MATCH_PIDFILE },
+   { .prefix = "comm:", .kind = MATCH_COMM },       { .prefix = "exe:", .kind = MATCH_EXE },
+   { .prefix = "cmdline:", .kind = MATCH_CMDLINE }, { .prefix = "pidfile:", .kind = MATCH_PIDFILE },
    { .prefix = "pid:", .kind = MATCH_PID },
 };
 
-static const char* const expected =
-   "comm:NAME, exe:/ABSOLUTE/PATH, cmdline:/REGEX/, pidfile:/ABSOLUTE/PATH or pid:N";
+static const char* const expected = "comm:NAME, exe:/ABSOLUTE/PATH, cmdline:/REGEX/, pidfile:/ABSOLUTE/PATH or pid:N";
 
 static int parseValue(Matcher* this, const char* v, char* err, size_t errSize) {
    size_t len = strlen(v);
    switch (this->kind) {
    case MATCH_COMM:
       if (len == 0 || len > 15) {
-         Util_format(err, errSize, "comm: needs a process name of 1 to 15 characters (the kernel truncates comm to 15)");
+         Util_format(err, errSize,
+                     "comm: needs a process name of 1 to 15 characters (the kernel truncates comm to 15)");
          return -1;
       }
       break;
@@ -134,16 +132,11 @@ static bool exeIs(pid_t pid, const char* path) {
 
 static bool matches(const Matcher* this, const ProcessSample* p, pid_t pidfilePid) {
    switch (this->kind) {
-   case MATCH_COMM:
-      return strcmp(p->comm, this->text) == 0;
-   case MATCH_EXE:
-      return exeIs(p->pid, this->text);
-   case MATCH_CMDLINE:
-      return p->command && regexec(&this->regex, p->command, 0, NULL, 0) == 0;
-   case MATCH_PIDFILE:
-      return p->pid == pidfilePid;
-   case MATCH_PID:
-      return p->pid == this->pid;
+   case MATCH_COMM: return strcmp(p->comm, this->text) == 0;
+   case MATCH_EXE: return exeIs(p->pid, this->text);
+   case MATCH_CMDLINE: return p->command && regexec(&this->regex, p->command, 0, NULL, 0) == 0;
+   case MATCH_PIDFILE: return p->pid == pidfilePid;
+   case MATCH_PID: return p->pid == this->pid;
    }
    return false;
 }

@@ -28,8 +28,8 @@ static size_t collect(char* ptr, size_t size, size_t nmemb, void* user) {
    return n;
 }
 
-char* Pprof_fetch(const char* baseUrl, const char* path, double timeoutS, size_t maxBytes,
-                  size_t* len, PprofError* error, char* err, size_t errSize) {
+char* Pprof_fetch(const char* baseUrl, const char* path, double timeoutS, size_t maxBytes, size_t* len,
+                  PprofError* error, char* err, size_t errSize) {
    size_t bl = strlen(baseUrl);
    char url[2048];
    Util_format(url, sizeof(url), "%s%s%s", baseUrl, bl && baseUrl[bl - 1] == '/' ? "" : "/", path);

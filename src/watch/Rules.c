@@ -60,8 +60,8 @@ static RuleVerdict growth(const RuleSpec* spec, const RuleInput* in, HistoryFiel
    return slope > spec->threshold ? RULE_OVER : RULE_UNDER;
 }
 
-RuleVerdict Rules_evaluate(RuleKind kind, const RuleSpec* spec, const RuleInput* in,
-                           RuleProcessState* state, double* value) {
+RuleVerdict Rules_evaluate(RuleKind kind, const RuleSpec* spec, const RuleInput* in, RuleProcessState* state,
+                           double* value) {
    const HistorySample* last = in->history ? History_last(in->history) : NULL;
    switch (kind) {
    case RULE_CPU_ABOVE:
@@ -85,14 +85,11 @@ RuleVerdict Rules_evaluate(RuleKind kind, const RuleSpec* spec, const RuleInput*
          return RULE_NOT_READY;
       *value = in->fdsPct;
       return countConsecutive(spec, *value > spec->threshold, state);
-   case RULE_RES_GROWTH_ABOVE:
-      return growth(spec, in, HISTORY_RES, value);
-   case RULE_THREAD_GROWTH_ABOVE:
-      return growth(spec, in, HISTORY_THREADS, value);
+   case RULE_RES_GROWTH_ABOVE: return growth(spec, in, HISTORY_RES, value);
+   case RULE_THREAD_GROWTH_ABOVE: return growth(spec, in, HISTORY_THREADS, value);
    case RULE_RESTART:
    case RULE_SYSTEM_MEM_BELOW:
-   case RULE_KIND_COUNT:
-      break;
+   case RULE_KIND_COUNT: break;
    }
    return RULE_NOT_READY;
 }
@@ -103,15 +100,11 @@ RuleVerdict Rules_evaluateSystemMem(const RuleSpec* spec, double availablePct, R
 
 unsigned Rules_samplesNeeded(RuleKind kind, const RuleSpec* spec, double intervalS) {
    switch (kind) {
-   case RULE_CPU_ABOVE:
-      return spec->forSamples + 1;
+   case RULE_CPU_ABOVE: return spec->forSamples + 1;
    case RULE_RES_GROWTH_ABOVE:
-   case RULE_THREAD_GROWTH_ABOVE:
-      return (unsigned)ceil(spec->windowS / intervalS - 1e-9) + 1;
-   case RULE_RESTART:
-      return 2;
-   default:
-      return spec->forSamples > 0 ? spec->forSamples : 1;
+   case RULE_THREAD_GROWTH_ABOVE: return (unsigned)ceil(spec->windowS / intervalS - 1e-9) + 1;
+   case RULE_RESTART: return 2;
+   default: return spec->forSamples > 0 ? spec->forSamples : 1;
    }
 }
 

@@ -25,12 +25,8 @@ static const UnitFactor sizeUnits[] = {
 };
 
 static const UnitFactor durationUnits[] = {
-   { .suffix = "", .factor = 1.0 },
-   { .suffix = "ms", .factor = 0.001 },
-   { .suffix = "s", .factor = 1.0 },
-   { .suffix = "m", .factor = 60.0 },
-   { .suffix = "min", .factor = 60.0 },
-   { .suffix = "h", .factor = 3600.0 },
+   { .suffix = "", .factor = 1.0 },   { .suffix = "ms", .factor = 0.001 }, { .suffix = "s", .factor = 1.0 },
+   { .suffix = "m", .factor = 60.0 }, { .suffix = "min", .factor = 60.0 }, { .suffix = "h", .factor = 3600.0 },
 };
 
 /* Per-minute factors of "/unit". */

@@ -30,8 +30,8 @@ typedef struct ConfigKey_ {
    const char* name;
    ValueParser parse;
    ValuePrinter print;
-   size_t offset;           /* into WatchConfig (global) or WatchService */
-   const char* expected;    /* shown after "expected " when the value is bad */
+   size_t offset;        /* into WatchConfig (global) or WatchService */
+   const char* expected; /* shown after "expected " when the value is bad */
 } ConfigKey;
 
 struct ParseState_ {
@@ -40,14 +40,14 @@ struct ParseState_ {
    FILE* in;
    int line;
    Section section;
-   WatchService* service;   /* current [service NAME] */
-   uint64_t* seen;          /* per section (0 = global, 1+i = service i): keys given */
+   WatchService* service; /* current [service NAME] */
+   uint64_t* seen;        /* per section (0 = global, 1+i = service i): keys given */
    size_t seenCap;
    int mailToLine;
    char* err;
    size_t errSize;
    bool failed;
-   char detail[256];        /* a parser's own explanation, overrides `expected` */
+   char detail[256]; /* a parser's own explanation, overrides `expected` */
 };
 
 /* ---- value parsers (return 0, or -1 leaving st->detail empty or explained) */
@@ -124,7 +124,8 @@ static int parseMailList(ParseState* st, const char* v, void* field) {
       while (len > 0 && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
          tok[--len] = '\0';
       if (!plausibleAddress(tok)) {
-         Util_format(st->detail, sizeof(st->detail), "'%s' is not a mail address; expected user@host, comma separated", tok);
+         Util_format(st->detail, sizeof(st->detail), "'%s' is not a mail address; expected user@host, comma separated",
+                     tok);
          rc = -1;
          break;
       }
@@ -156,8 +157,9 @@ static int parsePasswordFile(ParseState* st, const char* v, void* field) {
    size_t len;
    char* pw = Util_slurp(v, 4096, &len);
    if (!pw) {
-      Util_format(st->detail, sizeof(st->detail), "cannot read '%s': %s; expected a file readable by stacktop holding the SMTP password",
-                  v, strerror(errno));
+      Util_format(st->detail, sizeof(st->detail),
+                  "cannot read '%s': %s; expected a file readable by stacktop holding the SMTP password", v,
+                  strerror(errno));
       return -1;
    }
    pw[strcspn(pw, "\r\n")] = '\0';
@@ -346,69 +348,180 @@ static void printRestartRule(const void* field, FILE* out) {
 #define SIZE_TEXT "a size such as 4096, 512KiB, 500MiB or 2GiB"
 
 static const ConfigKey keys[] = {
-   { .section = SECTION_GLOBAL, .name = "interval", .parse = parseDuration, .print = printDuration,
-     .offset = G(intervalS), .expected = DURATION_TEXT },
-   { .section = SECTION_GLOBAL, .name = "bundle_dir", .parse = parseAbsolutePath, .print = printText,
-     .offset = G(bundleDir), .expected = "an absolute directory path" },
-   { .section = SECTION_GLOBAL, .name = "keep_bundles", .parse = parseCount, .print = printCount,
-     .offset = G(keepBundles), .expected = "a whole number of bundles to keep (0 = no limit)" },
-   { .section = SECTION_GLOBAL, .name = "max_bundle_disk", .parse = parseSize, .print = printSize,
-     .offset = G(maxBundleDisk), .expected = SIZE_TEXT " (0 = no limit)" },
-   { .section = SECTION_GLOBAL, .name = "mail_to", .parse = parseMailList, .print = printMailList,
-     .offset = 0, .expected = "mail addresses, comma separated: ops@example.com, dev@example.com" },
-   { .section = SECTION_GLOBAL, .name = "mail_from", .parse = parseAddress, .print = printText,
-     .offset = G(mailFrom), .expected = "one mail address such as stacktop@host.example.com" },
-   { .section = SECTION_GLOBAL, .name = "smtp_url", .parse = parseSmtpUrl, .print = printText,
-     .offset = G(smtpUrl), .expected = "smtp://HOST[:PORT] or smtps://HOST[:PORT]" },
-   { .section = SECTION_GLOBAL, .name = "smtp_user", .parse = parseText, .print = printText,
-     .offset = G(smtpUser), .expected = "a user name" },
-   { .section = SECTION_GLOBAL, .name = "smtp_password_file", .parse = parsePasswordFile, .print = printText,
-     .offset = G(smtpPasswordFile), .expected = "the absolute path of a file holding the SMTP password" },
-   { .section = SECTION_GLOBAL, .name = "smtp_tls", .parse = parseTls, .print = printTls,
-     .offset = G(smtpTlsRequired), .expected = "'required' (STARTTLS) or 'none'" },
-   { .section = SECTION_GLOBAL, .name = "mail_max_attachment", .parse = parseSize, .print = printSize,
-     .offset = G(mailMaxAttachment), .expected = SIZE_TEXT },
-   { .section = SECTION_GLOBAL, .name = "mail_retry", .parse = parseDuration, .print = printDuration,
-     .offset = G(mailRetryS), .expected = DURATION_TEXT " (first retry delay, doubled up to 1h)" },
-   { .section = SECTION_GLOBAL, .name = "cooldown", .parse = parseDuration, .print = printDuration,
-     .offset = G(cooldownS), .expected = DURATION_TEXT },
-   { .section = SECTION_GLOBAL, .name = "max_bundles_per_hour", .parse = parseCount, .print = printCount,
-     .offset = G(maxBundlesPerHour), .expected = "a whole number (0 = no cap)" },
-   { .section = SECTION_GLOBAL, .name = "pprof_seconds", .parse = parseDuration, .print = printDuration,
-     .offset = G(pprofSeconds), .expected = "a whole number of seconds such as 10s for profile?seconds=N" },
-   { .section = SECTION_GLOBAL, .name = "pprof_timeout", .parse = parseDuration, .print = printDuration,
-     .offset = G(pprofTimeoutS), .expected = DURATION_TEXT },
-   { .section = SECTION_GLOBAL, .name = "exec_timeout", .parse = parseDuration, .print = printDuration,
-     .offset = G(execTimeoutS), .expected = DURATION_TEXT },
-   { .section = SECTION_GLOBAL, .name = "hostname", .parse = parseText, .print = printText,
-     .offset = G(hostname), .expected = "a host name for bundle names and mail" },
-   { .section = SECTION_GLOBAL, .name = "system_mem_available_below", .parse = parseBoundedPercentRule,
-     .print = printPercentRule, .offset = G(systemMem),
+   { .section = SECTION_GLOBAL,
+     .name = "interval",
+     .parse = parseDuration,
+     .print = printDuration,
+     .offset = G(intervalS),
+     .expected = DURATION_TEXT },
+   { .section = SECTION_GLOBAL,
+     .name = "bundle_dir",
+     .parse = parseAbsolutePath,
+     .print = printText,
+     .offset = G(bundleDir),
+     .expected = "an absolute directory path" },
+   { .section = SECTION_GLOBAL,
+     .name = "keep_bundles",
+     .parse = parseCount,
+     .print = printCount,
+     .offset = G(keepBundles),
+     .expected = "a whole number of bundles to keep (0 = no limit)" },
+   { .section = SECTION_GLOBAL,
+     .name = "max_bundle_disk",
+     .parse = parseSize,
+     .print = printSize,
+     .offset = G(maxBundleDisk),
+     .expected = SIZE_TEXT " (0 = no limit)" },
+   { .section = SECTION_GLOBAL,
+     .name = "mail_to",
+     .parse = parseMailList,
+     .print = printMailList,
+     .offset = 0,
+     .expected = "mail addresses, comma separated: ops@example.com, dev@example.com" },
+   { .section = SECTION_GLOBAL,
+     .name = "mail_from",
+     .parse = parseAddress,
+     .print = printText,
+     .offset = G(mailFrom),
+     .expected = "one mail address such as stacktop@host.example.com" },
+   { .section = SECTION_GLOBAL,
+     .name = "smtp_url",
+     .parse = parseSmtpUrl,
+     .print = printText,
+     .offset = G(smtpUrl),
+     .expected = "smtp://HOST[:PORT] or smtps://HOST[:PORT]" },
+   { .section = SECTION_GLOBAL,
+     .name = "smtp_user",
+     .parse = parseText,
+     .print = printText,
+     .offset = G(smtpUser),
+     .expected = "a user name" },
+   { .section = SECTION_GLOBAL,
+     .name = "smtp_password_file",
+     .parse = parsePasswordFile,
+     .print = printText,
+     .offset = G(smtpPasswordFile),
+     .expected = "the absolute path of a file holding the SMTP password" },
+   { .section = SECTION_GLOBAL,
+     .name = "smtp_tls",
+     .parse = parseTls,
+     .print = printTls,
+     .offset = G(smtpTlsRequired),
+     .expected = "'required' (STARTTLS) or 'none'" },
+   { .section = SECTION_GLOBAL,
+     .name = "mail_max_attachment",
+     .parse = parseSize,
+     .print = printSize,
+     .offset = G(mailMaxAttachment),
+     .expected = SIZE_TEXT },
+   { .section = SECTION_GLOBAL,
+     .name = "mail_retry",
+     .parse = parseDuration,
+     .print = printDuration,
+     .offset = G(mailRetryS),
+     .expected = DURATION_TEXT " (first retry delay, doubled up to 1h)" },
+   { .section = SECTION_GLOBAL,
+     .name = "cooldown",
+     .parse = parseDuration,
+     .print = printDuration,
+     .offset = G(cooldownS),
+     .expected = DURATION_TEXT },
+   { .section = SECTION_GLOBAL,
+     .name = "max_bundles_per_hour",
+     .parse = parseCount,
+     .print = printCount,
+     .offset = G(maxBundlesPerHour),
+     .expected = "a whole number (0 = no cap)" },
+   { .section = SECTION_GLOBAL,
+     .name = "pprof_seconds",
+     .parse = parseDuration,
+     .print = printDuration,
+     .offset = G(pprofSeconds),
+     .expected = "a whole number of seconds such as 10s for profile?seconds=N" },
+   { .section = SECTION_GLOBAL,
+     .name = "pprof_timeout",
+     .parse = parseDuration,
+     .print = printDuration,
+     .offset = G(pprofTimeoutS),
+     .expected = DURATION_TEXT },
+   { .section = SECTION_GLOBAL,
+     .name = "exec_timeout",
+     .parse = parseDuration,
+     .print = printDuration,
+     .offset = G(execTimeoutS),
+     .expected = DURATION_TEXT },
+   { .section = SECTION_GLOBAL,
+     .name = "hostname",
+     .parse = parseText,
+     .print = printText,
+     .offset = G(hostname),
+     .expected = "a host name for bundle names and mail" },
+   { .section = SECTION_GLOBAL,
+     .name = "system_mem_available_below",
+     .parse = parseBoundedPercentRule,
+     .print = printPercentRule,
+     .offset = G(systemMem),
      .expected = "a percentage of MemTotal, optionally held for N samples: 10% or 10% for 3" },
-   { .section = SECTION_SERVICE, .name = "match", .parse = parseMatch, .print = printMatch,
-     .offset = S(match), .expected = "comm:NAME, exe:/PATH, cmdline:/REGEX/, pidfile:/PATH or pid:N" },
-   { .section = SECTION_SERVICE, .name = "cpu_above", .parse = parseCpuRule, .print = printPercentRule,
+   { .section = SECTION_SERVICE,
+     .name = "match",
+     .parse = parseMatch,
+     .print = printMatch,
+     .offset = S(match),
+     .expected = "comm:NAME, exe:/PATH, cmdline:/REGEX/, pidfile:/PATH or pid:N" },
+   { .section = SECTION_SERVICE,
+     .name = "cpu_above",
+     .parse = parseCpuRule,
+     .print = printPercentRule,
      .offset = S(rules[RULE_CPU_ABOVE]),
      .expected = "a percentage of one core, optionally held for N samples: 90% or 90% for 3" },
-   { .section = SECTION_SERVICE, .name = "res_above", .parse = parseSizeRule, .print = printSizeRule,
-     .offset = S(rules[RULE_RES_ABOVE]), .expected = SIZE_TEXT },
-   { .section = SECTION_SERVICE, .name = "res_growth_above", .parse = parseResGrowthRule,
-     .print = printResGrowthRule, .offset = S(rules[RULE_RES_GROWTH_ABOVE]),
+   { .section = SECTION_SERVICE,
+     .name = "res_above",
+     .parse = parseSizeRule,
+     .print = printSizeRule,
+     .offset = S(rules[RULE_RES_ABOVE]),
+     .expected = SIZE_TEXT },
+   { .section = SECTION_SERVICE,
+     .name = "res_growth_above",
+     .parse = parseResGrowthRule,
+     .print = printResGrowthRule,
+     .offset = S(rules[RULE_RES_GROWTH_ABOVE]),
      .expected = "a size per s, m or h over a window: 50MiB/h over 30m" },
-   { .section = SECTION_SERVICE, .name = "threads_above", .parse = parseCountRule, .print = printCountRule,
-     .offset = S(rules[RULE_THREADS_ABOVE]), .expected = "a whole number of threads, at least 1, e.g. 500" },
-   { .section = SECTION_SERVICE, .name = "thread_growth_above", .parse = parseThreadGrowthRule,
-     .print = printThreadGrowthRule, .offset = S(rules[RULE_THREAD_GROWTH_ABOVE]),
+   { .section = SECTION_SERVICE,
+     .name = "threads_above",
+     .parse = parseCountRule,
+     .print = printCountRule,
+     .offset = S(rules[RULE_THREADS_ABOVE]),
+     .expected = "a whole number of threads, at least 1, e.g. 500" },
+   { .section = SECTION_SERVICE,
+     .name = "thread_growth_above",
+     .parse = parseThreadGrowthRule,
+     .print = printThreadGrowthRule,
+     .offset = S(rules[RULE_THREAD_GROWTH_ABOVE]),
      .expected = "a thread count per s, m or h over a window: 100/h over 30m" },
-   { .section = SECTION_SERVICE, .name = "fds_above", .parse = parseBoundedPercentRule,
-     .print = printPercentRule, .offset = S(rules[RULE_FDS_ABOVE]),
+   { .section = SECTION_SERVICE,
+     .name = "fds_above",
+     .parse = parseBoundedPercentRule,
+     .print = printPercentRule,
+     .offset = S(rules[RULE_FDS_ABOVE]),
      .expected = "a percentage of the open-files limit (RLIMIT_NOFILE): 80%" },
-   { .section = SECTION_SERVICE, .name = "restart", .parse = parseRestartRule, .print = printRestartRule,
-     .offset = S(rules[RULE_RESTART]), .expected = "'alert' or 'ignore'" },
-   { .section = SECTION_SERVICE, .name = "pprof_url", .parse = parseHttpUrl, .print = printText,
-     .offset = S(pprofUrl), .expected = "an http:// URL of net/http/pprof, e.g. http://127.0.0.1:6060/debug/pprof/" },
-   { .section = SECTION_SERVICE, .name = "exec", .parse = parseText, .print = printText,
-     .offset = S(exec), .expected = "a command run by /bin/sh after each bundle" },
+   { .section = SECTION_SERVICE,
+     .name = "restart",
+     .parse = parseRestartRule,
+     .print = printRestartRule,
+     .offset = S(rules[RULE_RESTART]),
+     .expected = "'alert' or 'ignore'" },
+   { .section = SECTION_SERVICE,
+     .name = "pprof_url",
+     .parse = parseHttpUrl,
+     .print = printText,
+     .offset = S(pprofUrl),
+     .expected = "an http:// URL of net/http/pprof, e.g. http://127.0.0.1:6060/debug/pprof/" },
+   { .section = SECTION_SERVICE,
+     .name = "exec",
+     .parse = parseText,
+     .print = printText,
+     .offset = S(exec),
+     .expected = "a command run by /bin/sh after each bundle" },
 };
 
 #define KEY_COUNT (sizeof(keys) / sizeof(keys[0]))
@@ -418,8 +531,7 @@ static const RuleKind growthRules[] = { RULE_RES_GROWTH_ABOVE, RULE_THREAD_GROWT
 
 /* ---- errors */
 
-__attribute__((format(printf, 3, 4)))
-static void fail(ParseState* st, int line, const char* fmt, ...) {
+__attribute__((format(printf, 3, 4))) static void fail(ParseState* st, int line, const char* fmt, ...) {
    if (st->failed)
       return; /* the first error is the one reported */
    st->failed = true;
@@ -491,8 +603,8 @@ static void openSection(ParseState* st, const char* name) {
    for (size_t i = 0; i < c->serviceCount; i++) {
       if (strcmp(c->services[i].name, sname) == 0) {
          st->section = SECTION_UNKNOWN;
-         fail(st, st->line, "[service %s] is defined twice (first at line %d); expected unique service names",
-              sname, c->services[i].line);
+         fail(st, st->line, "[service %s] is defined twice (first at line %d); expected unique service names", sname,
+              c->services[i].line);
          return;
       }
    }
@@ -582,9 +694,11 @@ static char* readLine(char* str, int num, void* stream) {
 static void validate(ParseState* st) {
    WatchConfig* c = st->config;
    if (c->mailToCount > 0 && !c->smtpUrl)
-      fail(st, st->mailToLine, "mail_to is set but smtp_url is missing; expected e.g. smtp_url = smtp://127.0.0.1:25 in [global]");
+      fail(st, st->mailToLine,
+           "mail_to is set but smtp_url is missing; expected e.g. smtp_url = smtp://127.0.0.1:25 in [global]");
    if (c->mailToCount > 0 && !c->mailFrom)
-      fail(st, st->mailToLine, "mail_to is set but mail_from is missing; expected e.g. mail_from = stacktop@host.example.com in [global]");
+      fail(st, st->mailToLine,
+           "mail_to is set but mail_from is missing; expected e.g. mail_from = stacktop@host.example.com in [global]");
    if ((c->smtpUser != NULL) != (c->smtpPasswordFile != NULL))
       fail(st, 0, "smtp_user and smtp_password_file go together; expected both or neither in [global]");
    if (c->pprofSeconds != floor(c->pprofSeconds))
@@ -599,17 +713,20 @@ static void validate(ParseState* st) {
       for (int r = 0; r < RULE_KIND_COUNT; r++)
          any = any || s->rules[r].enabled;
       if (!any)
-         fail(st, s->line, "[service %s] has no rule; expected at least one of cpu_above, res_above, "
-              "res_growth_above, threads_above, thread_growth_above, fds_above, restart", s->name);
+         fail(st, s->line,
+              "[service %s] has no rule; expected at least one of cpu_above, res_above, "
+              "res_growth_above, threads_above, thread_growth_above, fds_above, restart",
+              s->name);
       for (size_t g = 0; g < sizeof(growthRules) / sizeof(growthRules[0]); g++) {
          const RuleSpec* spec = &s->rules[growthRules[g]];
          if (spec->enabled && spec->windowS < 2 * c->intervalS)
-            fail(st, s->line, "[service %s] %s: the window must span at least two intervals (interval is %gs)",
-                 s->name, Rule_name(growthRules[g]), c->intervalS);
+            fail(st, s->line, "[service %s] %s: the window must span at least two intervals (interval is %gs)", s->name,
+                 Rule_name(growthRules[g]), c->intervalS);
       }
    }
    if (c->serviceCount == 0 && !c->systemMem.enabled)
-      fail(st, 0, "nothing to watch; expected at least one [service NAME] section or system_mem_available_below in [global]");
+      fail(st, 0,
+           "nothing to watch; expected at least one [service NAME] section or system_mem_available_below in [global]");
 }
 
 static int loadStream(WatchConfig* this, FILE* in, const char* name, char* err, size_t errSize) {
@@ -620,7 +737,8 @@ static int loadStream(WatchConfig* this, FILE* in, const char* name, char* err, 
    st.seen[0] = 0;
    int rc = ini_parse_stream(readLine, &st, onKey, &st);
    if (rc > 0)
-      fail(&st, rc, "cannot parse this line; expected 'key = value', '[global]' or '[service NAME]' "
+      fail(&st, rc,
+           "cannot parse this line; expected 'key = value', '[global]' or '[service NAME]' "
            "(comments start with ; or #)");
    else if (rc < 0)
       fail(&st, 0, "cannot parse the file (out of memory)");
@@ -645,8 +763,8 @@ int WatchConfig_load(WatchConfig* this, const char* path, char* err, size_t errS
    FILE* in = fopen(path, "re");
    if (!in) {
       setDefaults(this);
-      Util_format(err, errSize, "%s: cannot open: %s; expected a readable config file (see stacktop.conf(5))",
-                  path, strerror(errno));
+      Util_format(err, errSize, "%s: cannot open: %s; expected a readable config file (see stacktop.conf(5))", path,
+                  strerror(errno));
       WatchConfig_free(this);
       return -1;
    }
@@ -679,8 +797,8 @@ void WatchConfig_free(WatchConfig* this) {
    for (size_t i = 0; i < this->mailToCount; i++)
       free(this->mailTo[i]);
    free(this->mailTo);
-   char** strings[] = { &this->path, &this->bundleDir, &this->mailFrom, &this->smtpUrl, &this->smtpUser,
-                        &this->smtpPasswordFile, &this->smtpPassword, &this->hostname };
+   char** strings[] = { &this->path,     &this->bundleDir,        &this->mailFrom,     &this->smtpUrl,
+                        &this->smtpUser, &this->smtpPasswordFile, &this->smtpPassword, &this->hostname };
    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
       free(*strings[i]);
       *strings[i] = NULL;

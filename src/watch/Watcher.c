@@ -49,7 +49,7 @@ typedef struct ServiceState_ {
    Tracked* tracked;
    size_t trackedCount;
    RuleEpisode episodes[RULE_KIND_COUNT];
-   Tracked* lastSeen;        /* restart: the processes of the previous sample */
+   Tracked* lastSeen; /* restart: the processes of the previous sample */
    size_t lastSeenCount;
 } ServiceState;
 
@@ -67,18 +67,17 @@ typedef struct Watcher_ {
 /* What one rule found across a service's processes in one sample. */
 typedef struct Finding_ {
    bool failing;
-   double value;             /* worst value among the failing processes */
+   double value; /* worst value among the failing processes */
    pid_t pid;
    char comm[16];
 } Finding;
 
-static const char usage[] =
-   "usage: stacktop watch -c FILE [--once] [--check-config] [--foreground] [-v]\n"
-   "  -c, --config FILE   the watch config (see stacktop.conf(5))\n"
-   "      --once          sample until every rule had its window, fire what fires, exit\n"
-   "      --check-config  validate FILE and print the resolved services and rules\n"
-   "      --foreground    log to stderr only (otherwise also to syslog)\n"
-   "  -v, --verbose       also log every sample's findings\n";
+static const char usage[] = "usage: stacktop watch -c FILE [--once] [--check-config] [--foreground] [-v]\n"
+                            "  -c, --config FILE   the watch config (see stacktop.conf(5))\n"
+                            "      --once          sample until every rule had its window, fire what fires, exit\n"
+                            "      --check-config  validate FILE and print the resolved services and rules\n"
+                            "      --foreground    log to stderr only (otherwise also to syslog)\n"
+                            "  -v, --verbose       also log every sample's findings\n";
 
 static int parseOptions(WatchOptions* o, int argc, char** argv) {
    static const struct option longOptions[] = {
@@ -197,25 +196,13 @@ static void formatValue(RuleKind kind, double v, char* buf, size_t size) {
       Format_kib(k, sizeof(k), (unsigned long long)fabs(v * 60));
       Util_format(buf, size, "RES growing %s%s/h", v < 0 ? "-" : "+", k);
       break;
-   case RULE_THREADS_ABOVE:
-      Util_format(buf, size, "%.0f threads", v);
-      break;
-   case RULE_THREAD_GROWTH_ABOVE:
-      Util_format(buf, size, "threads growing %+.1f/h", v * 60);
-      break;
-   case RULE_CPU_ABOVE:
-      Util_format(buf, size, "CPU %.1f%% of one core", v);
-      break;
-   case RULE_FDS_ABOVE:
-      Util_format(buf, size, "%.1f%% of the open-files limit in use", v);
-      break;
-   case RULE_SYSTEM_MEM_BELOW:
-      Util_format(buf, size, "%.1f%% of memory available", v);
-      break;
+   case RULE_THREADS_ABOVE: Util_format(buf, size, "%.0f threads", v); break;
+   case RULE_THREAD_GROWTH_ABOVE: Util_format(buf, size, "threads growing %+.1f/h", v * 60); break;
+   case RULE_CPU_ABOVE: Util_format(buf, size, "CPU %.1f%% of one core", v); break;
+   case RULE_FDS_ABOVE: Util_format(buf, size, "%.1f%% of the open-files limit in use", v); break;
+   case RULE_SYSTEM_MEM_BELOW: Util_format(buf, size, "%.1f%% of memory available", v); break;
    case RULE_RESTART:
-   case RULE_KIND_COUNT:
-      Util_format(buf, size, "-");
-      break;
+   case RULE_KIND_COUNT: Util_format(buf, size, "-"); break;
    }
 }
 
@@ -223,11 +210,11 @@ static void formatValue(RuleKind kind, double v, char* buf, size_t size) {
 
 typedef struct Fire_ {
    const char* serviceName;
-   const WatchService* service;   /* NULL for the system rule */
+   const WatchService* service; /* NULL for the system rule */
    RuleKind rule;
    const RuleSpec* spec;
    double value;
-   pid_t pid;                     /* the process that fired, 0 for none */
+   pid_t pid; /* the process that fired, 0 for none */
    const char* reason;
    const ProcessSample** procs;
    size_t procCount;
@@ -285,10 +272,19 @@ static void fire(Watcher* w, const Fire* f) {
    char threshold[128], path[4096], err[512];
    WatchConfig_formatRule(f->rule, f->spec, threshold, sizeof(threshold));
    EvidenceRequest req = {
-      .config = c, .serviceName = f->serviceName, .pprofUrl = f->service ? f->service->pprofUrl : NULL,
-      .rule = f->rule, .reason = f->reason, .threshold = threshold, .value = f->value,
-      .processes = f->procs, .processCount = f->procCount, .gonePids = f->gone, .goneCount = f->goneCount,
-      .sampler = w->sampler, .wallTime = Util_wallSeconds(),
+      .config = c,
+      .serviceName = f->serviceName,
+      .pprofUrl = f->service ? f->service->pprofUrl : NULL,
+      .rule = f->rule,
+      .reason = f->reason,
+      .threshold = threshold,
+      .value = f->value,
+      .processes = f->procs,
+      .processCount = f->procCount,
+      .gonePids = f->gone,
+      .goneCount = f->goneCount,
+      .sampler = w->sampler,
+      .wallTime = Util_wallSeconds(),
    };
    w->fired++;
    WatchLog_write(WATCHLOG_NOTICE, f->serviceName, "%s fired: %s; writing a bundle", Rule_name(f->rule), f->reason);
@@ -308,22 +304,20 @@ static void fire(Watcher* w, const Fire* f) {
 /* Acts on what Rules_step decided. */
 static void act(Watcher* w, RuleAction action, const Fire* f) {
    switch (action) {
-   case RULE_ACTION_FIRE:
-      fire(w, f);
-      break;
+   case RULE_ACTION_FIRE: fire(w, f); break;
    case RULE_ACTION_SUPPRESS_COOLDOWN:
       WatchLog_write(WATCHLOG_INFO, f->serviceName, "%s failing again (%s) inside the cooldown (%gs): no bundle",
                      Rule_name(f->rule), f->reason, w->config.cooldownS);
       break;
    case RULE_ACTION_SUPPRESS_CAP:
-      WatchLog_write(WATCHLOG_WARNING, f->serviceName, "%s failing (%s) but max_bundles_per_hour (%lu) is reached: no bundle",
-                     Rule_name(f->rule), f->reason, w->config.maxBundlesPerHour);
+      WatchLog_write(WATCHLOG_WARNING, f->serviceName,
+                     "%s failing (%s) but max_bundles_per_hour (%lu) is reached: no bundle", Rule_name(f->rule),
+                     f->reason, w->config.maxBundlesPerHour);
       break;
    case RULE_ACTION_RECOVERED:
       WatchLog_write(WATCHLOG_NOTICE, f->serviceName, "%s recovered", Rule_name(f->rule));
       break;
-   case RULE_ACTION_NONE:
-      break;
+   case RULE_ACTION_NONE: break;
    }
 }
 
@@ -333,7 +327,8 @@ static Finding evaluateRule(Watcher* w, RuleKind kind, const RuleSpec* spec, Ser
                             const ProcessSample** procs, size_t n) {
    Finding f = { 0 };
    for (size_t i = 0; i < n; i++) {
-      RuleInput in = { .history = procs[i]->history, .intervalS = w->config.intervalS,
+      RuleInput in = { .history = procs[i]->history,
+                       .intervalS = w->config.intervalS,
                        .fdsPct = kind == RULE_FDS_ABOVE ? fdsPercent(procs[i]->pid) : -1 };
       double value = 0;
       RuleVerdict v = Rules_evaluate(kind, spec, &in, &st->tracked[i].rules[kind], &value);
@@ -350,8 +345,8 @@ static Finding evaluateRule(Watcher* w, RuleKind kind, const RuleSpec* spec, Ser
    return f;
 }
 
-static void checkRestart(Watcher* w, const WatchService* svc, ServiceState* st, const ProcessSample** procs,
-                         size_t n, double now) {
+static void checkRestart(Watcher* w, const WatchService* svc, ServiceState* st, const ProcessSample** procs, size_t n,
+                         double now) {
    pid_t* gone = Util_xcalloc(st->lastSeenCount ? st->lastSeenCount : 1, sizeof(pid_t));
    size_t goneCount = 0;
    for (size_t i = 0; i < st->lastSeenCount; i++) {
@@ -372,9 +367,16 @@ static void checkRestart(Watcher* w, const WatchService* svc, ServiceState* st, 
          Util_format(reason, sizeof(reason), "pid %d is gone and no process matches any more", (int)gone[0]);
       else
          Util_format(reason, sizeof(reason), "pid %d is gone; now pid %d", (int)gone[0], (int)procs[0]->pid);
-      Fire f = { .serviceName = svc->name, .service = svc, .rule = RULE_RESTART, .spec = &svc->rules[RULE_RESTART],
-                 .pid = n ? procs[0]->pid : 0, .reason = reason, .procs = procs, .procCount = n,
-                 .gone = gone, .goneCount = goneCount };
+      Fire f = { .serviceName = svc->name,
+                 .service = svc,
+                 .rule = RULE_RESTART,
+                 .spec = &svc->rules[RULE_RESTART],
+                 .pid = n ? procs[0]->pid : 0,
+                 .reason = reason,
+                 .procs = procs,
+                 .procCount = n,
+                 .gone = gone,
+                 .goneCount = goneCount };
       act(w, Rules_event(&st->episodes[RULE_RESTART], now, w->config.cooldownS, &w->cap), &f);
    }
    free(gone);
@@ -396,8 +398,15 @@ static void evaluateService(Watcher* w, size_t index, double now) {
       char value[96], reason[256];
       formatValue(kind, found.value, value, sizeof(value));
       Util_format(reason, sizeof(reason), "pid %d (%s): %s", (int)found.pid, found.comm, value);
-      Fire f = { .serviceName = svc->name, .service = svc, .rule = kind, .spec = spec, .value = found.value,
-                 .pid = found.pid, .reason = reason, .procs = procs, .procCount = n };
+      Fire f = { .serviceName = svc->name,
+                 .service = svc,
+                 .rule = kind,
+                 .spec = spec,
+                 .value = found.value,
+                 .pid = found.pid,
+                 .reason = reason,
+                 .procs = procs,
+                 .procCount = n };
       act(w, Rules_step(&st->episodes[r], found.failing, now, w->config.cooldownS, &w->cap), &f);
    }
    if (svc->rules[RULE_RESTART].enabled)
@@ -432,8 +441,13 @@ static void evaluateSystem(Watcher* w, double now) {
    }
    char value[96];
    formatValue(RULE_SYSTEM_MEM_BELOW, sys->memAvailablePct, value, sizeof(value));
-   Fire f = { .serviceName = "system", .rule = RULE_SYSTEM_MEM_BELOW, .spec = &c->systemMem,
-              .value = sys->memAvailablePct, .reason = value, .procs = all, .procCount = total };
+   Fire f = { .serviceName = "system",
+              .rule = RULE_SYSTEM_MEM_BELOW,
+              .spec = &c->systemMem,
+              .value = sys->memAvailablePct,
+              .reason = value,
+              .procs = all,
+              .procCount = total };
    act(w, action, &f);
    free(all);
 }

@@ -1,8 +1,8 @@
 /* Column: the table, name lookup, every comparator (with the pid tie-break),
  * sorting both ways, and cell formatting. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -146,7 +146,18 @@ static void test_format(void** state) {
    p.cpuTimeS = 61.5;
    p.command = "/usr/bin/thing --flag";
    static const char* want[COL_COUNT] = {
-      "4242", "root", "R", "12", "199.9", "3.2", "23.4M", "812K", "1.00G", "0K", "-300K", "1:01.50",
+      "4242",
+      "root",
+      "R",
+      "12",
+      "199.9",
+      "3.2",
+      "23.4M",
+      "812K",
+      "1.00G",
+      "0K",
+      "-300K",
+      "1:01.50",
       "/usr/bin/thing --flag",
    };
    char buf[64];

@@ -1,8 +1,8 @@
 /* ElfReader on the test binary itself, on libc, on a synthetic ELF that pins
  * the alias/size rules, and on truncated and corrupted buffers. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <elf.h>
@@ -25,7 +25,15 @@ static __attribute__((noinline, used)) int elfKnownFunction(int x) {
 
 /* ---- a synthetic ELF, laid out by hand */
 
-enum { SYN_SIZE = 4096, SYN_SYMTAB = 1, SYN_STRTAB = 2, SYN_SHSTRTAB = 3, SYN_NOTE = 4, SYN_LINK = 5, SYN_SECTIONS = 6 };
+enum {
+   SYN_SIZE = 4096,
+   SYN_SYMTAB = 1,
+   SYN_STRTAB = 2,
+   SYN_SHSTRTAB = 3,
+   SYN_NOTE = 4,
+   SYN_LINK = 5,
+   SYN_SECTIONS = 6
+};
 
 typedef struct SynSym_ {
    const char* name;
@@ -71,17 +79,28 @@ static void align8(size_t* pos) {
    *pos = (*pos + 7) & ~(size_t)7;
 }
 
-static void setSection(Syn* s, int index, uint32_t name, uint32_t type, size_t off, size_t size, uint32_t link, size_t entsize) {
-   Elf64_Shdr sh = { .sh_name = name, .sh_type = type, .sh_offset = off, .sh_size = size, .sh_link = link,
-                     .sh_entsize = entsize, .sh_addralign = 4 };
+static void setSection(Syn* s, int index, uint32_t name, uint32_t type, size_t off, size_t size, uint32_t link,
+                       size_t entsize) {
+   Elf64_Shdr sh = { .sh_name = name,
+                     .sh_type = type,
+                     .sh_offset = off,
+                     .sh_size = size,
+                     .sh_link = link,
+                     .sh_entsize = entsize,
+                     .sh_addralign = 4 };
    memcpy(s->data + s->shoff + (size_t)index * sizeof(sh), &sh, sizeof(sh));
 }
 
 static Syn buildSynthetic(void) {
    Syn s = { .data = test_calloc(1, SYN_SIZE) };
    size_t pos = sizeof(Elf64_Ehdr);
-   Elf64_Phdr ph = { .p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_offset = 0, .p_vaddr = 0x400000,
-                     .p_filesz = 0x10000, .p_memsz = 0x10000, .p_align = 0x1000 };
+   Elf64_Phdr ph = { .p_type = PT_LOAD,
+                     .p_flags = PF_R | PF_X,
+                     .p_offset = 0,
+                     .p_vaddr = 0x400000,
+                     .p_filesz = 0x10000,
+                     .p_memsz = 0x10000,
+                     .p_align = 0x1000 };
    size_t phoff = appendBytes(s.data, &pos, &ph, sizeof(ph));
    /* .strtab */
    uint32_t nameOff[SYN_SYM_COUNT];
@@ -96,8 +115,11 @@ static Syn buildSynthetic(void) {
    Elf64_Sym nullSym = { 0 };
    s.symtabOff = appendBytes(s.data, &pos, &nullSym, sizeof(nullSym));
    for (size_t i = 0; i < SYN_SYM_COUNT; i++) {
-      Elf64_Sym sym = { .st_name = nameOff[i], .st_info = ELF64_ST_INFO(SYN_SYMS[i].bind, SYN_SYMS[i].type),
-                        .st_shndx = SYN_SYMS[i].shndx, .st_value = SYN_SYMS[i].value, .st_size = SYN_SYMS[i].size };
+      Elf64_Sym sym = { .st_name = nameOff[i],
+                        .st_info = ELF64_ST_INFO(SYN_SYMS[i].bind, SYN_SYMS[i].type),
+                        .st_shndx = SYN_SYMS[i].shndx,
+                        .st_value = SYN_SYMS[i].value,
+                        .st_size = SYN_SYMS[i].size };
       appendBytes(s.data, &pos, &sym, sizeof(sym));
    }
    size_t symtabSize = pos - s.symtabOff;
@@ -120,9 +142,18 @@ static Syn buildSynthetic(void) {
    setSection(&s, SYN_NOTE, 27, SHT_NOTE, s.noteOff, noteSize, 0, 0);
    setSection(&s, SYN_LINK, 46, SHT_PROGBITS, s.linkOff, 12, 0, 0);
    assert_true(s.shoff + SYN_SECTIONS * sizeof(Elf64_Shdr) <= SYN_SIZE);
-   Elf64_Ehdr eh = { .e_type = ET_EXEC, .e_machine = EM_X86_64, .e_version = EV_CURRENT, .e_entry = 0x401000,
-                     .e_phoff = phoff, .e_shoff = s.shoff, .e_ehsize = sizeof(eh), .e_phentsize = sizeof(ph),
-                     .e_phnum = 1, .e_shentsize = sizeof(Elf64_Shdr), .e_shnum = SYN_SECTIONS, .e_shstrndx = SYN_SHSTRTAB };
+   Elf64_Ehdr eh = { .e_type = ET_EXEC,
+                     .e_machine = EM_X86_64,
+                     .e_version = EV_CURRENT,
+                     .e_entry = 0x401000,
+                     .e_phoff = phoff,
+                     .e_shoff = s.shoff,
+                     .e_ehsize = sizeof(eh),
+                     .e_phentsize = sizeof(ph),
+                     .e_phnum = 1,
+                     .e_shentsize = sizeof(Elf64_Shdr),
+                     .e_shnum = SYN_SECTIONS,
+                     .e_shstrndx = SYN_SHSTRTAB };
    memcpy(eh.e_ident, ELFMAG, SELFMAG);
    eh.e_ident[EI_CLASS] = ELFCLASS64;
    eh.e_ident[EI_DATA] = ELFDATA2LSB;
@@ -206,42 +237,92 @@ static int parseCorrupted(Corrupt corrupt, ElfReader* r) {
    return rc;
 }
 
-static void patch16(Syn* s, size_t off, uint16_t v) { memcpy(s->data + off, &v, 2); }
-static void patch32(Syn* s, size_t off, uint32_t v) { memcpy(s->data + off, &v, 4); }
-static void patch64(Syn* s, size_t off, uint64_t v) { memcpy(s->data + off, &v, 8); }
-static size_t shField(const Syn* s, int index, size_t field) { return s->shoff + (size_t)index * sizeof(Elf64_Shdr) + field; }
+static void patch16(Syn* s, size_t off, uint16_t v) {
+   memcpy(s->data + off, &v, 2);
+}
+static void patch32(Syn* s, size_t off, uint32_t v) {
+   memcpy(s->data + off, &v, 4);
+}
+static void patch64(Syn* s, size_t off, uint64_t v) {
+   memcpy(s->data + off, &v, 8);
+}
+static size_t shField(const Syn* s, int index, size_t field) {
+   return s->shoff + (size_t)index * sizeof(Elf64_Shdr) + field;
+}
 
-static void bigEndian(Syn* s) { s->data[EI_DATA] = ELFDATA2MSB; }
-static void class32(Syn* s) { s->data[EI_CLASS] = ELFCLASS32; }
-static void badMagic(Syn* s) { s->data[1] = 'X'; }
-static void arm64(Syn* s) { patch16(s, offsetof(Elf64_Ehdr, e_machine), EM_AARCH64); }
-static void coreFile(Syn* s) { patch16(s, offsetof(Elf64_Ehdr, e_type), ET_CORE); }
-static void shoffPastEnd(Syn* s) { patch64(s, offsetof(Elf64_Ehdr, e_shoff), SYN_SIZE - 8); }
-static void shoffOverflow(Syn* s) { patch64(s, offsetof(Elf64_Ehdr, e_shoff), UINT64_MAX - 10); }
-static void shnumHuge(Syn* s) { patch16(s, offsetof(Elf64_Ehdr, e_shnum), 0xfff0); }
-static void shentsizeSmall(Syn* s) { patch16(s, offsetof(Elf64_Ehdr, e_shentsize), 8); }
-static void phoffOverflow(Syn* s) { patch64(s, offsetof(Elf64_Ehdr, e_phoff), UINT64_MAX - 10); }
-static void shstrndxBad(Syn* s) { patch16(s, offsetof(Elf64_Ehdr, e_shstrndx), 200); }
-static void symEntsizeBad(Syn* s) { patch64(s, shField(s, SYN_SYMTAB, offsetof(Elf64_Shdr, sh_entsize)), 16); }
-static void symLinkBad(Syn* s) { patch32(s, shField(s, SYN_SYMTAB, offsetof(Elf64_Shdr, sh_link)), 99); }
-static void symLinkSelf(Syn* s) { patch32(s, shField(s, SYN_SYMTAB, offsetof(Elf64_Shdr, sh_link)), SYN_SYMTAB); }
-static void symSizeHuge(Syn* s) { patch64(s, shField(s, SYN_SYMTAB, offsetof(Elf64_Shdr, sh_size)), UINT64_MAX); }
-static void strtabOffHuge(Syn* s) { patch64(s, shField(s, SYN_STRTAB, offsetof(Elf64_Shdr, sh_offset)), UINT64_MAX - 1); }
+static void bigEndian(Syn* s) {
+   s->data[EI_DATA] = ELFDATA2MSB;
+}
+static void class32(Syn* s) {
+   s->data[EI_CLASS] = ELFCLASS32;
+}
+static void badMagic(Syn* s) {
+   s->data[1] = 'X';
+}
+static void arm64(Syn* s) {
+   patch16(s, offsetof(Elf64_Ehdr, e_machine), EM_AARCH64);
+}
+static void coreFile(Syn* s) {
+   patch16(s, offsetof(Elf64_Ehdr, e_type), ET_CORE);
+}
+static void shoffPastEnd(Syn* s) {
+   patch64(s, offsetof(Elf64_Ehdr, e_shoff), SYN_SIZE - 8);
+}
+static void shoffOverflow(Syn* s) {
+   patch64(s, offsetof(Elf64_Ehdr, e_shoff), UINT64_MAX - 10);
+}
+static void shnumHuge(Syn* s) {
+   patch16(s, offsetof(Elf64_Ehdr, e_shnum), 0xfff0);
+}
+static void shentsizeSmall(Syn* s) {
+   patch16(s, offsetof(Elf64_Ehdr, e_shentsize), 8);
+}
+static void phoffOverflow(Syn* s) {
+   patch64(s, offsetof(Elf64_Ehdr, e_phoff), UINT64_MAX - 10);
+}
+static void shstrndxBad(Syn* s) {
+   patch16(s, offsetof(Elf64_Ehdr, e_shstrndx), 200);
+}
+static void symEntsizeBad(Syn* s) {
+   patch64(s, shField(s, SYN_SYMTAB, offsetof(Elf64_Shdr, sh_entsize)), 16);
+}
+static void symLinkBad(Syn* s) {
+   patch32(s, shField(s, SYN_SYMTAB, offsetof(Elf64_Shdr, sh_link)), 99);
+}
+static void symLinkSelf(Syn* s) {
+   patch32(s, shField(s, SYN_SYMTAB, offsetof(Elf64_Shdr, sh_link)), SYN_SYMTAB);
+}
+static void symSizeHuge(Syn* s) {
+   patch64(s, shField(s, SYN_SYMTAB, offsetof(Elf64_Shdr, sh_size)), UINT64_MAX);
+}
+static void strtabOffHuge(Syn* s) {
+   patch64(s, shField(s, SYN_STRTAB, offsetof(Elf64_Shdr, sh_offset)), UINT64_MAX - 1);
+}
 static void strtabUnterminated(Syn* s) {
    /* The last name ("absolute") loses its NUL; the others stay readable. */
    patch64(s, shField(s, SYN_STRTAB, offsetof(Elf64_Shdr, sh_size)), s->strtabSize - 1);
 }
-static void nameIndexHuge(Syn* s) { patch32(s, s->symtabOff + sizeof(Elf64_Sym) * 2, 0xffffff00u); }
-static void noteDescHuge(Syn* s) { patch32(s, s->noteOff + 4, 0xfffffff0u); }
-static void noteNameHuge(Syn* s) { patch32(s, s->noteOff, 0xfffffff0u); }
-static void linkUnterminated(Syn* s) { memset(s->data + s->linkOff, 'a', 12); }
-static void linkWithSlash(Syn* s) { memcpy(s->data + s->linkOff, "../x.db", 7); }
+static void nameIndexHuge(Syn* s) {
+   patch32(s, s->symtabOff + sizeof(Elf64_Sym) * 2, 0xffffff00u);
+}
+static void noteDescHuge(Syn* s) {
+   patch32(s, s->noteOff + 4, 0xfffffff0u);
+}
+static void noteNameHuge(Syn* s) {
+   patch32(s, s->noteOff, 0xfffffff0u);
+}
+static void linkUnterminated(Syn* s) {
+   memset(s->data + s->linkOff, 'a', 12);
+}
+static void linkWithSlash(Syn* s) {
+   memcpy(s->data + s->linkOff, "../x.db", 7);
+}
 
 static void test_corruptedHeadersFail(void** state) {
    (void)state;
    static const Corrupt rejected[] = {
-      bigEndian, class32, badMagic, arm64, coreFile, shoffPastEnd, shoffOverflow, shnumHuge,
-      shentsizeSmall, phoffOverflow,
+      bigEndian,    class32,       badMagic,  arm64,          coreFile,
+      shoffPastEnd, shoffOverflow, shnumHuge, shentsizeSmall, phoffOverflow,
    };
    ElfReader r;
    for (size_t i = 0; i < sizeof(rejected) / sizeof(rejected[0]); i++) {
@@ -255,19 +336,15 @@ static void test_corruptedTablesDegrade(void** state) {
    ElfReader r;
    /* Each leaves a parseable file whose broken part is ignored; the expected
     * symbol count says how much survived. */
-   static const struct { Corrupt corrupt; size_t symbols; } cases[] = {
-      { shstrndxBad, 8 },        /* no section names: no debuglink, symbols fine */
-      { symEntsizeBad, 0 },
-      { symLinkBad, 0 },
-      { symLinkSelf, 0 },
-      { symSizeHuge, 0 },
-      { strtabOffHuge, 0 },
-      { strtabUnterminated, 8 }, /* "absolute" was never a function */
-      { nameIndexHuge, 8 },      /* "foo" dropped, "__foo" takes the address */
-      { noteDescHuge, 8 },
-      { noteNameHuge, 8 },
-      { linkUnterminated, 8 },
-      { linkWithSlash, 8 },
+   static const struct {
+      Corrupt corrupt;
+      size_t symbols;
+   } cases[] = {
+      { shstrndxBad, 8 }, /* no section names: no debuglink, symbols fine */
+      { symEntsizeBad, 0 }, { symLinkBad, 0 },         { symLinkSelf, 0 },      { symSizeHuge, 0 },
+      { strtabOffHuge, 0 }, { strtabUnterminated, 8 }, /* "absolute" was never a function */
+      { nameIndexHuge, 8 },                            /* "foo" dropped, "__foo" takes the address */
+      { noteDescHuge, 8 },  { noteNameHuge, 8 },       { linkUnterminated, 8 }, { linkWithSlash, 8 },
    };
    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
       Syn s = buildSynthetic();
@@ -346,20 +423,33 @@ static void test_hostileNameReuse(void** state) {
    uint8_t* buf = test_calloc(1, total);
    memset(buf + strOff + 1, 'a', NAME_LEN);
    for (size_t i = 1; i <= SYMS; i++) {
-      Elf64_Sym sym = { .st_name = 1, .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC), .st_shndx = 1,
-                        .st_value = 0x1000 + i * 16, .st_size = 16 };
+      Elf64_Sym sym = { .st_name = 1,
+                        .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC),
+                        .st_shndx = 1,
+                        .st_value = 0x1000 + i * 16,
+                        .st_size = 16 };
       memcpy(buf + symOff + i * sizeof(sym), &sym, sizeof(sym));
    }
    memcpy(buf + shstrOff, shstr, sizeof(shstr));
    Elf64_Shdr sh[4] = {
-      [1] = { .sh_name = 1, .sh_type = SHT_SYMTAB, .sh_offset = symOff, .sh_size = symSize, .sh_link = 2,
+      [1] = { .sh_name = 1,
+              .sh_type = SHT_SYMTAB,
+              .sh_offset = symOff,
+              .sh_size = symSize,
+              .sh_link = 2,
               .sh_entsize = sizeof(Elf64_Sym) },
       [2] = { .sh_name = 9, .sh_type = SHT_STRTAB, .sh_offset = strOff, .sh_size = strSize },
       [3] = { .sh_name = 17, .sh_type = SHT_STRTAB, .sh_offset = shstrOff, .sh_size = sizeof(shstr) },
    };
    memcpy(buf + shoff, sh, sizeof(sh));
-   Elf64_Ehdr eh = { .e_type = ET_DYN, .e_machine = EM_X86_64, .e_version = EV_CURRENT, .e_shoff = shoff,
-                     .e_ehsize = sizeof(eh), .e_shentsize = sizeof(Elf64_Shdr), .e_shnum = 4, .e_shstrndx = 3 };
+   Elf64_Ehdr eh = { .e_type = ET_DYN,
+                     .e_machine = EM_X86_64,
+                     .e_version = EV_CURRENT,
+                     .e_shoff = shoff,
+                     .e_ehsize = sizeof(eh),
+                     .e_shentsize = sizeof(Elf64_Shdr),
+                     .e_shnum = 4,
+                     .e_shstrndx = 3 };
    memcpy(eh.e_ident, ELFMAG, SELFMAG);
    eh.e_ident[EI_CLASS] = ELFCLASS64;
    eh.e_ident[EI_DATA] = ELFDATA2LSB;
@@ -436,7 +526,7 @@ static void test_libcAndDebugFile(void** state) {
    Util_format(path, sizeof(path), "/usr/lib/debug/.build-id/%.2s/%s.debug", hex, hex + 2);
    size_t dlen = 0;
    char* debug = Util_slurp(path, 256u << 20, &dlen);
-   assert_non_null(debug);  /* libc6-dbg is installed by make deps */
+   assert_non_null(debug); /* libc6-dbg is installed by make deps */
    assert_non_null(r.debuglink);
    assert_int_equal(ElfReader_crc32(debug, dlen), r.debuglinkCrc);
    ElfReader d;

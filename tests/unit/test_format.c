@@ -1,7 +1,7 @@
 /* Format: sizes at every unit boundary, CPU times, uptimes and rates. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <math.h>
@@ -106,10 +106,8 @@ static void test_rate(void** state) {
 
 int main(void) {
    const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_kib),
-      cmocka_unit_test(test_kib_truncates_to_buffer),
-      cmocka_unit_test(test_cpu_time),
-      cmocka_unit_test(test_uptime),
+      cmocka_unit_test(test_kib),      cmocka_unit_test(test_kib_truncates_to_buffer),
+      cmocka_unit_test(test_cpu_time), cmocka_unit_test(test_uptime),
       cmocka_unit_test(test_rate),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);

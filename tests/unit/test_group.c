@@ -1,9 +1,9 @@
 /* Group: identical PC sequences group together, --group-by function merges
  * stacks that differ only in offsets, unknown functions compare by PC,
  * threads come out by tid, groups by count then group-line text. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <stdlib.h>
@@ -53,9 +53,9 @@ static void test_groups_by_pc(void** state) {
 static void test_groups_by_function(void** state) {
    (void)state;
    static const uint64_t s1[] = { 0x1010, 0x2020 };
-   static const uint64_t s2[] = { 0x1099, 0x2001 };    /* same functions, other offsets */
-   static const uint64_t s3[] = { 0x5000, 0x2020 };    /* unknown innermost */
-   static const uint64_t s4[] = { 0x5008, 0x2020 };    /* another unknown PC: its own group */
+   static const uint64_t s2[] = { 0x1099, 0x2001 }; /* same functions, other offsets */
+   static const uint64_t s3[] = { 0x5000, 0x2020 }; /* unknown innermost */
+   static const uint64_t s4[] = { 0x5008, 0x2020 }; /* another unknown PC: its own group */
    GroupThread t[] = { thread(4, s1, 2), thread(3, s2, 2), thread(2, s3, 2), thread(1, s4, 2) };
    size_t n = 0;
    DumpGroup* g = Group_build(t, 4, DUMP_GROUP_FUNCTION, fakeFunction, NULL, &n);

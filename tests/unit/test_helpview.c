@@ -1,8 +1,8 @@
 /* HelpView: the help text is generated from the key table and lists every
  * binding's key under its scope's title. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <stdio.h>

@@ -1,8 +1,8 @@
 /* History: ring order and wrap-around, lazy growth, least-squares slopes
  * (exact on linear data, windows, too few samples), span. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <math.h>
@@ -10,7 +10,8 @@
 #include "stacktop/History.h"
 
 static HistorySample sampleAt(double t, unsigned long res) {
-   return (HistorySample){ .time = t, .wallTime = 1000 + t, .cpuPct = t * 2, .resKiB = res, .threads = (unsigned long)t };
+   return (
+       HistorySample){ .time = t, .wallTime = 1000 + t, .cpuPct = t * 2, .resKiB = res, .threads = (unsigned long)t };
 }
 
 static void test_empty(void** state) {

@@ -1,8 +1,8 @@
 /* Json writer: commas and nesting, every value type, string escaping, and
  * invalid UTF-8 turned into U+FFFD so the output stays valid JSON. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <math.h>
@@ -39,20 +39,25 @@ static void test_nested_commas(void** state) {
    begin(&c);
    Json* j = &c.json;
    Json_beginObject(j);
-   Json_key(j, "a"); Json_int(j, -1);
+   Json_key(j, "a");
+   Json_int(j, -1);
    Json_key(j, "b");
    Json_beginArray(j);
    Json_uint(j, 18446744073709551615ULL);
-   Json_beginObject(j); Json_endObject(j);
-   Json_beginArray(j); Json_endArray(j);
+   Json_beginObject(j);
+   Json_endObject(j);
+   Json_beginArray(j);
+   Json_endArray(j);
    Json_bool(j, true);
    Json_bool(j, false);
    Json_null(j);
    Json_endArray(j);
    Json_key(j, "c");
    Json_beginObject(j);
-   Json_key(j, "d"); Json_string(j, "x");
-   Json_key(j, "e"); Json_string(j, NULL);
+   Json_key(j, "d");
+   Json_string(j, "x");
+   Json_key(j, "e");
+   Json_string(j, NULL);
    Json_endObject(j);
    Json_endObject(j);
    expect(&c, "{\"a\":-1,\"b\":[18446744073709551615,{},[],true,false,null],\"c\":{\"d\":\"x\",\"e\":null}}");
@@ -102,14 +107,16 @@ typedef struct Utf8Case_ {
 } Utf8Case;
 
 static const Utf8Case badUtf8[] = {
-   { "a\xff" "b", "\"a\\ufffdb\"" },                   /* never valid */
-   { "\x80", "\"\\ufffd\"" },                          /* stray continuation */
-   { "\xc3", "\"\\ufffd\"" },                          /* truncated at the end */
-   { "\xe2\x82", "\"\\ufffd\\ufffd\"" },               /* truncated 3-byte */
-   { "\xe2(x", "\"\\ufffd(x\"" },                      /* bad continuation */
-   { "\xc0\xaf", "\"\\ufffd\\ufffd\"" },               /* overlong '/' */
-   { "\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\"" },    /* overlong 3-byte */
-   { "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"" },    /* UTF-16 surrogate */
+   { "a\xff"
+     "b",
+     "\"a\\ufffdb\"" },                                        /* never valid */
+   { "\x80", "\"\\ufffd\"" },                                  /* stray continuation */
+   { "\xc3", "\"\\ufffd\"" },                                  /* truncated at the end */
+   { "\xe2\x82", "\"\\ufffd\\ufffd\"" },                       /* truncated 3-byte */
+   { "\xe2(x", "\"\\ufffd(x\"" },                              /* bad continuation */
+   { "\xc0\xaf", "\"\\ufffd\\ufffd\"" },                       /* overlong '/' */
+   { "\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\"" },            /* overlong 3-byte */
+   { "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"" },            /* UTF-16 surrogate */
    { "\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" }, /* past U+10FFFF */
    { "\xf5\x80", "\"\\ufffd\\ufffd\"" },
    { "ok\xc3\xa9\xc3", "\"ok\xc3\xa9\\ufffd\"" },

@@ -1,8 +1,8 @@
 /* KeyMap: every action reachable and documented, no key bound twice in one
  * scope, the htop-compatible keys, scope fallbacks and movement deltas. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <curses.h>
@@ -68,7 +68,7 @@ static const LookupCase lookups[] = {
    { KEYSCOPE_TABLE, 'q', ACTION_QUIT },
    { KEYSCOPE_TABLE, KEY_F(10), ACTION_QUIT },
    { KEYSCOPE_TABLE, 's', ACTION_STACK },
-   { KEYSCOPE_TABLE, KEY_UP, ACTION_UP },          /* from the movement scope */
+   { KEYSCOPE_TABLE, KEY_UP, ACTION_UP }, /* from the movement scope */
    { KEYSCOPE_TABLE, KEY_NPAGE, ACTION_PAGE_DOWN },
    { KEYSCOPE_STACK, 'q', ACTION_BACK },
    { KEYSCOPE_STACK, 27, ACTION_BACK },
@@ -79,7 +79,7 @@ static const LookupCase lookups[] = {
    { KEYSCOPE_DETAIL, 'q', ACTION_BACK },
    { KEYSCOPE_HELP, '?', ACTION_BACK },
    { KEYSCOPE_CHOOSER, '\r', ACTION_CHOOSER_SORT },
-   { KEYSCOPE_INPUT, 'j', ACTION_NONE },           /* typed text, not movement */
+   { KEYSCOPE_INPUT, 'j', ACTION_NONE }, /* typed text, not movement */
    { KEYSCOPE_INPUT, 27, ACTION_INPUT_CANCEL },
    { KEYSCOPE_TABLE, 'Z', ACTION_NONE },
 };

@@ -1,9 +1,9 @@
 /* CurlApi and ArchiveApi: the libraries are not loaded until first use, both
  * tables then fill completely, concurrent first loads and a second load
  * return the same table, and calls through the pointers really reach the libraries. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <dlfcn.h>

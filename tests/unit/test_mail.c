@@ -1,9 +1,9 @@
 /* Mail: base64 against RFC 4648 vectors and line wrapping, the MIME message
  * (headers, CRLF everywhere, attachment decodes back, RFC 2047 subject), the
  * retry backoff, and the durable queue keeping a mail the server refused. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -18,9 +18,17 @@
 
 static void test_base64_vectors(void** state) {
    (void)state;
-   static const struct { const char* in; const char* out; } v[] = {
-      { "", "" }, { "f", "Zg==\r\n" }, { "fo", "Zm8=\r\n" }, { "foo", "Zm9v\r\n" },
-      { "foob", "Zm9vYg==\r\n" }, { "fooba", "Zm9vYmE=\r\n" }, { "foobar", "Zm9vYmFy\r\n" },
+   static const struct {
+      const char* in;
+      const char* out;
+   } v[] = {
+      { "", "" },
+      { "f", "Zg==\r\n" },
+      { "fo", "Zm8=\r\n" },
+      { "foo", "Zm9v\r\n" },
+      { "foob", "Zm9vYg==\r\n" },
+      { "fooba", "Zm9vYmE=\r\n" },
+      { "foobar", "Zm9vYmFy\r\n" },
    };
    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
       size_t len;
@@ -79,20 +87,26 @@ static void test_message(void** state) {
    const char* to[] = { "ops@example.com", "dev@example.com" };
    const unsigned char attachment[] = { 0x1f, 0x8b, 0x08, 0x00, 0xff, 0x00, 0x41 };
    MailMessage m = {
-      .from = "stacktop@h.example.com", .to = to, .toCount = 2, .subject = "[stacktop] h: A cpu_above fired",
-      .body = "line one\nline two\n.leading dot\n", .attachmentName = "h-A-cpu_above-20260101T000000.tar.gz",
-      .attachmentType = "application/gzip", .attachment = attachment, .attachmentLen = sizeof(attachment),
+      .from = "stacktop@h.example.com",
+      .to = to,
+      .toCount = 2,
+      .subject = "[stacktop] h: A cpu_above fired",
+      .body = "line one\nline two\n.leading dot\n",
+      .attachmentName = "h-A-cpu_above-20260101T000000.tar.gz",
+      .attachmentType = "application/gzip",
+      .attachment = attachment,
+      .attachmentLen = sizeof(attachment),
       .date = 1767225600.0, /* 2026-01-01 00:00:00 UTC, a Thursday */
-      .boundary = "stacktop-b0undary", .messageId = "<x@h.example.com>",
+      .boundary = "stacktop-b0undary",
+      .messageId = "<x@h.example.com>",
    };
    size_t len;
    char* msg = Mail_build(&m, &len);
    assert_int_equal(strlen(msg), len);
-   static const char headers[] =
-      "From: stacktop@h.example.com\r\nTo: ops@example.com, dev@example.com\r\n"
-      "Subject: [stacktop] h: A cpu_above fired\r\nDate: Thu, 01 Jan 2026 00:00:00 +0000\r\n"
-      "Message-ID: <x@h.example.com>\r\nMIME-Version: 1.0\r\n"
-      "Content-Type: multipart/mixed; boundary=\"stacktop-b0undary\"\r\n\r\n";
+   static const char headers[] = "From: stacktop@h.example.com\r\nTo: ops@example.com, dev@example.com\r\n"
+                                 "Subject: [stacktop] h: A cpu_above fired\r\nDate: Thu, 01 Jan 2026 00:00:00 +0000\r\n"
+                                 "Message-ID: <x@h.example.com>\r\nMIME-Version: 1.0\r\n"
+                                 "Content-Type: multipart/mixed; boundary=\"stacktop-b0undary\"\r\n\r\n";
    assert_memory_equal(msg, headers, sizeof(headers) - 1);
    /* Every line ends with CRLF: no bare LF and no bare CR. */
    for (size_t i = 0; i < len; i++) {
@@ -103,9 +117,10 @@ static void test_message(void** state) {
    }
    assert_non_null(strstr(msg, "\r\n--stacktop-b0undary\r\nContent-Type: text/plain; charset=utf-8\r\n"
                                "Content-Transfer-Encoding: 8bit\r\n\r\nline one\r\nline two\r\n.leading dot\r\n"));
-   const char* part = strstr(msg, "Content-Type: application/gzip; name=\"h-A-cpu_above-20260101T000000.tar.gz\"\r\n"
-                                  "Content-Transfer-Encoding: base64\r\n"
-                                  "Content-Disposition: attachment; filename=\"h-A-cpu_above-20260101T000000.tar.gz\"\r\n\r\n");
+   const char* part =
+       strstr(msg, "Content-Type: application/gzip; name=\"h-A-cpu_above-20260101T000000.tar.gz\"\r\n"
+                   "Content-Transfer-Encoding: base64\r\n"
+                   "Content-Disposition: attachment; filename=\"h-A-cpu_above-20260101T000000.tar.gz\"\r\n\r\n");
    assert_non_null(part);
    const char* b64 = strstr(part, "\r\n\r\n") + 4;
    const char* end = strstr(b64, "\r\n--stacktop-b0undary--\r\n");
@@ -123,8 +138,13 @@ static void test_message(void** state) {
 static void test_message_without_attachment_and_utf8_subject(void** state) {
    (void)state;
    const char* to[] = { "a@b.c" };
-   MailMessage m = { .from = "s@b.c", .to = to, .toCount = 1, .subject = "Dienst \xc3\xa4 fired",
-                     .body = "no newline at end", .date = 0, .boundary = "bnd" };
+   MailMessage m = { .from = "s@b.c",
+                     .to = to,
+                     .toCount = 1,
+                     .subject = "Dienst \xc3\xa4 fired",
+                     .body = "no newline at end",
+                     .date = 0,
+                     .boundary = "bnd" };
    size_t len;
    char* msg = Mail_build(&m, &len);
    assert_non_null(strstr(msg, "Subject: =?UTF-8?B?RGllbnN0IMOkIGZpcmVk?=\r\n"));
@@ -151,8 +171,10 @@ static void test_queue_keeps_refused_mail(void** state) {
    char dir[] = "/tmp/stacktop-mailq-XXXXXX";
    assert_non_null(mkdtemp(dir));
    char conf[1024], err[512], bundle[600], queued[600];
-   snprintf(conf, sizeof(conf), "[global]\nbundle_dir = %s\nmail_to = a@b.c\nmail_from = s@b.c\n"
-            "smtp_url = smtp://127.0.0.1:1\nmail_retry = 10m\n[service x]\nmatch = pid:1\nrestart = alert\n", dir);
+   snprintf(conf, sizeof(conf),
+            "[global]\nbundle_dir = %s\nmail_to = a@b.c\nmail_from = s@b.c\n"
+            "smtp_url = smtp://127.0.0.1:1\nmail_retry = 10m\n[service x]\nmatch = pid:1\nrestart = alert\n",
+            dir);
    WatchConfig c;
    assert_int_equal(WatchConfig_loadString(&c, conf, "q.conf", err, sizeof(err)), 0);
    snprintf(bundle, sizeof(bundle), "%s/h-x-restart-20260101T000000.tar.gz", dir);
@@ -186,12 +208,9 @@ static void test_queue_keeps_refused_mail(void** state) {
 
 int main(void) {
    const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_base64_vectors),
-      cmocka_unit_test(test_base64_lines),
-      cmocka_unit_test(test_message),
-      cmocka_unit_test(test_message_without_attachment_and_utf8_subject),
-      cmocka_unit_test(test_backoff),
-      cmocka_unit_test(test_queue_keeps_refused_mail),
+      cmocka_unit_test(test_base64_vectors), cmocka_unit_test(test_base64_lines),
+      cmocka_unit_test(test_message),        cmocka_unit_test(test_message_without_attachment_and_utf8_subject),
+      cmocka_unit_test(test_backoff),        cmocka_unit_test(test_queue_keeps_refused_mail),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }

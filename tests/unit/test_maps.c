@@ -1,7 +1,7 @@
 /* Maps_parse on crafted text, Maps_read/Maps_find on the test process. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <fcntl.h>
@@ -14,16 +14,15 @@
 #include "stacktop/Maps.h"
 #include "stacktop/Util.h"
 
-static const char SAMPLE[] =
-   "55d0c0a00000-55d0c0a02000 r--p 00000000 08:01 1311 /usr/bin/cat\n"
-   "55d0c0a02000-55d0c0a07000 r-xp 00002000 08:01 1311 /usr/bin/cat\n"
-   "55d0c1c3e000-55d0c1c5f000 rw-p 00000000 00:00 0                          [heap]\n"
-   "7f1e2a000000-7f1e2a021000 rw-p 00000000 00:00 0 \n"
-   "7f1e2b000000-7f1e2b100000 r-xp 00010000 fd:02 99 /tmp/my dir/lib with spaces.so\n"
-   "7f1e2c000000-7f1e2c001000 r-xp 00000000 00:2f 4242 /memfd:jit (deleted)\n"
-   "7f1e2d000000-7f1e2d001000 r-xp 00000000 08:01 777 /opt/app/libgone.so (deleted)\n"
-   "7ffd1e0a0000-7ffd1e0c1000 rw-p 00000000 00:00 0                          [stack]\n"
-   "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n";
+static const char SAMPLE[] = "55d0c0a00000-55d0c0a02000 r--p 00000000 08:01 1311 /usr/bin/cat\n"
+                             "55d0c0a02000-55d0c0a07000 r-xp 00002000 08:01 1311 /usr/bin/cat\n"
+                             "55d0c1c3e000-55d0c1c5f000 rw-p 00000000 00:00 0                          [heap]\n"
+                             "7f1e2a000000-7f1e2a021000 rw-p 00000000 00:00 0 \n"
+                             "7f1e2b000000-7f1e2b100000 r-xp 00010000 fd:02 99 /tmp/my dir/lib with spaces.so\n"
+                             "7f1e2c000000-7f1e2c001000 r-xp 00000000 00:2f 4242 /memfd:jit (deleted)\n"
+                             "7f1e2d000000-7f1e2d001000 r-xp 00000000 08:01 777 /opt/app/libgone.so (deleted)\n"
+                             "7ffd1e0a0000-7ffd1e0c1000 rw-p 00000000 00:00 0                          [stack]\n"
+                             "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n";
 
 static void test_parseSample(void** state) {
    (void)state;
@@ -59,16 +58,15 @@ static void test_parseSample(void** state) {
 
 static void test_malformedLinesSkipped(void** state) {
    (void)state;
-   static const char text[] =
-      "garbage\n"
-      "1000-0800 r-xp 00000000 08:01 5 /backwards\n"          /* end < start */
-      "1000-2000 r-x 00000000 08:01 5 /short-perms\n"
-      "1000-2000 r-xp zz 08:01 5 /bad-offset\n"
-      "1000-2000 r-xp 00000000 0801 5 /bad-dev\n"
-      "1000-2000 r-xp 00000000 08:01\n"                        /* no inode */
-      "\n"
-      "3000-4000 r--p 00000000 08:01 5 /good\n"
-      "-3000-4000 r--p 00000000 08:01 5 /negative\n";
+   static const char text[] = "garbage\n"
+                              "1000-0800 r-xp 00000000 08:01 5 /backwards\n" /* end < start */
+                              "1000-2000 r-x 00000000 08:01 5 /short-perms\n"
+                              "1000-2000 r-xp zz 08:01 5 /bad-offset\n"
+                              "1000-2000 r-xp 00000000 0801 5 /bad-dev\n"
+                              "1000-2000 r-xp 00000000 08:01\n" /* no inode */
+                              "\n"
+                              "3000-4000 r--p 00000000 08:01 5 /good\n"
+                              "-3000-4000 r--p 00000000 08:01 5 /negative\n";
    Maps maps;
    assert_int_equal(Maps_parse(&maps, text, strlen(text)), 0);
    assert_int_equal(maps.count, 1);
@@ -104,7 +102,7 @@ static void test_find(void** state) {
    assert_ptr_equal(Maps_find(&maps, 0x55d0c0a00000), &maps.entries[0]);
    assert_ptr_equal(Maps_find(&maps, 0x55d0c0a01fff), &maps.entries[0]);
    assert_ptr_equal(Maps_find(&maps, 0x55d0c0a02000), &maps.entries[1]);
-   assert_null(Maps_find(&maps, 0x55d0c0a07000));          /* gap after [end) */
+   assert_null(Maps_find(&maps, 0x55d0c0a07000)); /* gap after [end) */
    assert_ptr_equal(Maps_find(&maps, 0xffffffffff600fff), &maps.entries[8]);
    Maps_free(&maps);
    Maps empty = { 0 };

@@ -1,8 +1,8 @@
 /* Options_parse: defaults, every option in short and long form, and every
  * kind of bad input (each one message, STACKTOP_EXIT_USAGE). */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -53,8 +53,9 @@ static void test_short_forms(void** state) {
    (void)state;
    Options o;
    char err[256];
-   assert_int_equal(parse(&o, err, sizeof(err), "-b", "-n", "3", "-d", "0.25", "-s", "cpu", "-p", "1,22,333",
-                          "-u", "root", NULL), 0);
+   assert_int_equal(
+       parse(&o, err, sizeof(err), "-b", "-n", "3", "-d", "0.25", "-s", "cpu", "-p", "1,22,333", "-u", "root", NULL),
+       0);
    assert_true(o.batch);
    assert_int_equal(o.iterations, 3);
    assert_true(o.delayS == 0.25);
@@ -79,9 +80,10 @@ static void test_long_forms(void** state) {
    (void)state;
    Options o;
    char err[256];
-   assert_int_equal(parse(&o, err, sizeof(err), "--batch", "--iterations", "5", "--delay=3", "--sort", "time",
-                          "--pid", "42", "--pid=43,44", "--user", "0", "--theme", "light", "--threads",
-                          "--format", "json", NULL), 0);
+   assert_int_equal(parse(&o, err, sizeof(err), "--batch", "--iterations", "5", "--delay=3", "--sort", "time", "--pid",
+                          "42", "--pid=43,44", "--user", "0", "--theme", "light", "--threads", "--format", "json",
+                          NULL),
+                    0);
    assert_true(o.batch);
    assert_int_equal(o.iterations, 5);
    assert_true(o.delayS == 3.0);
@@ -118,7 +120,7 @@ static void test_help_and_version(void** state) {
    assert_int_equal(parse(&o, err, sizeof(err), "--version", NULL), 0);
    assert_int_equal(o.action, OPTIONS_VERSION);
    const char* usage = Options_usage();
-   static const char* mentioned[] = { "--delay", "--sort", "--pid", "--user", "--theme", "--batch",
+   static const char* mentioned[] = { "--delay",      "--sort",    "--pid",    "--user", "--theme",  "--batch",
                                       "--iterations", "--threads", "--format", "--help", "--version" };
    for (size_t i = 0; i < sizeof(mentioned) / sizeof(mentioned[0]); i++)
       assert_non_null(strstr(usage, mentioned[i]));
@@ -132,7 +134,7 @@ typedef struct BadCase_ {
 static const BadCase badCases[] = {
    { { "-x" }, { "unknown option '-x'" } },
    { { "--bogus" }, { "unknown option '--bogus'" } },
-   { { "--bat" , "--nope" }, { "unknown option '--nope'" } },
+   { { "--bat", "--nope" }, { "unknown option '--nope'" } },
    { { "extra" }, { "unexpected argument 'extra'" } },
    { { "-d" }, { "'-d' needs a value", "SECONDS" } },
    { { "--delay" }, { "'--delay' needs a value" } },
@@ -220,14 +222,10 @@ static void test_reparse_resets(void** state) {
 
 int main(void) {
    const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_defaults),
-      cmocka_unit_test(test_short_forms),
-      cmocka_unit_test(test_long_forms),
-      cmocka_unit_test(test_numeric_uid_without_passwd_entry),
-      cmocka_unit_test(test_help_and_version),
-      cmocka_unit_test(test_bad_input),
-      cmocka_unit_test(test_too_many_pids),
-      cmocka_unit_test(test_reparse_resets),
+      cmocka_unit_test(test_defaults),         cmocka_unit_test(test_short_forms),
+      cmocka_unit_test(test_long_forms),       cmocka_unit_test(test_numeric_uid_without_passwd_entry),
+      cmocka_unit_test(test_help_and_version), cmocka_unit_test(test_bad_input),
+      cmocka_unit_test(test_too_many_pids),    cmocka_unit_test(test_reparse_resets),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,8 @@
 /* ProcessTable: rows from a sample, sorting, the selection staying on the
  * same pid across refreshes and re-sorts, filter, search, thread rows. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -23,7 +23,7 @@ static void makeSample(void) {
    for (int i = 0; i < NPROC; i++) {
       procs[i].pid = 100 + i;
       procs[i].resKiB = (unsigned long)(1000 * (i + 1)); /* epsilon biggest */
-      procs[i].cpuPct = (double)((i * 7) % NPROC);        /* 0 2 4 1 3 */
+      procs[i].cpuPct = (double)((i * 7) % NPROC);       /* 0 2 4 1 3 */
       procs[i].threads = 1;
       snprintf(procs[i].comm, sizeof(procs[i].comm), "%s", names[i]);
       snprintf(commands[i], sizeof(commands[i]), "/usr/bin/%s --opt", names[i]);
@@ -129,7 +129,7 @@ static void test_search_wraps(void** state) {
    makeSample();
    ProcessTable t;
    ProcessTable_init(&t);
-   ProcessTable_rebuild(&t, pointers, NPROC); /* 104 103 102 101 100 */
+   ProcessTable_rebuild(&t, pointers, NPROC);          /* 104 103 102 101 100 */
    assert_true(ProcessTable_search(&t, "a", 1, true)); /* row 1: delta */
    assert_int_equal(t.selectedPid, 103);
    assert_true(ProcessTable_search(&t, "a", 1, false));
@@ -196,9 +196,12 @@ static void test_adjacent_column_skips_hidden(void** state) {
 
 int main(void) {
    const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_sort_by_res),     cmocka_unit_test(test_selection_follows_pid),
-      cmocka_unit_test(test_move_clamps),     cmocka_unit_test(test_filter),
-      cmocka_unit_test(test_search_wraps),    cmocka_unit_test(test_thread_rows),
+      cmocka_unit_test(test_sort_by_res),
+      cmocka_unit_test(test_selection_follows_pid),
+      cmocka_unit_test(test_move_clamps),
+      cmocka_unit_test(test_filter),
+      cmocka_unit_test(test_search_wraps),
+      cmocka_unit_test(test_thread_rows),
       cmocka_unit_test(test_adjacent_column_skips_hidden),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);

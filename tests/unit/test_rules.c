@@ -1,8 +1,8 @@
 /* Rules: consecutive-sample counting, growth only over a full window, the
  * episode state machine (fire once, cooldown, recovery), the flood cap. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <math.h>
@@ -34,9 +34,12 @@ static void test_cpu_for_n_consecutive(void** state) {
    double v = 0;
    pushSample(h, 0, 0, 100, 1);
    assert_int_equal(Rules_evaluate(RULE_CPU_ABOVE, &spec, &in, &st, &v), RULE_NOT_READY); /* no delta yet */
-   static const struct { double cpu; RuleVerdict verdict; } seq[] = {
-      { 95, RULE_UNDER }, { 99, RULE_UNDER }, { 50, RULE_UNDER },  /* interrupted: count restarts */
-      { 91, RULE_UNDER }, { 92, RULE_UNDER }, { 93, RULE_OVER }, { 180, RULE_OVER }, { 90, RULE_UNDER },
+   static const struct {
+      double cpu;
+      RuleVerdict verdict;
+   } seq[] = {
+      { 95, RULE_UNDER }, { 99, RULE_UNDER }, { 50, RULE_UNDER }, /* interrupted: count restarts */
+      { 91, RULE_UNDER }, { 92, RULE_UNDER }, { 93, RULE_OVER },  { 180, RULE_OVER }, { 90, RULE_UNDER },
    };
    for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
       pushSample(h, (double)i + 1, seq[i].cpu, 100, 1);
@@ -82,7 +85,7 @@ static void test_growth_waits_for_full_window(void** state) {
       pushSample(h, i * 10.0, 0, 1000 + (unsigned long)i * 10, 1);
       assert_int_equal(Rules_evaluate(RULE_RES_GROWTH_ABOVE, &spec, &in, &st, &v), RULE_NOT_READY);
    }
-   pushSample(h, 60, 0, 1060, 1);  /* span 60 s: the window is full */
+   pushSample(h, 60, 0, 1060, 1); /* span 60 s: the window is full */
    assert_int_equal(Rules_evaluate(RULE_RES_GROWTH_ABOVE, &spec, &in, &st, &v), RULE_OVER);
    assert_true(fabs(v - 60) < 1e-6);
    /* A sample a little early still counts as a full window (half an interval of slack). */

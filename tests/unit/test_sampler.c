@@ -1,8 +1,8 @@
 /* Sampler: the pure CPU% arithmetic and state mapping, then live refreshes
  * of the test process itself (its own threads, pid and user filters). */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <math.h>
@@ -29,7 +29,10 @@ static void test_cpu_percent(void** state) {
 
 static void test_state_mapping(void** state) {
    (void)state;
-   static const struct { char letter; TaskState state; } cases[] = {
+   static const struct {
+      char letter;
+      TaskState state;
+   } cases[] = {
       { 'R', TASK_R }, { 'S', TASK_S }, { 'D', TASK_D }, { 'T', TASK_T }, { 'Z', TASK_Z },
       { 'I', TASK_S }, { 't', TASK_T }, { 'X', TASK_Z }, { 'x', TASK_Z }, { 'W', TASK_S },
       { 'P', TASK_S }, { 'K', TASK_S }, { '?', TASK_S },

@@ -1,8 +1,8 @@
 /* Settings: the rc file's defaults, parsing (good and bad lines), writing
  * and re-reading, option overrides, and the file's location. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -234,10 +234,14 @@ static void test_path(void** state) {
 
 int main(void) {
    const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_defaults),        cmocka_unit_test(test_parse_good),
-      cmocka_unit_test(test_parse_bad),       cmocka_unit_test(test_parse_mixed),
-      cmocka_unit_test(test_write_roundtrip), cmocka_unit_test(test_save_and_load),
-      cmocka_unit_test(test_apply_options),   cmocka_unit_test(test_path),
+      cmocka_unit_test(test_defaults),
+      cmocka_unit_test(test_parse_good),
+      cmocka_unit_test(test_parse_bad),
+      cmocka_unit_test(test_parse_mixed),
+      cmocka_unit_test(test_write_roundtrip),
+      cmocka_unit_test(test_save_and_load),
+      cmocka_unit_test(test_apply_options),
+      cmocka_unit_test(test_path),
       cmocka_unit_test(test_save_ignores_planted_symlink),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);

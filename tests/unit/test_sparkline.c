@@ -1,7 +1,7 @@
 /* Sparkline: levels, scaling, width cut, ASCII fallback, History input. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <string.h>

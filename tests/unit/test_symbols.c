@@ -1,8 +1,8 @@
 /* Symbols_lookup on the test process itself: own functions, libc named as
  * libc6-dbg's .symtab names it, file:line, inlined frames. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <dlfcn.h>
@@ -35,8 +35,10 @@ static NOINLINE int captureReturn(void) {
 }
 
 /* One line, so the entry address has this line at any optimization level. */
+// clang-format off
 static const int KNOWN_LINE = __LINE__ + 1;
 static NOINLINE int knownFunction(int x) { sink = x; return sink + 1; }
+// clang-format on
 
 static const int INLINE_CALL_LINE = __LINE__ + 3;
 static inline __attribute__((always_inline)) int inlinedHelper(int x) {
@@ -222,9 +224,10 @@ static uint64_t waitForFutexPc(pid_t tid) {
    for (int i = 0; i < 500; i++) {
       long nr = -1;
       unsigned long long args[6], sp, pc;
-      if (Util_readFile(path, buf, sizeof(buf)) > 0
-          && sscanf(buf, "%ld %llx %llx %llx %llx %llx %llx %llx %llx", &nr, &args[0], &args[1], &args[2],
-                    &args[3], &args[4], &args[5], &sp, &pc) == 9 && nr == 202)
+      if (Util_readFile(path, buf, sizeof(buf)) > 0 &&
+          sscanf(buf, "%ld %llx %llx %llx %llx %llx %llx %llx %llx", &nr, &args[0], &args[1], &args[2], &args[3],
+                 &args[4], &args[5], &sp, &pc) == 9 &&
+          nr == 202)
          return pc;
       usleep(10000);
    }
@@ -336,8 +339,8 @@ static void fakeMapping(const Fixture* f, const char* path, Maps* out, uint64_t*
    struct stat st;
    assert_int_equal(stat(path, &st), 0);
    char text[512];
-   Util_format(text, sizeof(text), "%" PRIx64 "-%" PRIx64 " r-xp %" PRIx64 " %x:%x %lu %s\n",
-               e->start, e->end, e->offset, major(st.st_dev), minor(st.st_dev), (unsigned long)st.st_ino, path);
+   Util_format(text, sizeof(text), "%" PRIx64 "-%" PRIx64 " r-xp %" PRIx64 " %x:%x %lu %s\n", e->start, e->end,
+               e->offset, major(st.st_dev), minor(st.st_dev), (unsigned long)st.st_ino, path);
    assert_int_equal(Maps_parse(out, text, strlen(text)), 0);
    assert_int_equal(out->count, 1);
 }

@@ -1,8 +1,8 @@
 /* Theme: file parsing (good and bad input), the search path, the shipped
  * themes, and the colour arithmetic behind 256/8-colour terminals. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -213,10 +213,10 @@ static void test_choose_mode(void** state) {
 
 int main(void) {
    const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_parse_good),      cmocka_unit_test(test_parse_bad),
-      cmocka_unit_test(test_parse_nul_byte),  cmocka_unit_test(test_role_keys),
-      cmocka_unit_test(test_shipped_themes),  cmocka_unit_test(test_load_search_path),
-      cmocka_unit_test(test_nearest_colors),  cmocka_unit_test(test_choose_mode),
+      cmocka_unit_test(test_parse_good),     cmocka_unit_test(test_parse_bad),
+      cmocka_unit_test(test_parse_nul_byte), cmocka_unit_test(test_role_keys),
+      cmocka_unit_test(test_shipped_themes), cmocka_unit_test(test_load_search_path),
+      cmocka_unit_test(test_nearest_colors), cmocka_unit_test(test_choose_mode),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,8 @@
 /* Units: sizes, durations, percentages, "N% for K", rates over windows;
  * every malformed form is rejected. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <math.h>
@@ -13,16 +13,28 @@
 
 static void test_sizes(void** state) {
    (void)state;
-   static const struct { const char* text; unsigned long long bytes; } good[] = {
-      { "4096", 4096 }, { "0", 0 }, { "10B", 10 }, { "512KiB", 512ULL << 10 }, { "500MiB", 500ULL << 20 },
-      { "2GiB", 2ULL << 30 }, { "1TiB", 1ULL << 40 }, { " 1.5 MiB ", 3ULL << 19 }, { "0.5GiB", 1ULL << 29 },
+   static const struct {
+      const char* text;
+      unsigned long long bytes;
+   } good[] = {
+      { "4096", 4096 },
+      { "0", 0 },
+      { "10B", 10 },
+      { "512KiB", 512ULL << 10 },
+      { "500MiB", 500ULL << 20 },
+      { "2GiB", 2ULL << 30 },
+      { "1TiB", 1ULL << 40 },
+      { " 1.5 MiB ", 3ULL << 19 },
+      { "0.5GiB", 1ULL << 29 },
    };
    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
       unsigned long long b = 1;
       assert_int_equal(Units_parseSize(good[i].text, &b), 0);
       assert_true(b == good[i].bytes);
    }
-   static const char* const bad[] = { "", "MiB", "2GB", "2 gib", "-1MiB", "1e3", "0x10", "2GiBs", "2 GiB x", "1.2.3KiB" };
+   static const char* const bad[] = {
+      "", "MiB", "2GB", "2 gib", "-1MiB", "1e3", "0x10", "2GiBs", "2 GiB x", "1.2.3KiB"
+   };
    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
       unsigned long long b;
       assert_int_equal(Units_parseSize(bad[i], &b), -1);
@@ -31,7 +43,10 @@ static void test_sizes(void** state) {
 
 static void test_durations(void** state) {
    (void)state;
-   static const struct { const char* text; double s; } good[] = {
+   static const struct {
+      const char* text;
+      double s;
+   } good[] = {
       { "5s", 5 }, { "200ms", 0.2 }, { "15m", 900 }, { "1h", 3600 }, { "30", 30 }, { "1.5s", 1.5 }, { "2min", 120 },
    };
    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -90,7 +105,7 @@ static void test_rates(void** state) {
    (void)state;
    double perMin = 0, window = 0;
    assert_int_equal(Units_parseRate("50MiB/h over 30m", true, &perMin, &window), 0);
-   assert_near(perMin, 50.0 * 1024 / 60);   /* KiB per minute */
+   assert_near(perMin, 50.0 * 1024 / 60); /* KiB per minute */
    assert_near(window, 1800);
    assert_int_equal(Units_parseRate("1GiB/h over 2s", true, &perMin, &window), 0);
    assert_near(perMin, 1024.0 * 1024 / 60);
@@ -102,8 +117,8 @@ static void test_rates(void** state) {
    assert_int_equal(Units_parseRate("5/m over 10s", false, &perMin, &window), 0);
    assert_near(perMin, 5);
    static const char* const badSized[] = {
-      "50MiB over 30m", "50MiB/h", "50MiB/d over 30m", "50/h over 30m x", "50GB/h over 1h", "0MiB/h over 1h",
-      "50MiB/h over", "50MiB/h over 0s", "over 30m",
+      "50MiB over 30m", "50MiB/h",      "50MiB/d over 30m", "50/h over 30m x", "50GB/h over 1h",
+      "0MiB/h over 1h", "50MiB/h over", "50MiB/h over 0s",  "over 30m",
    };
    for (size_t i = 0; i < sizeof(badSized) / sizeof(badSized[0]); i++)
       assert_int_equal(Units_parseRate(badSized[i], true, &perMin, &window), -1);
@@ -112,12 +127,8 @@ static void test_rates(void** state) {
 
 int main(void) {
    const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_sizes),
-      cmocka_unit_test(test_durations),
-      cmocka_unit_test(test_percent),
-      cmocka_unit_test(test_percent_for),
-      cmocka_unit_test(test_count),
-      cmocka_unit_test(test_rates),
+      cmocka_unit_test(test_sizes),       cmocka_unit_test(test_durations), cmocka_unit_test(test_percent),
+      cmocka_unit_test(test_percent_for), cmocka_unit_test(test_count),     cmocka_unit_test(test_rates),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }

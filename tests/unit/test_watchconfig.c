@@ -1,9 +1,9 @@
 /* WatchConfig: a full config resolves to the right values and defaults;
  * a table of bad configs each gives its file:line message; nothing leaks
  * from a failed load. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <math.h>
@@ -16,35 +16,34 @@
 
 #define assert_near(a, b) assert_true(fabs((double)(a) - (double)(b)) < 1e-9 * (fabs((double)(b)) + 1))
 
-static const char fullConfig[] =
-   "; a comment\n"
-   "[global]\n"
-   "interval = 5s\n"
-   "bundle_dir = /var/lib/stacktop/bundles\n"
-   "keep_bundles = 20              ; inline comment\n"
-   "max_bundle_disk = 500MiB\n"
-   "mail_to = ops@example.com, dev@example.com\n"
-   "mail_from = stacktop@db1.example.com\n"
-   "smtp_url = smtp://127.0.0.1:25\n"
-   "smtp_tls = required\n"
-   "cooldown = 15m\n"
-   "system_mem_available_below = 10%\n"
-   "\n"
-   "[service A]\n"
-   "match = comm:nginx\n"
-   "cpu_above = 90% for 3\n"
-   "res_above = 2GiB\n"
-   "res_growth_above = 50MiB/h over 30m\n"
-   "threads_above = 500\n"
-   "thread_growth_above = 100/h over 30m\n"
-   "fds_above = 80%\n"
-   "restart = alert\n"
-   "pprof_url = http://127.0.0.1:6060/debug/pprof/\n"
-   "exec = /usr/local/bin/on-trigger.sh\n"
-   "\n"
-   "[service B]\n"
-   "match = pidfile:/run/b.pid\n"
-   "res_above = 1GiB\n";
+static const char fullConfig[] = "; a comment\n"
+                                 "[global]\n"
+                                 "interval = 5s\n"
+                                 "bundle_dir = /var/lib/stacktop/bundles\n"
+                                 "keep_bundles = 20              ; inline comment\n"
+                                 "max_bundle_disk = 500MiB\n"
+                                 "mail_to = ops@example.com, dev@example.com\n"
+                                 "mail_from = stacktop@db1.example.com\n"
+                                 "smtp_url = smtp://127.0.0.1:25\n"
+                                 "smtp_tls = required\n"
+                                 "cooldown = 15m\n"
+                                 "system_mem_available_below = 10%\n"
+                                 "\n"
+                                 "[service A]\n"
+                                 "match = comm:nginx\n"
+                                 "cpu_above = 90% for 3\n"
+                                 "res_above = 2GiB\n"
+                                 "res_growth_above = 50MiB/h over 30m\n"
+                                 "threads_above = 500\n"
+                                 "thread_growth_above = 100/h over 30m\n"
+                                 "fds_above = 80%\n"
+                                 "restart = alert\n"
+                                 "pprof_url = http://127.0.0.1:6060/debug/pprof/\n"
+                                 "exec = /usr/local/bin/on-trigger.sh\n"
+                                 "\n"
+                                 "[service B]\n"
+                                 "match = pidfile:/run/b.pid\n"
+                                 "res_above = 1GiB\n";
 
 static void test_full_config(void** state) {
    (void)state;
@@ -143,8 +142,11 @@ static void test_interval_in_ms(void** state) {
    (void)state;
    WatchConfig c;
    char err[512];
-   assert_int_equal(WatchConfig_loadString(&c, "[global]\ninterval = 200ms\n[service x]\nmatch = pid:1\n"
-                                           "res_growth_above = 1MiB/m over 2s\n", "ms.conf", err, sizeof(err)), 0);
+   assert_int_equal(WatchConfig_loadString(&c,
+                                           "[global]\ninterval = 200ms\n[service x]\nmatch = pid:1\n"
+                                           "res_growth_above = 1MiB/m over 2s\n",
+                                           "ms.conf", err, sizeof(err)),
+                    0);
    assert_near(c.intervalS, 0.2);
    assert_int_equal(WatchConfig_samplesNeeded(&c), 11);
    WatchConfig_free(&c);
@@ -152,7 +154,7 @@ static void test_interval_in_ms(void** state) {
 
 static const struct {
    const char* text;
-   const char* message;   /* expected exactly (file name "bad.conf") */
+   const char* message; /* expected exactly (file name "bad.conf") */
 } badConfigs[] = {
    { "[global]\nfoo = 1\n[service a]\nmatch = pid:1\nrestart = alert\n",
      "bad.conf:2: unknown key 'foo' in [global]; expected one of: interval, bundle_dir, keep_bundles, "
@@ -165,18 +167,17 @@ static const struct {
      "bad.conf:2: [service a] match = 'pid:0': pid: needs a positive process id" },
    { "[service a]\nmatch = exe:nginx\nrestart = alert\n",
      "bad.conf:2: [service a] match = 'exe:nginx': exe: needs an absolute path" },
-   { "[service a]\ncpu_above = 90%\n",
-     "bad.conf:1: [service a] has no 'match' key; expected e.g. match = comm:nginx" },
+   { "[service a]\ncpu_above = 90%\n", "bad.conf:1: [service a] has no 'match' key; expected e.g. match = comm:nginx" },
    { "[global]\ninterval = 0s\n[service a]\nmatch = pid:1\nrestart = alert\n",
      "bad.conf:2: [global] interval = '0s': expected a duration such as 200ms, 5s, 15m or 1h" },
    { "[global]\npprof_seconds = 1.5s\n[service a]\nmatch = pid:1\nrestart = alert\n",
      "bad.conf: pprof_seconds = 1.5: expected a whole number of seconds" },
    { "[service a]\nmatch = pid:1\nrestart = alert\n[other]\n",
      "bad.conf:4: unknown section [other]; expected [global] or [service NAME]" },
-   { "[service]\nmatch = pid:1\n",
-     "bad.conf:1: [service] needs a name; expected [service NAME]" },
+   { "[service]\nmatch = pid:1\n", "bad.conf:1: [service] needs a name; expected [service NAME]" },
    { "[global]\nmail_to = a@b.c\nsmtp_url = smtp://x\n[service a]\nmatch = pid:1\nrestart = alert\n",
-     "bad.conf:2: mail_to is set but mail_from is missing; expected e.g. mail_from = stacktop@host.example.com in [global]" },
+     "bad.conf:2: mail_to is set but mail_from is missing; expected e.g. mail_from = stacktop@host.example.com in "
+     "[global]" },
    { "[global]\nbundle_dir = relative/dir\n[service a]\nmatch = pid:1\nrestart = alert\n",
      "bad.conf:2: [global] bundle_dir = 'relative/dir': expected an absolute directory path" },
 };
@@ -201,8 +202,10 @@ static void test_password_file(void** state) {
    assert_int_equal(write(fd, "hunter2\n", 8), 8);
    close(fd);
    char text[512], err[512];
-   snprintf(text, sizeof(text), "[global]\nsmtp_user = bob\nsmtp_password_file = %s\n[service a]\nmatch = pid:1\n"
-            "restart = alert\n", path);
+   snprintf(text, sizeof(text),
+            "[global]\nsmtp_user = bob\nsmtp_password_file = %s\n[service a]\nmatch = pid:1\n"
+            "restart = alert\n",
+            path);
    WatchConfig c;
    assert_int_equal(WatchConfig_loadString(&c, text, "pw.conf", err, sizeof(err)), 0);
    assert_string_equal(c.smtpUser, "bob");
@@ -224,12 +227,9 @@ static void test_missing_file(void** state) {
 
 int main(void) {
    const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_full_config),
-      cmocka_unit_test(test_print_round_trip),
-      cmocka_unit_test(test_format_rule),
-      cmocka_unit_test(test_interval_in_ms),
-      cmocka_unit_test(test_bad_configs),
-      cmocka_unit_test(test_password_file),
+      cmocka_unit_test(test_full_config),  cmocka_unit_test(test_print_round_trip),
+      cmocka_unit_test(test_format_rule),  cmocka_unit_test(test_interval_in_ms),
+      cmocka_unit_test(test_bad_configs),  cmocka_unit_test(test_password_file),
       cmocka_unit_test(test_missing_file),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
