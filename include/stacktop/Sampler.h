@@ -57,7 +57,11 @@ typedef struct ProcessSample_ {
    size_t threadRowCount;
    /* Recent samples of this process (owned by the Sampler, survives refreshes). */
    const History* history;
-   double resGrowthKiBPerMin; /* least-squares slope of RES over the history; 0 until 2 samples */
+   /* Growth of RES's lower envelope over the last SAMPLER_GROWTH_WINDOW_S (see
+    * History.h); unknown (false, and 0) until the process was watched for
+    * SAMPLER_GROWTH_MIN_SPAN_S. */
+   bool resGrowthKnown;
+   double resGrowthKiBPerMin;
 } ProcessSample;
 
 typedef struct SystemSample_ {
@@ -74,6 +78,11 @@ typedef struct SystemSample_ {
    double time;                             /* CLOCK_REALTIME of the sample */
    double intervalS;                        /* monotonic seconds since the previous refresh (0 on the first) */
 } SystemSample;
+
+/* RGROW: growth over the last 30 minutes of history (all of it when shorter),
+ * reported once a process has been watched for a minute. */
+#define SAMPLER_GROWTH_WINDOW_S 1800.0
+#define SAMPLER_GROWTH_MIN_SPAN_S 60.0
 
 typedef struct SamplerOptions_ {
    bool threads;      /* fill ProcessSample.threadRows */

@@ -10,8 +10,9 @@
  * and maximum; a flat series is drawn on the lowest level. Writes a
  * NUL-terminated string into out and returns the number of cells drawn. */
 size_t Sparkline_render(const double* values, size_t count, size_t width, bool utf8, char* out, size_t outSize);
-/* Copies up to max values of one History field (oldest first) into values;
- * returns how many. */
-size_t Sparkline_fromHistory(const History* history, HistoryField field, double* values, size_t max);
+/* Copies the newest `max` points of one History series over the last spanS
+ * seconds (see History_points) into values, oldest first: the mean for CPU%,
+ * the maximum (the peak of a bucket) otherwise. Returns how many. */
+size_t Sparkline_fromHistory(const History* history, HistorySeries series, double spanS, double* values, size_t max);
 
 #endif

@@ -236,7 +236,10 @@ static void jsonProcess(Json* j, const ProcessSample* p, bool threads) {
    Json_key(j, "command");
    Json_string(j, p->command ? p->command : p->comm);
    Json_key(j, "res_growth_kib_per_min");
-   Json_double(j, p->resGrowthKiBPerMin, 1);
+   if (p->resGrowthKnown)
+      Json_double(j, p->resGrowthKiBPerMin, 1);
+   else
+      Json_null(j);
    jsonStates(j, "thread_states", p->threadStates);
    if (threads)
       jsonThreads(j, p);

@@ -226,7 +226,12 @@ static void fmtShr(const ProcessSample* p, char* buf, size_t size) {
 static void fmtData(const ProcessSample* p, char* buf, size_t size) {
    Format_kib(buf, size, p->dataKiB);
 }
+/* Blank until the history is long enough to tell (see Sampler.h). */
 static void fmtRgrow(const ProcessSample* p, char* buf, size_t size) {
+   if (!p->resGrowthKnown) {
+      Util_format(buf, size, "%s", "");
+      return;
+   }
    Format_rate(buf, size, p->resGrowthKiBPerMin);
 }
 static void fmtTime(const ProcessSample* p, char* buf, size_t size) {

@@ -415,10 +415,12 @@ static void fillRow(Sampler* this, struct pids_stack* s, double elapsed, double 
                         .wallTime = wall,
                         .cpuPct = p->cpuPct,
                         .resKiB = p->resKiB,
-                        .threads = (unsigned long)(p->threads > 0 ? p->threads : 0) };
+                        .threads = (unsigned long)(p->threads > 0 ? p->threads : 0),
+                        .goroutines = -1 };
    History_push(t->history, &hs);
    p->history = t->history;
-   p->resGrowthKiBPerMin = History_slopePerMinute(t->history, HISTORY_RES, 0, NULL);
+   p->resGrowthKiBPerMin = History_growthPerMinute(t->history, HISTORY_RES, SAMPLER_GROWTH_WINDOW_S,
+                                                   SAMPLER_GROWTH_MIN_SPAN_S, &p->resGrowthKnown);
    this->rowCount++;
 }
 

@@ -9,6 +9,8 @@
 #include "stacktop/Sparkline.h"
 #include "stacktop/Util.h"
 
+/* The sparklines show the last few minutes at full resolution. */
+#define DETAIL_SPAN_S 180.0
 #define LABEL_CELLS 10
 #define VALUE_CELLS 12
 
@@ -27,7 +29,7 @@ void DetailView_scroll(DetailView* this, long delta) {
 
 typedef struct GraphSpec_ {
    const char* label;
-   HistoryField field;
+   HistorySeries field;
    void (*format)(char* buf, size_t size, double value);
 } GraphSpec;
 
@@ -55,7 +57,7 @@ static void drawGraph(const GraphSpec* g, const ProcessSample* p, const Theme* t
    int graphCells = width - LABEL_CELLS - VALUE_CELLS - 30;
    if (graphCells < 4)
       graphCells = 4;
-   size_t n = Sparkline_fromHistory(p->history, g->field, values, sizeof(values) / sizeof(values[0]));
+   size_t n = Sparkline_fromHistory(p->history, g->field, DETAIL_SPAN_S, values, sizeof(values) / sizeof(values[0]));
    Draw_text(y, 0, g->label, LABEL_CELLS, Theme_attr(theme, STYLE_TITLE));
    if (n == 0) {
       Draw_text(y, LABEL_CELLS, "(no history yet)", width - LABEL_CELLS, Theme_attr(theme, STYLE_INACTIVE));
@@ -86,7 +88,10 @@ static void drawFigures(const ProcessSample* p, const Theme* theme, int y, int w
    Format_kib(shr, sizeof(shr), p->shrKiB);
    Format_kib(data, sizeof(data), p->dataKiB);
    Format_cpuTime(cpuTime, sizeof(cpuTime), p->cpuTimeS);
-   Format_rate(rate, sizeof(rate), p->resGrowthKiBPerMin);
+   if (p->resGrowthKnown)
+      Format_rate(rate, sizeof(rate), p->resGrowthKiBPerMin);
+   else
+      Util_format(rate, sizeof(rate), "(after %.0f s)", SAMPLER_GROWTH_MIN_SPAN_S);
    Util_format(line, sizeof(line), "PID %d  PPID %d  user %s  state %c  threads %d  CPU %.1f%%  MEM %.1f%%  TIME+ %s",
                (int)p->pid, (int)p->ppid, p->user, p->state, p->threads, p->cpuPct, p->memPct, cpuTime);
    Draw_text(y, 0, line, width, Theme_attr(theme, STYLE_VALUE));

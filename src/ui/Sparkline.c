@@ -1,7 +1,10 @@
 /* Sparkline rendering. */
 #include "stacktop/Sparkline.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "stacktop/Util.h"
 
 static const char* const blocks[8] = { "\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588" };
 static const char asciiLevels[8] = { '_', '.', ',', '-', '=', '+', '*', '#' };
@@ -37,15 +40,13 @@ size_t Sparkline_render(const double* values, size_t count, size_t width, bool u
    return cells;
 }
 
-size_t Sparkline_fromHistory(const History* history, HistoryField field, double* values, size_t max) {
-   if (!history)
+size_t Sparkline_fromHistory(const History* history, HistorySeries series, double spanS, double* values, size_t max) {
+   if (!history || max == 0)
       return 0;
-   size_t count = History_count(history);
-   size_t first = count > max ? count - max : 0;
-   size_t n = 0;
-   for (size_t i = first; i < count; i++) {
-      const HistorySample* s = History_at(history, i);
-      values[n++] = field == HISTORY_CPU ? s->cpuPct : field == HISTORY_RES ? (double)s->resKiB : (double)s->threads;
-   }
+   HistoryPoint* points = Util_xcalloc(max, sizeof(HistoryPoint));
+   size_t n = History_points(history, series, spanS, points, max);
+   for (size_t i = 0; i < n; i++)
+      values[i] = series == HISTORY_CPU ? points[i].mean : points[i].max;
+   free(points);
    return n;
 }

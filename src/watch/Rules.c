@@ -44,16 +44,15 @@ static RuleVerdict countConsecutive(const RuleSpec* spec, bool over, RuleProcess
    return state->consecutive >= spec->forSamples ? RULE_OVER : RULE_UNDER;
 }
 
-/* Least-squares slope over a full window only: a fresh process with two
- * samples would otherwise extrapolate start-up allocation into a leak. */
-static RuleVerdict growth(const RuleSpec* spec, const RuleInput* in, HistoryField field, double* value) {
-   if (!in->history || History_count(in->history) < 2)
+/* Growth of the lower envelope over a full window only: a fresh process
+ * would otherwise extrapolate start-up allocation into a leak. */
+static RuleVerdict growth(const RuleSpec* spec, const RuleInput* in, HistorySeries series, double* value) {
+   if (!in->history)
       return RULE_NOT_READY;
    double tolerance = in->intervalS / 2;
-   if (History_span(in->history) + tolerance < spec->windowS)
-      return RULE_NOT_READY;
-   int ok = 0;
-   double slope = History_slopePerMinute(in->history, field, spec->windowS + tolerance, &ok);
+   bool ok = false;
+   double slope =
+       History_growthPerMinute(in->history, series, spec->windowS + tolerance, spec->windowS - tolerance, &ok);
    if (!ok)
       return RULE_NOT_READY;
    *value = slope;

@@ -719,9 +719,12 @@ static void validate(ParseState* st) {
               s->name);
       for (size_t g = 0; g < sizeof(growthRules) / sizeof(growthRules[0]); g++) {
          const RuleSpec* spec = &s->rules[growthRules[g]];
-         if (spec->enabled && spec->windowS < 2 * c->intervalS)
-            fail(st, s->line, "[service %s] %s: the window must span at least two intervals (interval is %gs)", s->name,
-                 Rule_name(growthRules[g]), c->intervalS);
+         if (spec->enabled && spec->windowS < 3 * c->intervalS)
+            fail(st, s->line, "[service %s] %s: the window must span at least three intervals (interval is %gs)",
+                 s->name, Rule_name(growthRules[g]), c->intervalS);
+         else if (spec->enabled && spec->windowS > HISTORY_HORIZON_S)
+            fail(st, s->line, "[service %s] %s: the window can be at most 3 days (the history kept per process)",
+                 s->name, Rule_name(growthRules[g]));
       }
    }
    if (c->serviceCount == 0 && !c->systemMem.enabled)

@@ -143,6 +143,7 @@ static void test_format(void** state) {
    p.shrKiB = 1048576;
    p.dataKiB = 0;
    p.resGrowthKiBPerMin = -300;
+   p.resGrowthKnown = true;
    p.cpuTimeS = 61.5;
    p.command = "/usr/bin/thing --flag";
    static const char* want[COL_COUNT] = {
@@ -165,6 +166,10 @@ static void test_format(void** state) {
       Column_format((ColumnId)id, &p, buf, sizeof(buf));
       assert_string_equal(buf, want[id]);
    }
+   /* No growth figure until the history is long enough. */
+   p.resGrowthKnown = false;
+   Column_format(COL_RGROW, &p, buf, sizeof(buf));
+   assert_string_equal(buf, "");
    p.command = NULL;
    Column_format(COL_COMMAND, &p, buf, sizeof(buf));
    assert_string_equal(buf, "c4242");

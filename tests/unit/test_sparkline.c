@@ -56,13 +56,13 @@ static void test_from_history(void** state) {
       History_push(h, &s);
    }
    double values[8];
-   assert_int_equal(Sparkline_fromHistory(h, HISTORY_CPU, values, 8), 4);
+   assert_int_equal(Sparkline_fromHistory(h, HISTORY_CPU, 3, values, 8), 4);
    assert_true(values[0] == 20.0 && values[3] == 50.0);
-   assert_int_equal(Sparkline_fromHistory(h, HISTORY_RES, values, 2), 2);
+   assert_int_equal(Sparkline_fromHistory(h, HISTORY_RES, 3, values, 2), 2);
    assert_true(values[0] == 104.0 && values[1] == 105.0);
-   assert_int_equal(Sparkline_fromHistory(h, HISTORY_THREADS, values, 8), 4);
+   assert_int_equal(Sparkline_fromHistory(h, HISTORY_THREADS, 3, values, 8), 4);
    assert_true(values[2] == 2.0);
-   assert_int_equal(Sparkline_fromHistory(NULL, HISTORY_CPU, values, 8), 0);
+   assert_int_equal(Sparkline_fromHistory(NULL, HISTORY_CPU, 3, values, 8), 0);
    History_free(h);
 }
 
