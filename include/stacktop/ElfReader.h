@@ -36,13 +36,35 @@ typedef struct ElfLoad_ {
    uint32_t flags; /* PF_R/PF_W/PF_X */
 } ElfLoad;
 
+/* A program header other than PT_LOAD that we use (file contents in bounds). */
+typedef struct ElfSegment_ {
+   bool present;
+   uint64_t vaddr, offset, filesz, memsz, align;
+} ElfSegment;
+
+/* A section with its name; contents are inside the buffer unless NOBITS. */
+typedef struct ElfSection_ {
+   const char* name; /* in the buffer; NULL when unnamed or unreadable */
+   uint32_t type;    /* SHT_* */
+   uint64_t flags;   /* SHF_* */
+   uint64_t addr, offset, size;
+   uint32_t link; /* sh_link */
+   uint64_t entsize;
+} ElfSection;
+
 typedef struct ElfReader_ {
    const uint8_t* data; /* not owned; must outlive the reader */
    size_t size;
    uint16_t type;  /* ET_EXEC or ET_DYN */
    ElfLoad* loads; /* PT_LOAD program headers, in file order */
    size_t loadCount;
-   ElfSymbol* symbols; /* sorted by addr, unique addrs; owned */
+   ElfSegment ehFrameHdr; /* PT_GNU_EH_FRAME */
+   ElfSegment tls;        /* PT_TLS */
+   ElfSection* sections;  /* every section header, index order; owned */
+   size_t sectionCount;
+   size_t symtabIndex, dynsymIndex; /* 0 when absent */
+   bool symbolsLoaded;              /* the function table below was built */
+   ElfSymbol* symbols;              /* sorted by addr, unique addrs; owned */
    size_t symbolCount;
    bool fromSymtab; /* symbols came from .symtab (else .dynsym or none) */
    uint8_t buildId[64];
@@ -55,14 +77,33 @@ typedef struct ElfReader_ {
    size_t ownedCount;
 } ElfReader;
 
-/* Parses headers, program headers, notes, debuglink and builds the sorted
- * function table. Returns 0, or -1 with a one-line reason in err (the reader
- * is then empty and ElfReader_free is still safe). */
+/* Parses headers, program headers, sections, notes and debuglink, but not
+ * the symbol tables (see ElfReader_loadSymbols): what unwinding needs.
+ * Returns 0, or -1 with a one-line reason in err (the reader is then empty
+ * and ElfReader_free is still safe). */
+int ElfReader_parseHeaders(ElfReader* this, const void* data, size_t size, char* err, size_t errSize);
+/* Builds the sorted function table once (later calls do nothing). */
+void ElfReader_loadSymbols(ElfReader* this);
+/* ElfReader_parseHeaders, then ElfReader_loadSymbols. */
 int ElfReader_parse(ElfReader* this, const void* data, size_t size, char* err, size_t errSize);
 void ElfReader_free(ElfReader* this);
 
-/* The function covering vaddr, or NULL; *offset gets vaddr - symbol addr. */
+/* The function covering vaddr, or NULL; *offset gets vaddr - symbol addr.
+ * Only after ElfReader_loadSymbols. */
 const ElfSymbol* ElfReader_lookup(const ElfReader* this, uint64_t vaddr, uint64_t* offset);
+
+/* The first section named `name`, or NULL. */
+const ElfSection* ElfReader_section(const ElfReader* this, const char* name);
+/* The contents of a section inside the buffer (NULL for NOBITS or out of bounds). */
+const uint8_t* ElfReader_sectionData(const ElfReader* this, const ElfSection* section);
+/* Any symbol (function or data) of .symtab named exactly `name`: a linear
+ * scan, for the few lookups of a static setup. */
+bool ElfReader_findSymbol(const ElfReader* this, const char* name, uint64_t* addr, uint64_t* size);
+/* len bytes of the file at ELF address vaddr when one PT_LOAD holds all of
+ * them on disk (not in its zero-filled tail), else NULL. */
+const uint8_t* ElfReader_bytesAt(const ElfReader* this, uint64_t vaddr, size_t len);
+/* The PT_LOAD whose memory holds vaddr, or NULL. */
+const ElfLoad* ElfReader_loadAt(const ElfReader* this, uint64_t vaddr);
 
 /* Translates a file offset (mapping offset + address - mapping start) to the
  * ELF virtual address through the PT_LOAD segment holding that offset. Works

@@ -26,6 +26,9 @@ typedef struct Symbols_ Symbols;
 /* lines: also resolve file:line and inlined frames (libdw). */
 Symbols* Symbols_new(bool lines);
 void Symbols_free(Symbols* this);
+/* The ELF files it has opened, shared with the unwinder and the Go reader of
+ * the same dump; owned by the Symbols object. */
+struct ElfCache_* Symbols_cache(Symbols* this);
 /* libdw inflates all of a file's compressed DWARF when it opens it (libc6-dbg's
  * libc: ~70 ms and ~10 MB), so file:line is only read from files whose
  * compressed DWARF is at most this many bytes; uncompressed DWARF is always

@@ -12,8 +12,11 @@
 
 typedef struct Unwind_ Unwind;
 
-/* The snapshot must outlive the Unwind. */
-Unwind* Unwind_new(const Snapshot* snapshot);
+struct ElfCache_;
+
+/* The snapshot and the cache (where the ELF files are opened, once) must
+ * outlive the Unwind. */
+Unwind* Unwind_new(const Snapshot* snapshot, struct ElfCache_* cache);
 void Unwind_free(Unwind* this);
 /* Writes up to maxFrames instruction pointers of the thread, innermost first
  * (the interrupted IP, then return addresses). Stops at the outermost frame,

@@ -142,7 +142,8 @@ static void analyze(const Snapshot* snap, const DumpOptions* options, DumpResult
    uint64_t** pcs = Util_xcalloc(n, sizeof(uint64_t*));
    size_t* counts = Util_xcalloc(n, sizeof(size_t));
    uint64_t* scratch = Util_xcalloc(depth, sizeof(uint64_t));
-   Unwind* unwind = Unwind_new(snap);
+   Symbols* symbols = options->symbols ? options->symbols : Symbols_new(options->lines);
+   Unwind* unwind = Unwind_new(snap, Symbols_cache(symbols));
    for (size_t i = 0; i < n; i++) {
       counts[i] = Unwind_thread(unwind, &snap->threads[i], scratch, depth);
       pcs[i] = Util_xcalloc(counts[i], sizeof(uint64_t));
@@ -151,7 +152,6 @@ static void analyze(const Snapshot* snap, const DumpOptions* options, DumpResult
    Unwind_free(unwind);
    free(scratch);
 
-   Symbols* symbols = options->symbols ? options->symbols : Symbols_new(options->lines);
    PcTable table = { 0 };
    symbolizeUnique(&table, pcs, counts, n, symbols, snap);
    GroupThread* threads = Util_xcalloc(n, sizeof(GroupThread));

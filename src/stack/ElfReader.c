@@ -20,10 +20,8 @@
 #define MAX_NOTES_PER_AREA 64
 #define MAX_NOTE_AREAS 16
 
-/* Section headers we look at while scanning the table once. */
+/* The raw section headers while parsing (ElfReader keeps the digest). */
 typedef struct Sections_ {
-   const Elf64_Shdr* symtab; /* copies live in the array below */
-   const Elf64_Shdr* dynsym;
    Elf64_Shdr* all;
    size_t count;
 } Sections;
@@ -89,6 +87,19 @@ static int readHeader(ElfReader* this, Elf64_Ehdr* eh, char* err, size_t errSize
    return 0;
 }
 
+/* PT_GNU_EH_FRAME and PT_TLS, kept when their file range is in bounds. */
+static void noteSegment(ElfReader* this, const Elf64_Phdr* ph) {
+   ElfSegment* seg = ph->p_type == PT_GNU_EH_FRAME ? &this->ehFrameHdr : ph->p_type == PT_TLS ? &this->tls : NULL;
+   if (!seg || seg->present || !rangeOk(this, ph->p_offset, ph->p_filesz))
+      return;
+   *seg = (ElfSegment){ .present = true,
+                        .vaddr = ph->p_vaddr,
+                        .offset = ph->p_offset,
+                        .filesz = ph->p_filesz,
+                        .memsz = ph->p_memsz,
+                        .align = ph->p_align };
+}
+
 static int readLoads(ElfReader* this, const Elf64_Ehdr* eh) {
    if (eh->e_phnum == 0 || eh->e_phoff == 0)
       return 0;
@@ -98,6 +109,7 @@ static int readLoads(ElfReader* this, const Elf64_Ehdr* eh) {
    for (size_t i = 0; i < eh->e_phnum; i++) {
       Elf64_Phdr ph;
       memcpy(&ph, this->data + eh->e_phoff + i * eh->e_phentsize, sizeof(ph));
+      noteSegment(this, &ph);
       if (ph.p_type != PT_LOAD || ph.p_filesz > ph.p_memsz)
          continue;
       if (ph.p_vaddr > UINT64_MAX - ph.p_memsz || ph.p_offset > UINT64_MAX - ph.p_filesz)
@@ -186,25 +198,36 @@ static void readDebuglink(ElfReader* this, uint64_t off, uint64_t size) {
    this->debuglink = name;
 }
 
-/* One pass over the section table: symbol tables, notes, debuglink, DWARF. */
+/* One pass over the section table: the named digest, symbol tables, notes,
+ * debuglink, DWARF. */
 static void classifySections(ElfReader* this, Sections* secs, uint64_t shstrndx) {
    uint64_t strOff = 0, strSize = 0;
    bool haveNames = shstrndx < secs->count && secs->all[shstrndx].sh_type == SHT_STRTAB &&
                     sectionBytes(this, &secs->all[shstrndx], &strOff, &strSize);
    int noteAreas = 0;
+   this->sections = Util_xcalloc(secs->count ? secs->count : 1, sizeof(ElfSection));
+   this->sectionCount = secs->count;
    for (size_t i = 1; i < secs->count; i++) {
       const Elf64_Shdr* sh = &secs->all[i];
-      if (sh->sh_type == SHT_SYMTAB && !secs->symtab)
-         secs->symtab = sh;
-      else if (sh->sh_type == SHT_DYNSYM && !secs->dynsym)
-         secs->dynsym = sh;
+      size_t nameLen;
+      const char* name = haveNames ? stringAt(this, strOff, strSize, sh->sh_name, MAX_SECTION_NAME, &nameLen) : NULL;
+      this->sections[i] = (ElfSection){ .name = name,
+                                        .type = sh->sh_type,
+                                        .flags = sh->sh_flags,
+                                        .addr = sh->sh_addr,
+                                        .offset = sh->sh_offset,
+                                        .size = sh->sh_size,
+                                        .link = sh->sh_link,
+                                        .entsize = sh->sh_entsize };
+      if (sh->sh_type == SHT_SYMTAB && !this->symtabIndex)
+         this->symtabIndex = i;
+      else if (sh->sh_type == SHT_DYNSYM && !this->dynsymIndex)
+         this->dynsymIndex = i;
       uint64_t off, size;
       if (!sectionBytes(this, sh, &off, &size))
          continue;
       if (sh->sh_type == SHT_NOTE && this->buildIdLen == 0 && noteAreas++ < MAX_NOTE_AREAS)
          scanNotes(this, off, size, sh->sh_addralign);
-      size_t nameLen;
-      const char* name = haveNames ? stringAt(this, strOff, strSize, sh->sh_name, MAX_SECTION_NAME, &nameLen) : NULL;
       if (!name)
          continue;
       bool compressed =
@@ -285,20 +308,38 @@ static size_t displayLength(const char* name, size_t len) {
    return len;
 }
 
-/* Reads the wanted symbols of one SYMTAB/DYNSYM section into list. */
-static int readSymbolTable(const ElfReader* this, const Sections* secs, const Elf64_Shdr* sh, CandidateList* list) {
-   uint64_t off, size, strOff, strSize;
-   if (!sectionBytes(this, sh, &off, &size))
-      return -1;
+/* A symbol table section and its string table, both in bounds. */
+typedef struct SymbolTable_ {
+   uint64_t off, count, strOff, strSize;
+} SymbolTable;
+
+static bool symbolTable(const ElfReader* this, size_t index, SymbolTable* t) {
+   if (index == 0 || index >= this->sectionCount)
+      return false;
+   const ElfSection* sh = &this->sections[index];
    /* sh_entsize must describe Elf64_Sym (0 is tolerated as "unspecified"). */
-   if (sh->sh_entsize != 0 && sh->sh_entsize != sizeof(Elf64_Sym))
+   if (sh->type == SHT_NOBITS || !rangeOk(this, sh->offset, sh->size) ||
+       (sh->entsize != 0 && sh->entsize != sizeof(Elf64_Sym)))
+      return false;
+   uint32_t link = sh->link;
+   if (link == 0 || link >= this->sectionCount)
+      return false;
+   const ElfSection* str = &this->sections[link];
+   if (str->type != SHT_STRTAB || !rangeOk(this, str->offset, str->size))
+      return false;
+   *t = (SymbolTable){
+      .off = sh->offset, .count = sh->size / sizeof(Elf64_Sym), .strOff = str->offset, .strSize = str->size
+   };
+   return true;
+}
+
+/* Reads the wanted symbols of one SYMTAB/DYNSYM section into list. */
+static int readSymbolTable(const ElfReader* this, size_t index, CandidateList* list) {
+   SymbolTable t;
+   if (!symbolTable(this, index, &t))
       return -1;
-   if (sh->sh_link == 0 || sh->sh_link >= secs->count)
-      return -1;
-   const Elf64_Shdr* strSh = &secs->all[sh->sh_link];
-   if (strSh->sh_type != SHT_STRTAB || !sectionBytes(this, strSh, &strOff, &strSize))
-      return -1;
-   uint64_t n = size / sizeof(Elf64_Sym);
+   uint64_t off = t.off, strOff = t.strOff, strSize = t.strSize;
+   uint64_t n = t.count;
    if (n > MAX_SYMBOLS) /* a hostile table must not cost gigabytes */
       n = MAX_SYMBOLS;
    /* Bytes of names we are willing to scan: real tables (aliases share
@@ -372,19 +413,29 @@ static void buildFunctionTable(ElfReader* this, CandidateList* list) {
    }
 }
 
-static void readSymbols(ElfReader* this, const Sections* secs) {
+void ElfReader_loadSymbols(ElfReader* this) {
+   if (this->symbolsLoaded)
+      return;
+   this->symbolsLoaded = true;
    CandidateList list = { 0 };
-   if (secs->symtab && readSymbolTable(this, secs, secs->symtab, &list) == 0 && list.count > 0)
+   if (readSymbolTable(this, this->symtabIndex, &list) == 0 && list.count > 0)
       this->fromSymtab = true;
-   else if (secs->dynsym) {
+   else {
       list.count = 0;
-      readSymbolTable(this, secs, secs->dynsym, &list);
+      readSymbolTable(this, this->dynsymIndex, &list);
    }
    buildFunctionTable(this, &list);
    free(list.items);
 }
 
 int ElfReader_parse(ElfReader* this, const void* data, size_t size, char* err, size_t errSize) {
+   if (ElfReader_parseHeaders(this, data, size, err, errSize) < 0)
+      return -1;
+   ElfReader_loadSymbols(this);
+   return 0;
+}
+
+int ElfReader_parseHeaders(ElfReader* this, const void* data, size_t size, char* err, size_t errSize) {
    memset(this, 0, sizeof(*this));
    this->data = data;
    this->size = size;
@@ -403,13 +454,16 @@ int ElfReader_parse(ElfReader* this, const void* data, size_t size, char* err, s
    }
    classifySections(this, &secs, shstrndx);
    scanNoteSegments(this, &eh);
-   readSymbols(this, &secs);
    free(secs.all);
+   /* .symtab present means the table will come from it: known before loading. */
+   SymbolTable t;
+   this->fromSymtab = symbolTable(this, this->symtabIndex, &t) && t.count > 1;
    return 0;
 }
 
 void ElfReader_free(ElfReader* this) {
    free(this->loads);
+   free(this->sections);
    free(this->symbols);
    for (size_t i = 0; i < this->ownedCount; i++)
       free(this->ownedNames[i]);
@@ -437,6 +491,60 @@ const ElfSymbol* ElfReader_lookup(const ElfReader* this, uint64_t vaddr, uint64_
       }
    }
    return NULL;
+}
+
+const ElfSection* ElfReader_section(const ElfReader* this, const char* name) {
+   for (size_t i = 1; i < this->sectionCount; i++) {
+      const ElfSection* s = &this->sections[i];
+      if (s->name && strcmp(s->name, name) == 0)
+         return s;
+   }
+   return NULL;
+}
+
+const uint8_t* ElfReader_sectionData(const ElfReader* this, const ElfSection* section) {
+   if (!section || section->type == SHT_NOBITS || !rangeOk(this, section->offset, section->size))
+      return NULL;
+   return this->data + section->offset;
+}
+
+bool ElfReader_findSymbol(const ElfReader* this, const char* name, uint64_t* addr, uint64_t* size) {
+   SymbolTable t;
+   if (!symbolTable(this, this->symtabIndex, &t))
+      return false;
+   uint64_t n = t.count < MAX_SYMBOLS ? t.count : MAX_SYMBOLS;
+   size_t want = strlen(name);
+   for (uint64_t i = 1; i < n; i++) {
+      Elf64_Sym s;
+      memcpy(&s, this->data + t.off + i * sizeof(Elf64_Sym), sizeof(s));
+      size_t len;
+      const char* sym = stringAt(this, t.strOff, t.strSize, s.st_name, want, &len);
+      if (sym && len == want && memcmp(sym, name, want) == 0 && s.st_shndx != SHN_UNDEF) {
+         *addr = s.st_value;
+         *size = s.st_size;
+         return true;
+      }
+   }
+   return false;
+}
+
+const ElfLoad* ElfReader_loadAt(const ElfReader* this, uint64_t vaddr) {
+   for (size_t i = 0; i < this->loadCount; i++) {
+      const ElfLoad* l = &this->loads[i];
+      if (vaddr >= l->vaddr && vaddr - l->vaddr < l->memsz)
+         return l;
+   }
+   return NULL;
+}
+
+const uint8_t* ElfReader_bytesAt(const ElfReader* this, uint64_t vaddr, size_t len) {
+   const ElfLoad* l = ElfReader_loadAt(this, vaddr);
+   if (!l)
+      return NULL;
+   uint64_t rel = vaddr - l->vaddr;
+   if (rel > l->filesz || len > l->filesz - rel || !rangeOk(this, l->offset + rel, len))
+      return NULL;
+   return this->data + l->offset + rel;
 }
 
 int ElfReader_offsetToVaddr(const ElfReader* this, uint64_t fileOffset, uint64_t* vaddr) {

@@ -2,23 +2,18 @@
  *
  * Memory reads are served from two places only, never from the (running
  * again) target: the thread's copied stack, and the ELF file behind a
- * file-backed mapping, mmapped read-only and addressed through its PT_LOAD
- * segments. find_proc_info hands libunwind the module's .eh_frame_hdr search
- * table as a UNW_INFO_FORMAT_REMOTE_TABLE; libunwind reads it through
+ * file-backed mapping (the ElfCache's sealed copy), addressed through its
+ * PT_LOAD segments. find_proc_info hands libunwind the module's .eh_frame_hdr
+ * search table as a UNW_INFO_FORMAT_REMOTE_TABLE; libunwind reads it through
  * access_mem. Without one it answers -UNW_ENOINFO, which makes libunwind's
  * x86_64 stepper fall back to the frame-pointer chain (Go binaries). */
 #include "stacktop/Unwind.h"
 
-#include <elf.h>
-#include <inttypes.h>
 #include <libunwind.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "stacktop/ElfCache.h"
 #include "stacktop/Util.h"
 
 /* Exported by libunwind-x86_64 (libunwind-ptrace uses it) but not declared
@@ -29,31 +24,16 @@ extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as, unw_word_t ip
 #define DW_EH_PE_OMIT 0xff
 #define DW_EH_PE_DATAREL_SDATA4 0x3b
 
-/* One ELF file, mapped read-only. */
-typedef struct Image_ {
-   unsigned long inode;
-   unsigned long devMajor, devMinor;
-   const uint8_t* data; /* NULL when the file could not be opened */
-   size_t size;
-   Elf64_Phdr* loads; /* PT_LOAD headers; owned */
-   size_t loadCount;
-   Elf64_Phdr ehFrameHdr; /* PT_GNU_EH_FRAME; p_type PT_NULL when absent */
-} Image;
-
-/* One place where an Image is loaded in the target. */
+/* One loaded object of the target, from the ElfCache. */
 typedef struct Module_ {
-   Image* image;
-   uint64_t bias;   /* runtime address - ELF vaddr */
-   uint64_t lo, hi; /* span of its mappings */
-   int table;       /* 0 not looked at, 1 di valid, -1 none */
+   ElfObject object;
+   int table; /* 0 not looked at, 1 di valid, -1 none */
    unw_dyn_info_t di;
 } Module;
 
 struct Unwind_ {
    const Snapshot* snap;
    unw_addr_space_t as;
-   Image** images; /* owned */
-   size_t imageCount, imageCapacity;
    Module* modules; /* sorted by lo, not overlapping */
    size_t moduleCount, moduleCapacity;
 };
@@ -64,127 +44,33 @@ typedef struct Cursor_ {
    const SnapshotThread* thread;
 } Cursor;
 
-/* ---- ELF files ----------------------------------------------------------- */
-
-static bool phdrsInBounds(const Elf64_Ehdr* eh, size_t size) {
-   return eh->e_phentsize == sizeof(Elf64_Phdr) && eh->e_phoff < size &&
-          eh->e_phnum <= (size - eh->e_phoff) / sizeof(Elf64_Phdr);
-}
-
-/* Reads the program headers; every offset and size is checked against the
- * file, which the target's owner controls. They are copied out with memcpy:
- * nothing makes e_phoff a multiple of 8. */
-static void parseImage(Image* img) {
-   if (img->size < sizeof(Elf64_Ehdr))
-      return;
-   const Elf64_Ehdr* eh = (const Elf64_Ehdr*)img->data;
-   if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-       !phdrsInBounds(eh, img->size))
-      return;
-   img->loads = Util_xcalloc(eh->e_phnum, sizeof(Elf64_Phdr));
-   for (size_t i = 0; i < eh->e_phnum; i++) {
-      Elf64_Phdr ph;
-      memcpy(&ph, img->data + eh->e_phoff + i * sizeof(Elf64_Phdr), sizeof(ph));
-      bool inFile = ph.p_offset <= img->size && ph.p_filesz <= img->size - ph.p_offset;
-      if (!inFile)
-         continue;
-      if (ph.p_type == PT_LOAD)
-         img->loads[img->loadCount++] = ph;
-      else if (ph.p_type == PT_GNU_EH_FRAME)
-         img->ehFrameHdr = ph;
-   }
-}
-
-static Image* openImage(Unwind* this, const MapEntry* e) {
-   for (size_t i = 0; i < this->imageCount; i++) {
-      Image* img = this->images[i];
-      if (img->inode == e->inode && img->devMajor == e->devMajor && img->devMinor == e->devMinor)
-         return img->data ? img : NULL;
-   }
-   Image* img = Util_xcalloc(1, sizeof(Image));
-   img->inode = e->inode;
-   img->devMajor = e->devMajor;
-   img->devMinor = e->devMinor;
-   Util_growArray((void**)&this->images, &this->imageCapacity, this->imageCount, sizeof(Image*));
-   this->images[this->imageCount++] = img;
-   int fd = Maps_openFile(this->snap->pid, e);
-   if (fd < 0)
-      return NULL;
-   struct stat st;
-   if (fstat(fd, &st) == 0) {
-      void* map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (map != MAP_FAILED) {
-         img->data = map;
-         img->size = (size_t)st.st_size;
-         parseImage(img);
-      }
-   }
-   close(fd);
-   return img->data ? img : NULL;
-}
-
-static void freeImage(Image* img) {
-   if (img->data)
-      munmap((void*)img->data, img->size);
-   free(img->loads);
-   free(img);
-}
-
-/* The ELF vaddr at file offset `off`, through the PT_LOAD that holds it (its
- * page-aligned start, as the kernel maps it). */
-static bool offsetToVaddr(const Image* img, uint64_t off, uint64_t* vaddr) {
-   for (size_t i = 0; i < img->loadCount; i++) {
-      const Elf64_Phdr* p = &img->loads[i];
-      uint64_t pageStart = p->p_offset & ~(uint64_t)0xfff;
-      if (off >= pageStart && off < p->p_offset + p->p_filesz) {
-         *vaddr = p->p_vaddr - (p->p_offset - pageStart) + (off - pageStart);
-         return true;
-      }
-   }
-   return false;
-}
-
-/* Copies len bytes at ELF vaddr from the file, if a PT_LOAD has them on disk. */
-static bool readImage(const Image* img, uint64_t vaddr, void* out, size_t len) {
-   for (size_t i = 0; i < img->loadCount; i++) {
-      const Elf64_Phdr* p = &img->loads[i];
-      if (vaddr < p->p_vaddr || vaddr - p->p_vaddr >= p->p_filesz || p->p_filesz - (vaddr - p->p_vaddr) < len)
-         continue;
-      memcpy(out, img->data + p->p_offset + (vaddr - p->p_vaddr), len);
-      return true;
-   }
-   return false;
-}
-
 /* ---- modules ------------------------------------------------------------ */
 
-static void addMapping(Unwind* this, const MapEntry* e) {
-   if (e->inode == 0 || e->path[0] != '/')
-      return;
-   Image* img = openImage(this, e);
-   uint64_t vaddr;
-   if (!img || !offsetToVaddr(img, e->offset, &vaddr))
-      return;
-   uint64_t bias = e->start - vaddr;
-   Module* last = this->moduleCount ? &this->modules[this->moduleCount - 1] : NULL;
-   if (last && last->image == img && last->bias == bias && last->hi <= e->start) {
-      last->hi = e->end;
-      return;
+/* One module per loaded object, in address order (maps is sorted). */
+static void addModules(Unwind* this, ElfCache* cache) {
+   const Maps* maps = &this->snap->maps;
+   for (size_t i = 0; i < maps->count; i++) {
+      ElfObject obj;
+      if (!ElfCache_object(cache, this->snap->pid, maps, i, &obj))
+         continue;
+      Module* last = this->moduleCount ? &this->modules[this->moduleCount - 1] : NULL;
+      if (last && last->object.lo == obj.lo)
+         continue; /* the same object, seen from its next mapping */
+      Util_growArray((void**)&this->modules, &this->moduleCapacity, this->moduleCount, sizeof(Module));
+      this->modules[this->moduleCount++] = (Module){ .object = obj };
    }
-   Util_growArray((void**)&this->modules, &this->moduleCapacity, this->moduleCount, sizeof(Module));
-   this->modules[this->moduleCount++] = (Module){ .image = img, .bias = bias, .lo = e->start, .hi = e->end };
 }
 
 static Module* findModule(Unwind* this, uint64_t addr) {
    size_t lo = 0, hi = this->moduleCount;
    while (lo < hi) {
       size_t mid = lo + (hi - lo) / 2;
-      if (this->modules[mid].lo <= addr)
+      if (this->modules[mid].object.lo <= addr)
          lo = mid + 1;
       else
          hi = mid;
    }
-   if (lo == 0 || addr >= this->modules[lo - 1].hi)
+   if (lo == 0 || addr >= this->modules[lo - 1].object.hi)
       return NULL;
    return &this->modules[lo - 1];
 }
@@ -203,26 +89,26 @@ static size_t encodedSize(uint8_t enc) {
 /* Builds the REMOTE_TABLE description of the module's .eh_frame_hdr binary
  * search table (version 1, table encoded datarel|sdata4). */
 static bool prepareTable(Module* m) {
-   const Image* img = m->image;
-   const Elf64_Phdr* eh = &img->ehFrameHdr;
-   if (eh->p_type != PT_GNU_EH_FRAME || eh->p_filesz < 4)
+   const ElfFile* file = m->object.file;
+   const ElfSegment* eh = &file->reader.ehFrameHdr;
+   if (!eh->present || eh->filesz < 4)
       return false;
-   const uint8_t* hdr = img->data + eh->p_offset;
+   const uint8_t* hdr = file->data + eh->offset;
    size_t ptrSize = encodedSize(hdr[1]), countSize = encodedSize(hdr[2]);
    if (hdr[0] != 1 || hdr[2] == DW_EH_PE_OMIT || hdr[3] != DW_EH_PE_DATAREL_SDATA4 || !ptrSize || !countSize)
       return false;
    size_t pos = 4 + ptrSize;
-   if (eh->p_filesz < pos + countSize)
+   if (eh->filesz < pos + countSize)
       return false;
    uint64_t count = 0;
    memcpy(&count, hdr + pos, countSize); /* little-endian */
    pos += countSize;
-   if (count == 0 || count > (eh->p_filesz - pos) / 8)
+   if (count == 0 || count > (eh->filesz - pos) / 8)
       return false;
-   uint64_t segbase = m->bias + eh->p_vaddr;
+   uint64_t segbase = m->object.bias + eh->vaddr;
    m->di = (unw_dyn_info_t){
-      .start_ip = m->lo,
-      .end_ip = m->hi,
+      .start_ip = m->object.lo,
+      .end_ip = m->object.hi,
       .format = UNW_INFO_FORMAT_REMOTE_TABLE,
       .u.rti = {
          .name_ptr = 0,
@@ -274,8 +160,11 @@ static int accessMem(unw_addr_space_t as, unw_word_t addr, unw_word_t* val, int 
       return 0;
    }
    const Module* m = findModule(c->unwind, addr);
-   if (m && readImage(m->image, addr - m->bias, val, sizeof(*val)))
+   const uint8_t* bytes = m ? ElfReader_bytesAt(&m->object.file->reader, addr - m->object.bias, sizeof(*val)) : NULL;
+   if (bytes) {
+      memcpy(val, bytes, sizeof(*val));
       return 0;
+   }
    return -UNW_EINVAL;
 }
 
@@ -341,11 +230,10 @@ static unw_accessors_t accessors = {
 
 /* ---- public --------------------------------------------------------------- */
 
-Unwind* Unwind_new(const Snapshot* snapshot) {
+Unwind* Unwind_new(const Snapshot* snapshot, ElfCache* cache) {
    Unwind* this = Util_xcalloc(1, sizeof(*this));
    this->snap = snapshot;
-   for (size_t i = 0; i < snapshot->maps.count; i++)
-      addMapping(this, &snapshot->maps.entries[i]);
+   addModules(this, cache);
    this->as = unw_create_addr_space(&accessors, 0);
    if (this->as)
       unw_set_caching_policy(this->as, UNW_CACHE_GLOBAL);
@@ -357,9 +245,6 @@ void Unwind_free(Unwind* this) {
       return;
    if (this->as)
       unw_destroy_addr_space(this->as);
-   for (size_t i = 0; i < this->imageCount; i++)
-      freeImage(this->images[i]);
-   free(this->images);
    free(this->modules);
    free(this);
 }
