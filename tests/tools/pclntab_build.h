@@ -60,7 +60,8 @@ typedef struct PbSpec_ {
    size_t ncu;
    const char* const* files; /* filetab strings in order */
    size_t nfiles;
-   uint64_t memBase; /* where the inline trees live (1.18+: gofunc) */
+   uint64_t memBase; /* where the inline trees live */
+   uint64_t gofunc;  /* 1.18+: base of funcdata offsets; 0 = memBase */
 } PbSpec;
 
 typedef struct Pb_ {
@@ -203,7 +204,7 @@ static inline void pbWriteFunc(Pb* pb, PbBuf* pcln, const PbSpec* s, size_t i, c
    } else {
       for (int k = 0; k < 3; k++)
          pbU32(pcln, 0xffffffffu);
-      pbU32(pcln, (uint32_t)(treeAddr - s->memBase));
+      pbU32(pcln, (uint32_t)(treeAddr - (s->gofunc ? s->gofunc : s->memBase)));
    }
 }
 
