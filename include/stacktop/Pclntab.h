@@ -67,7 +67,7 @@ typedef struct PclntabFunc_ {
    uint32_t cuOffset;
    int32_t startLine; /* 1.20+; 0 before */
    uint8_t funcID;    /* Go's FuncID, numbered differently per version: compare by name */
-   uint8_t flag;      /* PCLNTAB_FLAG_* */
+   uint8_t flag;      /* PCLNTAB_FLAG_* (Go 1.17+; always 0 in Go 1.16 binaries) */
    uint32_t npcdata;
    uint8_t nfuncdata;
    uint32_t funcOffset; /* internal: where the _func record starts in the buffer */
@@ -82,7 +82,7 @@ typedef struct PclntabFrame_ {
    uint8_t funcID;       /* of this frame's function (inlined: from the inline tree) */
    uint64_t parentPc;    /* inlined frames: entry + inlinedCall.parentPc, the PC of the call
                           * in the caller that Go records in its PC lists (as parentPc + 1);
-                          * the physical frame: the looked-up pc */
+                          * the physical frame: the pc passed to Pclntab_frames */
    uint64_t entry;       /* entry of the physical function holding the pc */
 } PclntabFrame;
 

@@ -7,6 +7,8 @@
  *   pclntab_query [--scan] pcs   BINARY   per hex pc on stdin: function, file:line,
  *                                         spdelta and the inline-expanded frames
  *   pclntab_query [--scan] names BINARY   per name on stdin: Pclntab_findByName
+ *   pclntab_query [--scan] bench BINARY   time Pclntab_frames over the hex pcs on
+ *                                         stdin (tests/bench/bench_pclntab.py)
  *
  * The table comes from the `.gopclntab` section, else (or with --scan) from
  * Pclntab_scan over the non-executable PT_LOAD segments. Output is
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "stacktop/Pclntab.h"
 
@@ -286,10 +289,59 @@ static void cmdNames(const Pclntab* t) {
    }
 }
 
+static double nowSeconds(void) {
+   struct timespec ts;
+   clock_gettime(CLOCK_MONOTONIC, &ts);
+   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Every pc symbolized as a dump does it (find, inline expansion, file:line
+ * per frame), repeated for at least 0.3 s; the best of 3 rounds per pc. */
+static void cmdBench(const Pclntab* t) {
+   size_t n = 0, cap = 1024;
+   uint64_t* pcs = malloc(cap * sizeof(*pcs));
+   char line[256];
+   while (pcs && fgets(line, sizeof(line), stdin)) {
+      char* end;
+      uint64_t pc = strtoull(line, &end, 16);
+      if (end == line)
+         continue;
+      if (n == cap)
+         pcs = realloc(pcs, (cap *= 2) * sizeof(*pcs));
+      if (pcs)
+         pcs[n++] = pc;
+   }
+   if (!pcs || n == 0) {
+      fprintf(stderr, "pclntab_query: bench: no pcs on stdin\n");
+      exit(1);
+   }
+   double best = 1e9;
+   size_t frames = 0, found = 0;
+   for (int round = 0; round < 3; round++) {
+      size_t done = 0;
+      double start = nowSeconds(), elapsed;
+      do {
+         frames = found = 0;
+         for (size_t i = 0; i < n; i++) {
+            PclntabFrame fr[64];
+            size_t k = Pclntab_frames(t, pcs[i], fr, 64);
+            frames += k;
+            found += k > 0;
+         }
+         done += n;
+         elapsed = nowSeconds() - start;
+      } while (elapsed < 0.3);
+      if (elapsed / (double)done < best)
+         best = elapsed / (double)done;
+   }
+   printf("pcs\t%zu\tfound\t%zu\tframes\t%zu\tns_per_pc\t%.1f\n", n, found, frames, best * 1e9);
+   free(pcs);
+}
+
 int main(int argc, char** argv) {
    int useScan = argc > 1 && strcmp(argv[1], "--scan") == 0;
    if (argc != 3 + useScan) {
-      fprintf(stderr, "usage: pclntab_query [--scan] info|funcs|pcs|names BINARY\n");
+      fprintf(stderr, "usage: pclntab_query [--scan] info|funcs|pcs|names|bench BINARY\n");
       return 2;
    }
    const char* cmd = argv[1 + useScan];
@@ -307,6 +359,8 @@ int main(int argc, char** argv) {
       cmdPcs(&t);
    else if (strcmp(cmd, "names") == 0)
       cmdNames(&t);
+   else if (strcmp(cmd, "bench") == 0)
+      cmdBench(&t);
    else
       die("unknown command", cmd);
    free(b.data);
