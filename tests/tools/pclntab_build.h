@@ -168,7 +168,9 @@ static inline void pbWriteFunc(Pb* pb, PbBuf* pcln, const PbSpec* s, size_t i, c
                                uint64_t treeAddr) {
    const PbFunc* f = &s->funcs[i];
    bool hasTree = f->inl.n > 0;
-   uint32_t npcdata = hasTree ? 3 : 0;
+   /* Four pcdata slots: in the 1.16 layout the uintptr funcdata then needs
+    * 4 bytes of alignment padding (44 + 16 = 60), which the reader must skip. */
+   uint32_t npcdata = hasTree ? 4 : 0;
    uint8_t nfuncdata = hasTree ? 4 : 0;
    pbAlign(pcln, 8);
    pb->funcRec[i] = pcln->len;
@@ -195,6 +197,7 @@ static inline void pbWriteFunc(Pb* pb, PbBuf* pcln, const PbSpec* s, size_t i, c
    pbU32(pcln, 0);
    pbU32(pcln, 0);
    pbU32(pcln, tabs[3]);
+   pbU32(pcln, 0);
    if (s->version == 116) {
       /* uintptr funcdata, 8-aligned (pcln starts at an 8-aligned offset) */
       pbAlign(pcln, 8);

@@ -153,7 +153,7 @@ static void checkFunc(const PclntabFunc* f, int version, const Pb* pb, int i) {
    assert_int_equal(f->funcID, spec->funcID);
    assert_int_equal(f->flag, version == 116 ? 0 : spec->flag);
    assert_int_equal(f->startLine, version == 120 ? spec->startLine : 0);
-   assert_int_equal(f->npcdata, i == BETA ? 3 : 0);
+   assert_int_equal(f->npcdata, i == BETA ? 4 : 0);
    assert_int_equal(f->nfuncdata, i == BETA ? 4 : 0);
    bool tables = i != GAMMA;
    assert_int_equal(f->pcsp != 0, tables);
@@ -258,6 +258,7 @@ static void test_values(void** state) {
       assert_int_equal(Pclntab_pcdata(&t, &beta, PCLNTAB_PCDATA_INLTREE), pb.inlTable[BETA]);
       assert_int_equal(Pclntab_pcdata(&t, &beta, 0), 0);
       assert_int_equal(Pclntab_pcdata(&t, &beta, 3), 0);
+      assert_int_equal(Pclntab_pcdata(&t, &beta, 4), 0); /* past npcdata: the funcdata */
       assert_int_equal(Pclntab_pcdata(&t, &alpha, PCLNTAB_PCDATA_INLTREE), 0);
       static const struct {
          uint64_t off;
@@ -844,6 +845,32 @@ static void test_cutabOutOfRange(void** state) {
    forEachVersion(corruptCutab, checkCutab);
 }
 
+/* A CU slot just past cutab: the first bytes of filetab, read as a u32,
+ * would be 4, the offset of "x.go". The slot must not be read at all. */
+static void test_cutabEndsAtFiletab(void** state) {
+   (void)state;
+   static const char* const files[] = { "\x04", "", "", "x.go" };
+   for (size_t v = 0; v < NVERSIONS; v++) {
+      int ver = VERSIONS[v];
+      PbSpec spec = pbStandard(ver);
+      spec.files = files;
+      spec.nfiles = 4;
+      Pb pb = pbBuild(&spec);
+      uint8_t* img = malloc(pb.size);
+      memcpy(img, pb.data, pb.size);
+      uint32_t slots = (uint32_t)((pb.filetabOff - pb.cuOff) / 4);
+      assert_int_equal(slots, 5);
+      putLE32(img + funcField(&pb, ver, ALPHA, "cuOffset"), slots);
+      Pclntab t;
+      PclntabConfig c = configFor(&pb);
+      char err[256];
+      assert_int_equal(Pclntab_open(&t, img, pb.size, &c, err, sizeof(err)), 0);
+      expectFileLine(&t, ALPHA, 0, NULL, 0);
+      free(img);
+      pbFree(&pb);
+   }
+}
+
 /* The last file name ("c.go") loses its NUL: it must not run into pctab. */
 static void corruptFileNul(Pb* pb, uint8_t* img, int ver) {
    (void)ver;
@@ -952,6 +979,7 @@ int main(void) {
       cmocka_unit_test(test_inlineIndexOutOfRange),
       cmocka_unit_test(test_npcdataHuge),
       cmocka_unit_test(test_cutabOutOfRange),
+      cmocka_unit_test(test_cutabEndsAtFiletab),
       cmocka_unit_test(test_fileWithoutNul),
       cmocka_unit_test(test_everyByteCorrupted),
       cmocka_unit_test(test_scan),
