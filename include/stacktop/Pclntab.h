@@ -136,7 +136,9 @@ size_t Pclntab_frames(const Pclntab* this, uint64_t pc, PclntabFrame* out, size_
 /* Finds a pclntab header by its signature in a byte range (a non-executable
  * PT_LOAD segment of a binary without section headers): 8-aligned
  * `xx ff ff ff 00 00 01 08` with xx one of the known magics' low bytes, whose
- * header and function table parse. Returns its offset in data, or -1. */
+ * header and function table parse. Returns its offset in data, or -1. At most
+ * 16 candidates whose header parses get their function table checked, so a
+ * segment full of decoys cannot make the scan quadratic. */
 long Pclntab_scan(const uint8_t* data, size_t size);
 
 #endif

@@ -34,6 +34,8 @@ enum {
 #define PCVALUE_SLACK_STEPS 256
 /* Inline tree indexes beyond this are corrupt (trees hold hundreds at most). */
 #define MAX_INLINE_INDEX (1u << 24)
+/* Signature hits with a parsing header whose function table Pclntab_scan checks. */
+#define MAX_SCAN_CANDIDATES 16
 
 /* ---- bounds-checked little-endian reads from the buffer */
 
@@ -292,16 +294,16 @@ static int checkFunctab(Pclntab* this, char* err, size_t errSize) {
    return 0;
 }
 
-static int openWith(Pclntab* this, const uint8_t* data, size_t size, const PclntabConfig* config, bool allowZeroText,
-                    char* err, size_t errSize) {
+/* The cheap part of opening: magic, header and sub-table offsets. */
+static int openHeader(Pclntab* this, const uint8_t* data, size_t size, const PclntabConfig* config, bool allowZeroText,
+                      char* err, size_t errSize) {
    *this = (Pclntab){ .data = data, .size = size };
    if (config)
       this->config = *config;
    if (!data)
       return fail(err, errSize, "pclntab: no data");
    if (readMagic(this, err, errSize) < 0 ||
-       readOffsets(this, allowZeroText, this->config.textStart, err, errSize) < 0 ||
-       checkFunctab(this, err, errSize) < 0) {
+       readOffsets(this, allowZeroText, this->config.textStart, err, errSize) < 0) {
       *this = (Pclntab){ 0 };
       return -1;
    }
@@ -310,7 +312,13 @@ static int openWith(Pclntab* this, const uint8_t* data, size_t size, const Pclnt
 
 int Pclntab_open(Pclntab* this, const uint8_t* data, size_t size, const PclntabConfig* config, char* err,
                  size_t errSize) {
-   return openWith(this, data, size, config, false, err, errSize);
+   if (openHeader(this, data, size, config, false, err, errSize) < 0)
+      return -1;
+   if (checkFunctab(this, err, errSize) < 0) {
+      *this = (Pclntab){ 0 };
+      return -1;
+   }
+   return 0;
 }
 
 /* ---- function lookups */
@@ -542,6 +550,7 @@ long Pclntab_scan(const uint8_t* data, size_t size) {
       return -1;
    /* Bytes 1..7 of the header: ff ff ff, two zero pads, quantum 1, ptrsize 8. */
    static const uint8_t tail[7] = { 0xff, 0xff, 0xff, 0x00, 0x00, 0x01, 0x08 };
+   unsigned deep = 0;
    for (size_t off = 0; size >= 8 && off <= size - 8; off += 8) {
       const uint8_t* p = data + off;
       if (memcmp(p + 1, tail, sizeof(tail)) != 0 || (p[0] != 0xfa && p[0] != 0xf0 && p[0] != 0xf1))
@@ -549,7 +558,13 @@ long Pclntab_scan(const uint8_t* data, size_t size) {
       Pclntab t;
       char err[8];
       /* textStart may be 0 (1.26+): the structure can be checked without it. */
-      if (openWith(&t, p, size - off, NULL, true, err, sizeof(err)) == 0)
+      if (openHeader(&t, p, size - off, NULL, true, err, sizeof(err)) < 0)
+         continue;
+      /* Checking a function table is linear in it: decoys must not make the
+       * scan quadratic. Real segments hold one table, not many near-misses. */
+      if (++deep > MAX_SCAN_CANDIDATES)
+         return -1;
+      if (checkFunctab(&t, err, sizeof(err)) == 0)
          return (long)off;
    }
    return -1;

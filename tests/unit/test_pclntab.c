@@ -956,6 +956,39 @@ static void test_scan(void** state) {
    }
 }
 
+/* Decoys whose headers parse but whose function tables do not validate cost
+ * a scan of the function table each: a hostile segment full of them must
+ * not make the scan quadratic. The first 16 such candidates are checked. */
+static void test_scanBoundsDecoys(void** state) {
+   (void)state;
+   PbSpec spec = pbStandard(118);
+   Pb pb = pbBuild(&spec);
+   uint8_t* decoy = malloc(pb.size);
+   memcpy(decoy, pb.data, pb.size);
+   putLE32(decoy + pcField(&pb, 118, 1), 0xd0); /* unsorted */
+   size_t stride = (pb.size + 7) & ~(size_t)7;
+   for (size_t decoys = 15; decoys <= 16; decoys++) {
+      size_t size = stride * (decoys + 1);
+      uint8_t* seg = calloc(1, size);
+      for (size_t k = 0; k < decoys; k++)
+         memcpy(seg + k * stride, decoy, pb.size);
+      memcpy(seg + decoys * stride, pb.data, pb.size);
+      long want = decoys < 16 ? (long)(decoys * stride) : -1;
+      assert_int_equal(Pclntab_scan(seg, size), want);
+      free(seg);
+   }
+   /* Signatures whose headers do not parse are cheap and not counted. */
+   size_t size = 8 * 1000 + pb.size;
+   uint8_t* seg = calloc(1, size);
+   for (size_t k = 0; k < 1000; k++)
+      memcpy(seg + 8 * k, pb.data, 8);
+   memcpy(seg + 8 * 1000, pb.data, pb.size);
+   assert_int_equal(Pclntab_scan(seg, size), 8 * 1000);
+   free(seg);
+   free(decoy);
+   pbFree(&pb);
+}
+
 int main(void) {
    const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_openEachFormat),
@@ -983,6 +1016,7 @@ int main(void) {
       cmocka_unit_test(test_fileWithoutNul),
       cmocka_unit_test(test_everyByteCorrupted),
       cmocka_unit_test(test_scan),
+      cmocka_unit_test(test_scanBoundsDecoys),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }
