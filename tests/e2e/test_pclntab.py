@@ -22,7 +22,8 @@ import pytest
 
 from conftest import ROOT, fixture_path
 
-TOOLS = os.path.join(ROOT, "build", "tests")
+# The test-only tools; STACKTOP_TOOLS=build/asan/tests runs a sanitized build.
+TOOLS = os.environ.get("STACKTOP_TOOLS", os.path.join(ROOT, "build", "tests"))
 NPM = os.path.join(ROOT, "build", "npm")
 GO119 = ["go_symtab", "go_symtab_stripped", "go_symtab_pie"]
 
