@@ -1,5 +1,6 @@
 # libFuzzer targets (clang, ASan+UBSan) for the parsers that read untrusted
-# input: ElfReader (ELF files named by a target's mappings) and Maps.
+# input: ElfReader (ELF files named by a target's mappings), Maps, and
+# Pclntab (the Go symbol table inside a target's binary).
 # Each FUZZ_RUNS entry is one shell word ("\ " keeps it together in the
 # fuzz-check loop, whose unquoted $$r splits it back into a command line).
 FUZZ_DIR    := $(BUILD)/fuzz
@@ -10,9 +11,16 @@ FUZZ_COMMON := -max_total_time=$(FUZZ_SECONDS)\ -print_final_stats=1\ -timeout=1
 FUZZ_BINS += $(FUZZ_DIR)/fuzz_elf $(FUZZ_DIR)/fuzz_maps $(FUZZ_DIR)/seeds-elf/.done $(FUZZ_DIR)/seeds-maps/.done
 FUZZ_RUNS += $(FUZZ_DIR)/fuzz_elf\ $(FUZZ_COMMON)\ -max_len=65536\ -artifact_prefix=$(FUZZ_DIR)/elf-\ $(FUZZ_DIR)/corpus-elf\ $(FUZZ_DIR)/seeds-elf
 FUZZ_RUNS += $(FUZZ_DIR)/fuzz_maps\ $(FUZZ_COMMON)\ -artifact_prefix=$(FUZZ_DIR)/maps-\ $(FUZZ_DIR)/corpus-maps\ $(FUZZ_DIR)/seeds-maps
+# 1 MiB: room for the Go 1.19 fixture's whole table (about 360 KiB).
+FUZZ_BINS += $(FUZZ_DIR)/fuzz_pclntab $(FUZZ_DIR)/seeds-pclntab/.done
+FUZZ_RUNS += $(FUZZ_DIR)/fuzz_pclntab\ $(FUZZ_COMMON)\ -max_len=1048576\ -artifact_prefix=$(FUZZ_DIR)/pclntab-\ $(FUZZ_DIR)/corpus-pclntab\ $(FUZZ_DIR)/seeds-pclntab
 
 $(FUZZ_DIR)/fuzz_elf: tests/fuzz/fuzz_elf.c src/stack/ElfReader.c src/util/Util.c $(wildcard include/stacktop/*.h)
 	@mkdir -p $(dir $@) $(FUZZ_DIR)/corpus-elf
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+
+$(FUZZ_DIR)/fuzz_pclntab: tests/fuzz/fuzz_pclntab.c src/go/Pclntab.c $(wildcard include/stacktop/*.h)
+	@mkdir -p $(dir $@) $(FUZZ_DIR)/corpus-pclntab
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
 
 $(FUZZ_DIR)/fuzz_maps: tests/fuzz/fuzz_maps.c src/stack/Maps.c src/util/Util.c $(wildcard include/stacktop/*.h)
@@ -34,4 +42,16 @@ $(FUZZ_DIR)/seeds-maps/.done:
 	@mkdir -p $(dir $@)
 	cp /proc/self/maps $(dir $@)self
 	printf '1000-2000 r-xp 00001000 fd:02 99 /tmp/a b (deleted)\n3000-4000 rw-p 00000000 00:00 0\n' > $(dir $@)crafted
+	touch $@
+
+# Seeds: the hand-built tables of the unit tests in each format (with their
+# inline trees appended), and the real tables of the Go 1.19 fixture, plain
+# and PIE (the section is .data.rel.ro.gopclntab there).
+$(FUZZ_DIR)/seeds-pclntab/.done: tests/tools/pclntab_seeds.c tests/tools/pclntab_build.h \
+                                 $(FIXTURE_DIR)/go_symtab $(FIXTURE_DIR)/go_symtab_pie
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O1 -Wall -Wextra -Werror -o $(FUZZ_DIR)/pclntab_seeds $<
+	$(FUZZ_DIR)/pclntab_seeds $(dir $@)
+	objcopy -O binary --only-section=.gopclntab $(FIXTURE_DIR)/go_symtab $(dir $@)go119
+	objcopy -O binary --only-section=.data.rel.ro.gopclntab $(FIXTURE_DIR)/go_symtab_pie $(dir $@)go119-pie
 	touch $@
