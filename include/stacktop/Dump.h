@@ -29,11 +29,16 @@ typedef struct DumpOptions_ {
     * used by one dump at a time); NULL: a temporary one per dump. */
    struct Symbols_* symbols;
    bool detachOnSignal; /* CLI only: Snapshot's signal handlers detach (see Snapshot.h) */
-   int holdMs;          /* test-only, from STACKTOP_TEST_HOLD_MS: keep threads stopped this long */
+   /* Go processes: also read the goroutines (default true). */
+   bool goroutines;
+   /* Bytes of goroutine stacks copied while the target is stopped; past it,
+    * the rest are read after the resume and re-checked (0: the default). */
+   size_t goStoppedStackBudget;
+   int holdMs; /* test-only, from STACKTOP_TEST_HOLD_MS: keep threads stopped this long */
 } DumpOptions;
 
 typedef struct DumpFrame_ {
-   uint64_t pc;    /* the looked-up address (pc-1 for return addresses) */
+   uint64_t pc;    /* the looked-up address: the pc itself for the interrupted frame, pc-1 for return addresses */
    char* function; /* NULL when unknown */
    uint64_t offset;
    char* file; /* NULL without debug info */
@@ -67,6 +72,7 @@ typedef struct DumpResult_ {
    DumpGroupBy groupBy;
    DumpGroup* groups; /* ordered: count descending, then group line text */
    size_t groupCount;
+   struct GoProfile_* go; /* the goroutine profile of a Go process; NULL otherwise */
 } DumpResult;
 
 /* Error classes of Dump_take, each with its own message. */
@@ -85,8 +91,23 @@ void DumpOptions_init(DumpOptions* this);
 /* Takes a dump. On failure returns the error class and a one-line message in err. */
 DumpError Dump_take(pid_t pid, const DumpOptions* options, DumpResult** out, char* err, size_t errSize);
 void Dump_free(DumpResult* this);
-/* Writes the dump in the given format; returns 0 or -1 (errno) on write error. */
+typedef enum DumpParts_ {
+   DUMP_PARTS_ALL,        /* a Go process's goroutines, then the threads */
+   DUMP_PARTS_GOROUTINES, /* only the goroutine part */
+   DUMP_PARTS_THREADS,    /* only the thread part */
+} DumpParts;
+
+typedef struct DumpWriteOptions_ {
+   DumpFormat format;
+   DumpParts parts;
+   int debug; /* goroutine text: 1 = grouped profile (default), 2 = one block per goroutine */
+} DumpWriteOptions;
+
+/* Writes the dump in the given format, every part; returns 0 or -1 (errno)
+ * on write error. */
 int Dump_write(const DumpResult* this, DumpFormat format, FILE* out);
+/* The same with the parts and goroutine layout chosen. */
+int Dump_writeWith(const DumpResult* this, const DumpWriteOptions* options, FILE* out);
 /* `stacktop dump ...`: parses argv (argv[0] = "dump") and returns the exit status. */
 int Dump_main(int argc, char** argv);
 

@@ -5,8 +5,8 @@
  * target may truncate the original under us; see Maps_sealedCopy), mapped
  * read-only and parsed by ElfReader; everything else is read on demand and
  * kept: the function table, the separate debug file (build-id directory,
- * then .gnu_debuglink with its CRC) and libdw's DWARF handle. Not
- * thread-safe: one dump uses a file at a time. */
+ * then .gnu_debuglink with its CRC), libdw's DWARF handle and, for Go
+ * binaries, the GoBinary. Not thread-safe: one dump uses a file at a time. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +15,7 @@
 #include "stacktop/ElfReader.h"
 
 struct DebugInfo_;
+struct GoBinary_;
 
 typedef struct ElfFile_ {
    int fd;              /* the sealed copy; -1 for the borrowed vDSO */
@@ -29,6 +30,8 @@ typedef struct ElfFile_ {
    bool debugTried;
    struct DebugInfo_* dwarf;
    bool dwarfTried;
+   struct GoBinary_* go;
+   bool goTried;
 } ElfFile;
 
 /* Takes fd (a sealed copy from Maps_openFile / Maps_sealedCopy; always
@@ -50,6 +53,9 @@ const ElfSymbol* ElfFile_lookup(ElfFile* this, uint64_t vaddr, uint64_t* offset)
  * there is none or its compressed DWARF exceeds inflateLimit bytes (libdw
  * inflates all of it on open). */
 struct DebugInfo_* ElfFile_dwarf(ElfFile* this, size_t inflateLimit);
+/* The Go binary description (pclntab, runtime layout), or NULL when this is
+ * not a Go binary. */
+struct GoBinary_* ElfFile_go(ElfFile* this);
 /* The separate debug file, or NULL. */
 ElfFile* ElfFile_debugFile(ElfFile* this);
 

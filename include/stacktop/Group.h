@@ -15,9 +15,10 @@ typedef struct GroupThread_ {
    size_t pcCount;
 } GroupThread;
 
-/* The function containing pc (for DUMP_GROUP_FUNCTION), or NULL when unknown:
- * unknown frames then compare by PC. */
-typedef const char* (*GroupFunctionOf)(void* ctx, uint64_t pc);
+/* The function containing pc, the index-th frame of a stack (frame 0 is
+ * the interrupted instruction, the others return addresses), for
+ * DUMP_GROUP_FUNCTION; NULL when unknown: unknown frames then compare by PC. */
+typedef const char* (*GroupFunctionOf)(void* ctx, uint64_t pc, size_t index);
 
 /* Returns groupCount groups (caller frees with Group_freeAll). Each group gets
  * its threads sorted by tid and the PCs of its lowest tid; frames are left

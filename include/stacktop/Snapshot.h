@@ -27,6 +27,7 @@ typedef struct SnapshotThread_ {
 
 typedef struct Snapshot_ {
    pid_t pid;
+   pid_t memPid; /* whose memory to read: pid, or a live thread when the leader has exited */
    char comm[16];
    SnapshotThread* threads; /* by discovery order; owned */
    size_t threadCount;
@@ -37,7 +38,16 @@ typedef struct Snapshot_ {
    size_t lateThreads; /* threads that did not stop within the timeout */
 } Snapshot;
 
+/* Called on the tracer thread around the stop, with the snapshot so far:
+ * before anything is stopped (maps read: the time for static work), and
+ * while every thread is stopped (registers and stacks copied: extra reads
+ * that must see the same instant, like the goroutines of a Go process). */
+typedef void (*SnapshotHook)(void* ctx, const Snapshot* snap);
+
 typedef struct SnapshotOptions_ {
+   SnapshotHook beforeStop;
+   SnapshotHook whileStopped;
+   void* hookCtx;
    double timeoutS;     /* bound on the wait for all threads to stop */
    bool detachOnSignal; /* the CLI: let Snapshot's signal handlers detach */
    int holdMs;          /* test-only: keep the threads stopped this long */

@@ -18,6 +18,10 @@ struct ElfCache_;
  * outlive the Unwind. */
 Unwind* Unwind_new(const Snapshot* snapshot, struct ElfCache_* cache);
 void Unwind_free(Unwind* this);
+struct GoSnapshot_;
+/* The goroutines read in the same stop (may be NULL): a Go thread on its
+ * system stack then continues into the goroutine it serves. */
+void Unwind_setGoroutines(Unwind* this, const struct GoSnapshot_* go);
 /* Writes up to maxFrames instruction pointers of the thread, innermost first
  * (the interrupted IP, then return addresses). Stops at the outermost frame,
  * at maxFrames, when SP fails to grow or a frame repeats. Returns the count

@@ -1,9 +1,11 @@
 /* `stacktop dump PID ...`: option parsing, then Dump_take and Dump_write. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "stacktop/Dump.h"
 #include "stacktop/Snapshot.h"
@@ -13,14 +15,19 @@
 
 static const char usage[] = "usage: stacktop dump PID [--format text|folded|json] [-o FILE] [--group-by pc|function]\n"
                             "                         [--max-depth N] [--no-lines] [--timeout SECONDS]\n"
+                            "                         [--goroutines | --threads] [--debug 1|2]\n"
                             "Stops every thread of PID at once, copies their stacks, resumes them, then prints the\n"
-                            "threads grouped by identical stack (Go goroutine-profile layout by default).\n"
+                            "threads grouped by identical stack (Go goroutine-profile layout by default). For a Go\n"
+                            "program it first prints its goroutine profile, as /debug/pprof/goroutine?debug=1 would.\n"
                             "  -f, --format FMT     text (default), folded (flame graphs) or json\n"
                             "  -o, --output FILE    write to FILE instead of standard output\n"
                             "  -g, --group-by KEY   pc (identical addresses, default) or function (same functions)\n"
                             "  -d, --max-depth N    at most N frames per thread (default 256)\n"
                             "      --no-lines       skip file:line and inlined frames (faster)\n"
                             "  -t, --timeout S      wait at most S seconds for the threads to stop (default 2)\n"
+                            "      --goroutines     only the goroutines of a Go program\n"
+                            "      --threads        only the threads (Go programs: goroutines are not read)\n"
+                            "      --debug N        goroutines as ?debug=1 (grouped, default) or ?debug=2 (each one)\n"
                             "  -h, --help           this help\n";
 
 typedef struct Name_ {
@@ -51,13 +58,13 @@ static int lookupName(const Name* table, size_t n, const char* s, int* out) {
 
 typedef struct CliArgs_ {
    DumpOptions options;
-   DumpFormat format;
+   DumpWriteOptions write;
    const char* output;
    pid_t pid;
    bool help;
 } CliArgs;
 
-enum { OPT_NO_LINES = 256 };
+enum { OPT_NO_LINES = 256, OPT_GOROUTINES, OPT_THREADS, OPT_DEBUG };
 
 static const struct option longOptions[] = {
    { "format", required_argument, NULL, 'f' },
@@ -66,6 +73,9 @@ static const struct option longOptions[] = {
    { "max-depth", required_argument, NULL, 'd' },
    { "no-lines", no_argument, NULL, OPT_NO_LINES },
    { "timeout", required_argument, NULL, 't' },
+   { "goroutines", no_argument, NULL, OPT_GOROUTINES },
+   { "threads", no_argument, NULL, OPT_THREADS },
+   { "debug", required_argument, NULL, OPT_DEBUG },
    { "help", no_argument, NULL, 'h' },
    { NULL, 0, NULL, 0 },
 };
@@ -77,6 +87,15 @@ static int usageError(const char* fmt, const char* arg) {
    return STACKTOP_EXIT_USAGE;
 }
 
+static int chooseParts(CliArgs* a, DumpParts parts) {
+   if (a->write.parts != DUMP_PARTS_ALL && a->write.parts != parts)
+      return usageError("%s", "--goroutines and --threads exclude each other: give one, or neither for both");
+   a->write.parts = parts;
+   /* Reading goroutines lengthens the pause: not when only threads are wanted. */
+   a->options.goroutines = parts == DUMP_PARTS_GOROUTINES;
+   return 0;
+}
+
 static int parseOption(CliArgs* a, int c, const char* arg) {
    int v;
    char* end;
@@ -84,7 +103,7 @@ static int parseOption(CliArgs* a, int c, const char* arg) {
    case 'f':
       if (lookupName(formats, sizeof(formats) / sizeof(formats[0]), arg, &v) < 0)
          return usageError("unknown format '%s': use text, folded or json", arg);
-      a->format = (DumpFormat)v;
+      a->write.format = (DumpFormat)v;
       return 0;
    case 'g':
       if (lookupName(groupings, sizeof(groupings) / sizeof(groupings[0]), arg, &v) < 0)
@@ -107,6 +126,13 @@ static int parseOption(CliArgs* a, int c, const char* arg) {
       return 0;
    }
    case OPT_NO_LINES: a->options.lines = false; return 0;
+   case OPT_GOROUTINES:
+   case OPT_THREADS: return chooseParts(a, c == OPT_GOROUTINES ? DUMP_PARTS_GOROUTINES : DUMP_PARTS_THREADS);
+   case OPT_DEBUG:
+      if (strcmp(arg, "1") != 0 && strcmp(arg, "2") != 0)
+         return usageError("bad --debug '%s': give 1 (grouped, like ?debug=1) or 2 (each goroutine)", arg);
+      a->write.debug = arg[0] - '0';
+      return 0;
    case 'h': a->help = true; return 0;
    default: return usageError("%s", "bad option");
    }
@@ -134,27 +160,72 @@ static int parseArgs(CliArgs* a, int argc, char** argv) {
    return 0;
 }
 
-/* Writes the dump to -o FILE (opened only now: a failed dump leaves an
- * existing file untouched) or standard output. */
-static int writeResult(const DumpResult* result, const CliArgs* a) {
-   const char* name = a->output ? a->output : "standard output";
-   FILE* out = a->output ? fopen(a->output, "w") : stdout;
-   if (!out) {
-      Util_error("dump: cannot write %s: %s; choose another -o path", name, strerror(errno));
+/* -o FILE: a private temporary file next to it, created before the target
+ * is stopped (an unwritable path fails first and stops nothing), renamed
+ * over FILE only when the dump was written (a failed dump leaves an
+ * existing FILE untouched). */
+typedef struct Output_ {
+   FILE* file;
+   char* tmpPath; /* NULL for standard output */
+   const char* name;
+} Output;
+
+static int openOutput(Output* o, const char* path) {
+   *o = (Output){ .file = stdout, .name = path ? path : "standard output" };
+   if (!path)
+      return 0;
+   size_t len = strlen(path) + 16;
+   o->tmpPath = Util_xmalloc(len);
+   Util_format(o->tmpPath, len, "%s.tmp.XXXXXX", path);
+   int fd = mkostemp(o->tmpPath, O_CLOEXEC);
+   o->file = fd >= 0 ? fdopen(fd, "w") : NULL;
+   if (!o->file) {
+      Util_error("dump: cannot write %s: %s; choose another -o path", path, strerror(errno));
+      if (fd >= 0) {
+         close(fd);
+         unlink(o->tmpPath);
+      }
+      free(o->tmpPath);
       return STACKTOP_EXIT_FAILURE;
    }
-   int rc = Dump_write(result, a->format, out);
-   if (out != stdout && fclose(out) != 0)
+   return 0;
+}
+
+/* Commits (rename) or abandons (unlink) the output. */
+static int closeOutput(Output* o, bool commit) {
+   int rc = commit ? 0 : -1;
+   if (o->tmpPath) {
+      if (fclose(o->file) != 0 && commit)
+         rc = -1;
+      if (rc == 0 && rename(o->tmpPath, o->name) != 0)
+         rc = -1;
+      if (rc != 0)
+         unlink(o->tmpPath);
+      free(o->tmpPath);
+   } else if (commit && fflush(stdout) != 0) {
       rc = -1;
-   if (rc < 0) {
-      Util_error("dump: cannot write %s: %s", name, strerror(errno));
+   }
+   return rc;
+}
+
+static int writeResult(const DumpResult* result, const CliArgs* a, Output* o) {
+   if (a->write.parts == DUMP_PARTS_GOROUTINES && !result->go) {
+      Util_error("dump: pid %d (%s) is not a Go program: it has no goroutines (drop --goroutines for its threads)",
+                 (int)result->pid, result->comm);
+      closeOutput(o, false);
+      return STACKTOP_EXIT_FAILURE;
+   }
+   int rc = Dump_writeWith(result, &a->write, o->file);
+   int saved = errno;
+   if (closeOutput(o, rc == 0) < 0) {
+      Util_error("dump: cannot write %s: %s", o->name, strerror(rc < 0 ? saved : errno));
       return STACKTOP_EXIT_FAILURE;
    }
    return STACKTOP_EXIT_OK;
 }
 
 int Dump_main(int argc, char** argv) {
-   CliArgs a = { .format = DUMP_FORMAT_TEXT };
+   CliArgs a = { .write = { .format = DUMP_FORMAT_TEXT, .parts = DUMP_PARTS_ALL, .debug = 1 } };
    int rc = parseArgs(&a, argc, argv);
    if (rc)
       return rc;
@@ -162,14 +233,18 @@ int Dump_main(int argc, char** argv) {
       fputs(usage, stdout);
       return STACKTOP_EXIT_OK;
    }
+   Output out;
+   if (openOutput(&out, a.output) != 0)
+      return STACKTOP_EXIT_FAILURE;
    Snapshot_installSignalHandlers();
    DumpResult* result;
    char err[512];
    if (Dump_take(a.pid, &a.options, &result, err, sizeof(err)) != DUMP_OK) {
       Util_error("dump: %s", err);
+      closeOutput(&out, false);
       return STACKTOP_EXIT_FAILURE;
    }
-   rc = writeResult(result, &a);
+   rc = writeResult(result, &a, &out);
    Dump_free(result);
    return rc;
 }

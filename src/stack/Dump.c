@@ -1,12 +1,16 @@
-/* The dump pipeline: snapshot (target stopped) -> detach -> unwind every
- * thread -> symbolize the unique PCs -> cut Go's scheduler bottom -> group ->
- * attach symbolized frames to each group. Thread-safe: all state lives in
- * the call (the only global is Snapshot's CLI signal hook). */
+/* The dump pipeline: snapshot (target stopped; for a Go process the
+ * goroutines are read in the same stop) -> detach -> unwind every thread ->
+ * symbolize the unique PCs -> cut Go's scheduler bottom -> group -> attach
+ * symbolized frames to each group; then the goroutine profile. Thread-safe:
+ * all state lives in the call (the only global is Snapshot's CLI signal
+ * hook). */
 #include "stacktop/Dump.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "stacktop/GoProfile.h"
+#include "stacktop/GoSnapshot.h"
 #include "stacktop/Group.h"
 #include "stacktop/Snapshot.h"
 #include "stacktop/Symbols.h"
@@ -21,17 +25,26 @@
  * Go's assembly entry points carry an ".abi0" suffix in the symbol table. */
 static const char* const outermostFunctions[] = { "runtime.mstart", "runtime.goexit" };
 
-/* One unique PC and its symbolized frames (strings owned by Symbols). */
+/* One unique PC and its symbolized frames (strings owned by Symbols). The
+ * interrupted instruction (frame 0) is looked up at its own address, a
+ * return address at the call before it: the same number can be both. */
 typedef struct PcInfo_ {
    uint64_t pc;
+   bool interrupted;
    SymbolFrame frames[MAX_INLINE_FRAMES];
    size_t frameCount;
 } PcInfo;
 
 typedef struct PcTable_ {
-   PcInfo* entries; /* sorted by pc */
+   PcInfo* entries; /* sorted by (pc, interrupted) */
    size_t count;
 } PcTable;
+
+/* A PC and whether it is an interrupted instruction. */
+typedef struct PcKey_ {
+   uint64_t pc;
+   bool interrupted;
+} PcKey;
 
 void DumpOptions_init(DumpOptions* this) {
    *this = (DumpOptions){
@@ -39,53 +52,68 @@ void DumpOptions_init(DumpOptions* this) {
       .maxDepth = DEFAULT_MAX_DEPTH,
       .lines = true,
       .timeoutS = DEFAULT_TIMEOUT_S,
+      .goroutines = true,
    };
    const char* hold = getenv("STACKTOP_TEST_HOLD_MS");
    if (hold)
       this->holdMs = atoi(hold) > 60000 ? 60000 : atoi(hold); /* never hold a target for long */
 }
 
-static int compareU64(const void* a, const void* b) {
-   uint64_t x = *(const uint64_t*)a, y = *(const uint64_t*)b;
-   return x < y ? -1 : x > y;
+/* PcInfo and PcKey both start with (pc, interrupted). */
+static int compareKeys(const void* a, const void* b) {
+   const PcKey* x = a;
+   const PcKey* y = b;
+   if (x->pc != y->pc)
+      return x->pc < y->pc ? -1 : 1;
+   return (int)x->interrupted - (int)y->interrupted;
 }
 
-/* Entries are sorted by pc, their first member, so compareU64 compares a key with an entry. */
-static const PcInfo* findPc(const PcTable* t, uint64_t pc) {
-   return t->count ? bsearch(&pc, t->entries, t->count, sizeof(PcInfo), compareU64) : NULL;
+static int compareKeyEntry(const void* key, const void* entry) {
+   const PcKey* k = key;
+   const PcInfo* e = entry;
+   PcKey ek = { e->pc, e->interrupted };
+   return compareKeys(k, &ek);
 }
 
-/* The real (outermost, non-inlined) function of a PC. */
-static const char* functionOf(void* ctx, uint64_t pc) {
-   const PcInfo* info = findPc(ctx, pc);
+static const PcInfo* findPc(const PcTable* t, uint64_t pc, size_t index) {
+   PcKey key = { pc, index == 0 };
+   return t->count ? bsearch(&key, t->entries, t->count, sizeof(PcInfo), compareKeyEntry) : NULL;
+}
+
+/* The real (outermost, non-inlined) function of the index-th frame. */
+static const char* functionOf(void* ctx, uint64_t pc, size_t index) {
+   const PcInfo* info = findPc(ctx, pc, index);
    return info && info->frameCount ? info->frames[info->frameCount - 1].function : NULL;
 }
 
-/* Symbolizes each distinct PC once; return addresses are looked up at pc-1
- * so the line is the call's, not the next statement's. */
+/* Symbolizes each distinct PC once: return addresses at pc-1, so the line
+ * is the call's and not the next statement's; the interrupted instruction
+ * at pc, so a thread stopped on a function's first instruction is not
+ * named after the function before it. */
 static void symbolizeUnique(PcTable* t, uint64_t** pcs, const size_t* counts, size_t threads, Symbols* symbols,
                             const Snapshot* snap) {
    size_t total = 0;
    for (size_t i = 0; i < threads; i++)
       total += counts[i];
-   uint64_t* all = Util_xcalloc(total, sizeof(uint64_t));
+   PcKey* all = Util_xcalloc(total ? total : 1, sizeof(PcKey));
    size_t n = 0;
-   for (size_t i = 0; i < threads; i++) {
-      memcpy(all + n, pcs[i], counts[i] * sizeof(uint64_t));
-      n += counts[i];
-   }
-   qsort(all, n, sizeof(uint64_t), compareU64);
+   for (size_t i = 0; i < threads; i++)
+      for (size_t k = 0; k < counts[i]; k++)
+         all[n++] = (PcKey){ pcs[i][k], k == 0 };
+   qsort(all, n, sizeof(PcKey), compareKeys);
    size_t unique = 0;
    for (size_t i = 0; i < n; i++) {
-      if (i == 0 || all[i] != all[i - 1])
+      if (i == 0 || compareKeys(&all[i], &all[i - 1]) != 0)
          all[unique++] = all[i];
    }
-   t->entries = Util_xcalloc(unique, sizeof(PcInfo));
+   t->entries = Util_xcalloc(unique ? unique : 1, sizeof(PcInfo));
    t->count = unique;
    for (size_t i = 0; i < unique; i++) {
       PcInfo* e = &t->entries[i];
-      e->pc = all[i];
-      e->frameCount = Symbols_lookup(symbols, snap->pid, &snap->maps, all[i] - 1, e->frames, MAX_INLINE_FRAMES);
+      e->pc = all[i].pc;
+      e->interrupted = all[i].interrupted;
+      uint64_t lookup = e->interrupted ? e->pc : e->pc - 1;
+      e->frameCount = Symbols_lookup(symbols, snap->pid, &snap->maps, lookup, e->frames, MAX_INLINE_FRAMES);
    }
    free(all);
 }
@@ -104,7 +132,7 @@ static bool isOutermost(const char* function) {
 
 static size_t cutAtOutermost(const PcTable* t, const uint64_t* pcs, size_t count) {
    for (size_t i = 0; i < count; i++) {
-      if (isOutermost(functionOf((void*)t, pcs[i])))
+      if (isOutermost(functionOf((void*)t, pcs[i], i)))
          return i + 1;
    }
    return count;
@@ -117,13 +145,13 @@ static char* dupOrNull(const char* s) {
 static void attachFrames(DumpGroup* g, const PcTable* t) {
    size_t cap = 0;
    for (size_t i = 0; i < g->pcCount; i++) {
-      const PcInfo* info = findPc(t, g->pcs[i]);
+      const PcInfo* info = findPc(t, g->pcs[i], i);
       size_t n = info ? info->frameCount : 0;
       for (size_t j = 0; j < n; j++) {
          const SymbolFrame* s = &info->frames[j];
          Util_growArray((void**)&g->frames, &cap, g->frameCount, sizeof(DumpFrame));
          g->frames[g->frameCount++] = (DumpFrame){
-            .pc = info->pc - 1,
+            .pc = info->interrupted ? info->pc : info->pc - 1,
             .function = dupOrNull(s->function),
             .offset = s->offset,
             .file = dupOrNull(s->file),
@@ -136,14 +164,15 @@ static void attachFrames(DumpGroup* g, const PcTable* t) {
 }
 
 /* Unwinds, symbolizes and groups a finished snapshot into out. */
-static void analyze(const Snapshot* snap, const DumpOptions* options, DumpResult* out) {
+static void analyze(const Snapshot* snap, const DumpOptions* options, Symbols* symbols, const GoSnapshot* go,
+                    DumpResult* out) {
    size_t n = snap->threadCount;
    size_t depth = options->maxDepth > 0 ? (size_t)options->maxDepth : DEFAULT_MAX_DEPTH;
    uint64_t** pcs = Util_xcalloc(n, sizeof(uint64_t*));
    size_t* counts = Util_xcalloc(n, sizeof(size_t));
    uint64_t* scratch = Util_xcalloc(depth, sizeof(uint64_t));
-   Symbols* symbols = options->symbols ? options->symbols : Symbols_new(options->lines);
    Unwind* unwind = Unwind_new(snap, Symbols_cache(symbols));
+   Unwind_setGoroutines(unwind, go);
    for (size_t i = 0; i < n; i++) {
       counts[i] = Unwind_thread(unwind, &snap->threads[i], scratch, depth);
       pcs[i] = Util_xcalloc(counts[i], sizeof(uint64_t));
@@ -166,8 +195,6 @@ static void analyze(const Snapshot* snap, const DumpOptions* options, DumpResult
    for (size_t i = 0; i < out->groupCount; i++)
       attachFrames(&out->groups[i], &table);
 
-   if (!options->symbols)
-      Symbols_free(symbols);
    free(table.entries);
    free(threads);
    for (size_t i = 0; i < n; i++)
@@ -176,18 +203,48 @@ static void analyze(const Snapshot* snap, const DumpOptions* options, DumpResult
    free(counts);
 }
 
+/* The goroutine reader between Snapshot's hooks. */
+typedef struct GoReader_ {
+   const DumpOptions* options;
+   Symbols* symbols;
+   GoSnapshot* go;
+} GoReader;
+
+static void prepareGo(void* ctx, const Snapshot* snap) {
+   GoReader* r = ctx;
+   GoSnapshotOptions go = { .stoppedStackBudget = r->options->goStoppedStackBudget };
+   r->go = GoSnapshot_prepare(snap->memPid, &snap->maps, Symbols_cache(r->symbols), &go);
+}
+
+static void readGoStopped(void* ctx, const Snapshot* snap) {
+   GoReader* r = ctx;
+   if (r->go)
+      GoSnapshot_readStopped(r->go, snap, snap->memPid);
+}
+
 DumpError Dump_take(pid_t pid, const DumpOptions* options, DumpResult** out, char* err, size_t errSize) {
    double start = Util_monotonicSeconds();
    *out = NULL;
+   Symbols* symbols = options->symbols ? options->symbols : Symbols_new(options->lines);
+   GoReader reader = { .options = options, .symbols = symbols };
    SnapshotOptions so = {
       .timeoutS = options->timeoutS > 0 ? options->timeoutS : DEFAULT_TIMEOUT_S,
       .detachOnSignal = options->detachOnSignal,
       .holdMs = options->holdMs,
+      .beforeStop = options->goroutines ? prepareGo : NULL,
+      .whileStopped = options->goroutines ? readGoStopped : NULL,
+      .hookCtx = &reader,
    };
    Snapshot snap;
    DumpError rc = Snapshot_take(&snap, pid, &so, err, errSize);
-   if (rc != DUMP_OK)
+   if (rc != DUMP_OK) {
+      GoSnapshot_free(reader.go);
+      if (!options->symbols)
+         Symbols_free(symbols);
       return rc;
+   }
+   if (reader.go)
+      GoSnapshot_readAfter(reader.go, snap.memPid);
    DumpResult* r = Util_xcalloc(1, sizeof(DumpResult));
    r->pid = snap.pid;
    memcpy(r->comm, snap.comm, sizeof(r->comm));
@@ -195,8 +252,13 @@ DumpError Dump_take(pid_t pid, const DumpOptions* options, DumpResult** out, cha
    r->lateThreads = snap.lateThreads;
    r->stoppedMs = snap.stoppedMs;
    r->groupBy = options->groupBy;
-   analyze(&snap, options, r);
+   analyze(&snap, options, symbols, reader.go, r);
+   if (reader.go)
+      r->go = GoProfile_build(reader.go);
+   GoSnapshot_free(reader.go);
    Snapshot_free(&snap);
+   if (!options->symbols)
+      Symbols_free(symbols);
    r->totalMs = (Util_monotonicSeconds() - start) * 1000.0;
    *out = r;
    return DUMP_OK;
@@ -206,5 +268,6 @@ void Dump_free(DumpResult* this) {
    if (!this)
       return;
    Group_freeAll(this->groups, this->groupCount);
+   GoProfile_free(this->go);
    free(this);
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stacktop/GoFormat.h"
 #include "stacktop/Group.h"
 #include "stacktop/Json.h"
 #include "stacktop/Util.h"
@@ -90,7 +91,7 @@ static void writeTextFrame(const DumpFrame* f, FILE* out) {
    fputc('\n', out);
 }
 
-static void writeText(const DumpResult* r, FILE* out) {
+static void writeThreadText(const DumpResult* r, FILE* out) {
    fprintf(out, "thread profile: total %zu\n", r->totalThreads);
    for (size_t i = 0; i < r->groupCount; i++) {
       const DumpGroup* g = &r->groups[i];
@@ -121,7 +122,7 @@ static void writeFoldedName(const char* name, FILE* out) {
       fputc(*p == ';' ? ':' : (*p == '\n' || *p == '\r') ? ' ' : *p, out);
 }
 
-static void writeFolded(const DumpResult* r, FILE* out) {
+static void writeThreadFolded(const DumpResult* r, FILE* out) {
    for (size_t i = 0; i < r->groupCount; i++) {
       const DumpGroup* g = &r->groups[i];
       writeFoldedName(r->comm, out);
@@ -193,7 +194,7 @@ static void writeJsonGroup(Json* j, const DumpGroup* g) {
    Json_endObject(j);
 }
 
-static void writeJson(const DumpResult* r, FILE* out) {
+static void writeJson(const DumpResult* r, const DumpWriteOptions* o, FILE* out) {
    Json j;
    Json_init(&j, out);
    Json_beginObject(&j);
@@ -211,17 +212,54 @@ static void writeJson(const DumpResult* r, FILE* out) {
    Json_double(&j, r->totalMs, 3);
    Json_key(&j, "group_by");
    Json_string(&j, groupByNames[r->groupBy]);
-   Json_key(&j, "groups");
-   Json_beginArray(&j);
-   for (size_t i = 0; i < r->groupCount; i++)
-      writeJsonGroup(&j, &r->groups[i]);
-   Json_endArray(&j);
+   if (o->parts != DUMP_PARTS_GOROUTINES) {
+      Json_key(&j, "groups");
+      Json_beginArray(&j);
+      for (size_t i = 0; i < r->groupCount; i++)
+         writeJsonGroup(&j, &r->groups[i]);
+      Json_endArray(&j);
+   }
+   if (r->go && o->parts != DUMP_PARTS_THREADS) {
+      Json_key(&j, "go");
+      GoFormat_json(r->go, r->stoppedMs, &j);
+   }
    Json_endObject(&j);
    fputc('\n', out);
 }
 
-typedef void (*Writer)(const DumpResult* r, FILE* out);
+/* ---- parts ------------------------------------------------------------------ */
 
+static bool wantGoroutines(const DumpWriteOptions* o) {
+   return o->parts != DUMP_PARTS_THREADS;
+}
+
+static bool wantThreads(const DumpWriteOptions* o) {
+   return o->parts != DUMP_PARTS_GOROUTINES;
+}
+
+static void writeText(const DumpResult* r, const DumpWriteOptions* o, FILE* out) {
+   if (wantGoroutines(o) && r->go) {
+      if (o->debug >= 2)
+         GoFormat_traces(r->go, r->stoppedMs, out);
+      else
+         GoFormat_text(r->go, r->stoppedMs, out);
+      if (wantThreads(o))
+         fputc('\n', out);
+   } else if (!wantThreads(o)) {
+      fprintf(out, "# pid %d (%s) is not a Go program: it has no goroutines\n", (int)r->pid, r->comm);
+   }
+   if (wantThreads(o))
+      writeThreadText(r, out);
+}
+
+static void writeFolded(const DumpResult* r, const DumpWriteOptions* o, FILE* out) {
+   if (wantGoroutines(o) && r->go)
+      GoFormat_folded(r->go, r->comm, out);
+   if (wantThreads(o))
+      writeThreadFolded(r, out);
+}
+
+typedef void (*Writer)(const DumpResult* r, const DumpWriteOptions* o, FILE* out);
 static const Writer writers[] = {
    [DUMP_FORMAT_TEXT] = writeText,
    [DUMP_FORMAT_FOLDED] = writeFolded,
@@ -229,11 +267,16 @@ static const Writer writers[] = {
 };
 
 int Dump_write(const DumpResult* this, DumpFormat format, FILE* out) {
-   if ((size_t)format >= sizeof(writers) / sizeof(writers[0])) {
+   DumpWriteOptions o = { .format = format, .parts = DUMP_PARTS_ALL, .debug = 1 };
+   return Dump_writeWith(this, &o, out);
+}
+
+int Dump_writeWith(const DumpResult* this, const DumpWriteOptions* options, FILE* out) {
+   if ((size_t)options->format >= sizeof(writers) / sizeof(writers[0])) {
       errno = EINVAL;
       return -1;
    }
-   writers[format](this, out);
+   writers[options->format](this, options, out);
    if (fflush(out) != 0 || ferror(out)) {
       if (errno == 0)
          errno = EIO;

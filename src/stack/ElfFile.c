@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "stacktop/DebugInfo.h"
+#include "stacktop/GoBinary.h"
 #include "stacktop/Maps.h"
 #include "stacktop/Util.h"
 
@@ -75,6 +76,7 @@ void ElfFile_free(ElfFile* this) {
    if (!this)
       return;
    DebugInfo_free(this->dwarf);
+   GoBinary_free(this->go);
    ElfFile_free(this->debug);
    ElfReader_free(&this->reader);
    if (this->data && !this->borrowed)
@@ -193,4 +195,12 @@ DebugInfo* ElfFile_dwarf(ElfFile* this, size_t inflateLimit) {
    else if (usableDwarf(this, inflateLimit))
       this->dwarf = DebugInfo_open(this->fd);
    return this->dwarf;
+}
+
+GoBinary* ElfFile_go(ElfFile* this) {
+   if (!this->goTried) {
+      this->goTried = true;
+      this->go = this->borrowed ? NULL : GoBinary_open(this);
+   }
+   return this->go;
 }

@@ -19,11 +19,11 @@ static int compareU64(uint64_t a, uint64_t b) {
    return a < b ? -1 : a > b;
 }
 
-static int compareFrame(const KeyContext* k, uint64_t a, uint64_t b) {
+static int compareFrame(const KeyContext* k, uint64_t a, uint64_t b, size_t index) {
    if (k->by == DUMP_GROUP_PC || !k->functionOf)
       return compareU64(a, b);
-   const char* fa = k->functionOf(k->ctx, a);
-   const char* fb = k->functionOf(k->ctx, b);
+   const char* fa = k->functionOf(k->ctx, a, index);
+   const char* fb = k->functionOf(k->ctx, b, index);
    if (fa && fb)
       return strcmp(fa, fb);
    if (fa || fb)
@@ -35,7 +35,7 @@ static int compareFrame(const KeyContext* k, uint64_t a, uint64_t b) {
 static int compareStacks(const KeyContext* k, const GroupThread* a, const GroupThread* b) {
    size_t n = a->pcCount < b->pcCount ? a->pcCount : b->pcCount;
    for (size_t i = 0; i < n; i++) {
-      int c = compareFrame(k, a->pcs[i], b->pcs[i]);
+      int c = compareFrame(k, a->pcs[i], b->pcs[i], i);
       if (c)
          return c;
    }

@@ -617,12 +617,15 @@ static void runSnapshot(Job* job, const ProcInfo* info) {
    Snapshot* snap = job->snap;
    char err[256];
    pid_t memPid = memoryPid(snap);
+   snap->memPid = memPid;
    /* Read before stopping (a few ms for thousands of threads); re-read while
     * stopped only if a stack turns out to be missing from it. */
    if (Maps_read(&snap->maps, memPid, err, sizeof(err)) < 0) {
       mapsFailed(job, info, err);
       return;
    }
+   if (job->options->beforeStop)
+      job->options->beforeStop(job->options->hookCtx, snap);
    stopAll(job, info);
    if (job->result == DUMP_OK) {
       if (!planStacks(snap)) {
@@ -631,6 +634,8 @@ static void runSnapshot(Job* job, const ProcInfo* info) {
             planStacks(snap);
       }
       copyStacks(snap, memPid);
+      if (job->options->whileStopped)
+         job->options->whileStopped(job->options->hookCtx, snap);
       if (job->options->holdMs > 0)
          hold(job->options->holdMs);
    }

@@ -10,6 +10,8 @@
 
 #include "stacktop/DebugInfo.h"
 #include "stacktop/ElfCache.h"
+#include "stacktop/GoBinary.h"
+#include "stacktop/GoProfile.h"
 #include "stacktop/Util.h"
 
 /* DebugFrame scratch per lookup: deeper inline nests are cut. */
@@ -19,6 +21,8 @@ struct Symbols_ {
    bool lines;
    size_t inflateLimit; /* see Symbols_setInflateLimit */
    ElfCache* cache;     /* owned */
+   char** names;        /* Go display names made here (generics as [...]); owned */
+   size_t nameCount, nameCapacity;
 };
 
 Symbols* Symbols_new(bool lines) {
@@ -37,6 +41,9 @@ void Symbols_free(Symbols* this) {
    if (!this)
       return;
    ElfCache_free(this->cache);
+   for (size_t i = 0; i < this->nameCount; i++)
+      free(this->names[i]);
+   free(this->names);
    free(this);
 }
 
@@ -72,6 +79,33 @@ static size_t addLines(DebugInfo* dwarf, uint64_t vaddr, SymbolFrame* frames, si
    return inlined + 1;
 }
 
+/* Go's name as it prints it; names with type arguments get a kept copy. */
+static const char* goName(Symbols* this, const char* name) {
+   if (!name || !strchr(name, '['))
+      return name;
+   Util_growArray((void**)&this->names, &this->nameCapacity, this->nameCount, sizeof(char*));
+   this->names[this->nameCount] = GoProfile_displayName(name);
+   return this->names[this->nameCount++];
+}
+
+/* Go code: names, file:line and inlined calls from the pclntab, as Go's
+ * own tracebacks print them (offsets from the physical function). */
+static size_t goFrames(Symbols* this, const GoBinary* go, const char* module, uint64_t vaddr, SymbolFrame* frames,
+                       size_t maxFrames) {
+   PclntabFrame levels[MAX_INLINE_DEPTH];
+   size_t n = Pclntab_frames(&go->pclntab, vaddr, levels, maxFrames < MAX_INLINE_DEPTH ? maxFrames : MAX_INLINE_DEPTH);
+   if (n == 0)
+      return 1;
+   for (size_t i = 0; i < n; i++)
+      frames[i] = (SymbolFrame){ .function = goName(this, levels[i].function),
+                                 .offset = vaddr - levels[i].entry,
+                                 .file = levels[i].file,
+                                 .line = levels[i].line,
+                                 .module = module,
+                                 .inlined = levels[i].inlined };
+   return n;
+}
+
 size_t Symbols_lookup(Symbols* this, pid_t pid, const Maps* maps, uint64_t addr, SymbolFrame* frames,
                       size_t maxFrames) {
    if (maxFrames == 0)
@@ -86,6 +120,9 @@ size_t Symbols_lookup(Symbols* this, pid_t pid, const Maps* maps, uint64_t addr,
       return 1;
    }
    frames[0].module = obj.name;
+   const GoBinary* go = ElfFile_go(obj.file);
+   if (go && GoBinary_inText(go, vaddr))
+      return goFrames(this, go, obj.name, vaddr, frames, maxFrames);
    const ElfSymbol* s = ElfFile_lookup(obj.file, vaddr, &frames[0].offset);
    if (s)
       frames[0].function = s->name;

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "stacktop/ElfCache.h"
+#include "stacktop/GoSnapshot.h"
+#include "stacktop/GoUnwind.h"
 #include "stacktop/Util.h"
 
 /* Exported by libunwind-x86_64 (libunwind-ptrace uses it) but not declared
@@ -33,6 +35,7 @@ typedef struct Module_ {
 
 struct Unwind_ {
    const Snapshot* snap;
+   const GoSnapshot* go; /* the goroutines of the same stop, or NULL */
    unw_addr_space_t as;
    Module* modules; /* sorted by lo, not overlapping */
    size_t moduleCount, moduleCapacity;
@@ -249,25 +252,101 @@ void Unwind_free(Unwind* this) {
    free(this);
 }
 
+/* The thread's copied stack, for Go's unwinder. */
+static bool readThreadWord(void* ctx, uint64_t addr, uint64_t* value) {
+   const SnapshotThread* t = ctx;
+   if (addr < t->stackStart || addr - t->stackStart > t->stackSize || t->stackSize - (addr - t->stackStart) < 8)
+      return false;
+   memcpy(value, t->stack + (addr - t->stackStart), sizeof(*value));
+   return true;
+}
+
+void Unwind_setGoroutines(Unwind* this, const GoSnapshot* go) {
+   this->go = go;
+}
+
+/* The Go binary whose code holds ip, with its load bias. */
+static const GoBinary* goCodeAt(Unwind* this, uint64_t ip, uint64_t* bias) {
+   Module* m = findModule(this, ip);
+   if (!m)
+      return NULL;
+   const GoBinary* go = ElfFile_go(m->object.file);
+   *bias = m->object.bias;
+   return go && GoBinary_inText(go, ip - m->object.bias) ? go : NULL;
+}
+
+/* One frame up from (ip, sp) in Go code, with the pclntab's frame sizes. */
+static GoUnwindEnd goStep(Unwind* this, GoReadWord read, void* ctx, GoPhysFrame* frame) {
+   uint64_t bias;
+   const GoBinary* go = goCodeAt(this, frame->pc, &bias);
+   if (!go)
+      return GO_UNWIND_NOT_GO;
+   GoUnwindStart s = { .bin = go, .bias = bias, .read = read, .ctx = ctx };
+   GoPhysFrame caller;
+   GoUnwindEnd end = GoUnwind_step(&s, frame, &caller);
+   if (end != GO_UNWIND_CONTINUE)
+      return end;
+   if (caller.sp <= frame->sp || caller.pc == 0)
+      return GO_UNWIND_OUT_OF_STACK;
+   *frame = caller;
+   return GO_UNWIND_CONTINUE;
+}
+
+/* A thread on its system stack (runtime.systemstack) still serves the
+ * goroutine that switched there: like Go's traceback, continue with that
+ * goroutine's frames, from the state it saved (g.sched). */
+static const GoRoutine* userGoroutine(Unwind* this, const SnapshotThread* thread, const GoPhysFrame* frame) {
+   uint64_t bias;
+   const GoBinary* go = goCodeAt(this, frame->pc, &bias);
+   if (!this->go || !go || !GoBinary_isFunc(go, GO_FUNC_SYSTEMSTACK, frame->pc - bias))
+      return NULL;
+   return GoSnapshot_routineOfThread(this->go, thread->tid);
+}
+
 size_t Unwind_thread(Unwind* this, const SnapshotThread* thread, uint64_t* pcs, size_t maxFrames) {
    if (!thread->captured || maxFrames == 0)
       return 0;
    pcs[0] = thread->regs.rip;
-   Cursor c = { this, thread };
-   unw_cursor_t cursor;
-   if (!this->as || unw_init_remote(&cursor, this->as, &c) < 0)
-      return 1;
    size_t n = 1;
-   unw_word_t prevSp = thread->regs.rsp;
-   while (n < maxFrames && unw_step(&cursor) > 0) {
-      unw_word_t ip, sp;
-      if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || unw_get_reg(&cursor, UNW_REG_SP, &sp) < 0 || ip == 0)
+   GoPhysFrame frame = { .pc = thread->regs.rip, .sp = thread->regs.rsp, .trap = true };
+   uint64_t bias;
+   /* Go code has no CFI: its frame sizes come from the pclntab. Frames
+    * outside Go (libc, the vDSO, cgo) are libunwind's until Go code is
+    * reached; Go never returns into C except through cgo callbacks. */
+   if (!goCodeAt(this, frame.pc, &bias)) {
+      Cursor c = { this, thread };
+      unw_cursor_t cursor;
+      if (!this->as || unw_init_remote(&cursor, this->as, &c) < 0)
+         return 1;
+      while (n < maxFrames && unw_step(&cursor) > 0) {
+         unw_word_t ip, sp;
+         if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || unw_get_reg(&cursor, UNW_REG_SP, &sp) < 0 || ip == 0)
+            return n;
+         /* Loop guard: each caller's frame lies above its callee's. */
+         if (sp <= frame.sp)
+            return n;
+         pcs[n++] = ip;
+         frame = (GoPhysFrame){ .pc = ip, .sp = sp };
+         if (goCodeAt(this, ip, &bias))
+            break;
+      }
+   }
+   GoReadWord read = readThreadWord;
+   void* ctx = (void*)thread;
+   while (n < maxFrames) {
+      GoUnwindEnd end = goStep(this, read, ctx, &frame);
+      if (end == GO_UNWIND_CONTINUE) {
+         pcs[n++] = frame.pc;
+         continue;
+      }
+      const GoRoutine* user =
+          end == GO_UNWIND_SPWRITE && read == readThreadWord ? userGoroutine(this, thread, &frame) : NULL;
+      if (!user)
          break;
-      /* Loop guard: each caller's frame lies above its callee's. */
-      if (sp <= prevSp)
-         break;
-      pcs[n++] = ip;
-      prevSp = sp;
+      frame = (GoPhysFrame){ .pc = user->pc, .sp = user->sp };
+      read = GoSnapshot_readStackWord;
+      ctx = (void*)user;
+      pcs[n++] = frame.pc;
    }
    return n;
 }

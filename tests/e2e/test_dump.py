@@ -103,10 +103,11 @@ def test_text_layout(spawn, stacktop):
         assert body[1].startswith("# threads: ")
         for line in body[2:]:
             assert frame.fullmatch(line), line
-        # the printed PC of a return address is the group line's PC - 1
+        # The interrupted instruction (the group line's first PC) is printed
+        # and looked up at its own address, return addresses at PC - 1.
         pcs = [int(x, 16) for x in body[0].split(" @ ")[1].split()]
         printed = [int(line.split("\t")[1], 16) for line in body[2:]]
-        assert sorted(set(printed)) == sorted(pc - 1 for pc in pcs)
+        assert sorted(set(printed)) == sorted([pcs[0]] + [pc - 1 for pc in pcs[1:]])
     assert re.fullmatch(r"# stopped \d+\.\d ms, total \d+\.\d ms", lines[-1])
     assert f"park_on_condvar+0x" in out and "stack_groups.c:" in out
 

@@ -18,7 +18,8 @@ static GroupThread thread(pid_t tid, const uint64_t* pcs, size_t n) {
 }
 
 /* Function names by address range: 0x1000.. = "a", 0x2000.. = "b", else unknown. */
-static const char* fakeFunction(void* ctx, uint64_t pc) {
+static const char* fakeFunction(void* ctx, uint64_t pc, size_t index) {
+   (void)index;
    (void)ctx;
    if (pc >= 0x1000 && pc < 0x2000)
       return "a";
