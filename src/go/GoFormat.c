@@ -1,4 +1,5 @@
 /* Renderings of the goroutine profile: see GoFormat.h. */
+/* Hexadecimal numbers are printed "0x%x": Go's %#x prints 0 as 0x0, C's as 0. */
 #include "stacktop/GoFormat.h"
 
 #include <inttypes.h>
@@ -39,7 +40,7 @@ static void writeGroups(const GoProfile* p, FILE* raw) {
       const GoProfileGroup* g = &p->groups[i];
       fprintf(raw, "%zu @", g->count);
       for (size_t k = 0; k < g->pcCount; k++)
-         fprintf(raw, " %#" PRIx64, g->pcs[k]);
+         fprintf(raw, " 0x%" PRIx64, g->pcs[k]);
       if (g->labels) {
          fputs("\n# labels: ", raw);
          putClean(g->labels, raw);
@@ -47,9 +48,9 @@ static void writeGroups(const GoProfile* p, FILE* raw) {
       fputc('\n', raw);
       for (size_t k = 0; k < g->frameCount; k++) {
          const GoProfileFrame* f = &g->frames[k];
-         fprintf(raw, "#\t%#" PRIx64 "\t", f->pc);
+         fprintf(raw, "#\t0x%" PRIx64 "\t", f->pc);
          putClean(f->function, raw);
-         fprintf(raw, "+%#" PRIx64 "\t", f->offset);
+         fprintf(raw, "+0x%" PRIx64 "\t", f->offset);
          putClean(f->file, raw);
          fprintf(raw, ":%d\n", f->line);
       }
@@ -84,7 +85,7 @@ static void writeTraceFrame(const GoTraceFrame* f, FILE* out) {
    putClean(f->file, out);
    fprintf(out, ":%d", f->line);
    if (f->hasOffset)
-      fprintf(out, " +%#" PRIx64, f->offset);
+      fprintf(out, " +0x%" PRIx64, f->offset);
    fputc('\n', out);
 }
 
@@ -128,7 +129,7 @@ static void writeTrace(const GoProfile* p, const GoTrace* t, FILE* out) {
       putClean(t->createdBy.file, out);
       fprintf(out, ":%d", t->createdBy.line);
       if (t->createdBy.hasOffset)
-         fprintf(out, " +%#" PRIx64, t->createdBy.offset);
+         fprintf(out, " +0x%" PRIx64, t->createdBy.offset);
       fputc('\n', out);
    }
 }
@@ -151,7 +152,7 @@ void GoFormat_traces(const GoProfile* p, double stoppedMs, FILE* out) {
 
 static void jsonHex(Json* j, uint64_t v) {
    char buf[24];
-   Util_format(buf, sizeof(buf), "%#" PRIx64, v);
+   Util_format(buf, sizeof(buf), "0x%" PRIx64, v);
    Json_string(j, buf);
 }
 

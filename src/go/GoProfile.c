@@ -223,7 +223,7 @@ static char* keyOf(const uint64_t* pcs, size_t n, const char* labels) {
    char* key = Util_xmalloc(cap);
    size_t len = (size_t)snprintf(key, cap, "@");
    for (size_t i = 0; i < n; i++)
-      len += (size_t)snprintf(key + len, cap - len, " %#" PRIx64, pcs[i]);
+      len += (size_t)snprintf(key + len, cap - len, " 0x%" PRIx64, pcs[i]);
    if (labels)
       snprintf(key + len, cap - len, "\n# labels: %s", labels);
    return key;
@@ -443,7 +443,7 @@ static void writeNotes(Ctx* c, const Tally* t) {
       addNote(p,
               formatted("%zu goroutines have no readable stack and are not in the groups (see --debug 2)", t->noStack));
    if (t->incomplete)
-      addNote(p, formatted("unwinding stopped early for %zu goroutines (goroutine %" PRIu64 ": %s at %#" PRIx64 ")",
+      addNote(p, formatted("unwinding stopped early for %zu goroutines (goroutine %" PRIu64 ": %s at 0x%" PRIx64 ")",
                            t->incomplete, t->exampleGoid, GoUnwind_endName(t->exampleEnd), t->examplePc));
    if (t->truncated)
       addNote(p, formatted("%zu goroutine stacks are deeper than %zu KiB and were read in part", t->truncated,
@@ -476,7 +476,7 @@ static void addRoutine(Ctx* c, const GoRoutine* r, Entry* entries, size_t* entry
          tally->exampleEnd = end;
          tally->examplePc = phys ? c->phys[phys - 1].pc : r->pc;
       }
-      t->problem = formatted("...unwinding stopped at %#" PRIx64 ": %s", phys ? c->phys[phys - 1].pc : r->pc,
+      t->problem = formatted("...unwinding stopped at 0x%" PRIx64 ": %s", phys ? c->phys[phys - 1].pc : r->pc,
                              GoUnwind_endName(end));
    }
    traceFrames(c, t, phys, false);
