@@ -20,6 +20,15 @@ typedef struct DebugFrame_ {
  * keeps its own). NULL when the file has no usable DWARF. */
 DebugInfo* DebugInfo_open(int fd);
 void DebugInfo_free(DebugInfo* this);
+/* The offsets of the named members of the structure type `structName`
+ * (searched in the compilation unit `unitName` first, else everywhere):
+ * offsets[i] gets members[i]'s DW_AT_data_member_location, or -1 when it has
+ * no such member. False when the type is not found. */
+bool DebugInfo_structMembers(DebugInfo* this, const char* unitName, const char* structName, const char* const* members,
+                             size_t count, int64_t* offsets);
+/* The address of the global variable `name` (DW_OP_addr location). */
+bool DebugInfo_variableAddress(DebugInfo* this, const char* unitName, const char* name, uint64_t* addr);
+
 /* Frames for vaddr, innermost inlined call first, the enclosing real function
  * last; each outer frame carries the line of the call it made. Returns how
  * many were written (0 when the address has no DWARF). */

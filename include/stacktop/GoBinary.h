@@ -6,8 +6,10 @@
  * bss and gofunc bounds), the runtime.g layout of that release, the wait
  * reason names, the few runtime functions the goroutine reader must know by
  * name, and the candidates for the address of runtime.allgs: .symtab, else
- * the globals that runtime.allgadd addresses (decoded from its code), else
- * the whole .bss, to be validated against live memory by the caller.
+ * DWARF, else the globals that runtime.allgadd addresses (decoded from its
+ * code), else the whole .bss, to be validated against live memory by the
+ * caller. DWARF's runtime.g offsets replace the release table's when the
+ * table is uncertain (GoBinary_useDwarfLayout).
  * Built once per ElfFile (so per build-id) and then read-only; addresses are
  * link-time (ELF) addresses. The file is a target's: hostile input. */
 #include <stdbool.h>
@@ -50,8 +52,12 @@ typedef struct GoBinary_ {
    Pclntab pclntab;
    bool hasPclntab;
    GoModuleData moduledata;
-   const GoLayout* layout;   /* NULL: no goroutine view for this release */
-   bool layoutApproximate;   /* a release newer than the table */
+   const GoLayout* layout; /* NULL: no goroutine view for this release */
+   bool layoutApproximate; /* a release newer than the table */
+   bool layoutFromDwarf;   /* runtime.g offsets read from the binary's DWARF */
+   GoLayout dwarfLayout;   /* the table's row with DWARF's offsets; layout points here then */
+   char layoutNote[200];   /* where DWARF and the table disagree, "" otherwise */
+   bool dwarfTried;
    const char** waitReasons; /* the binary's own table when found, else the layout's; owned */
    size_t waitReasonCount;
    bool waitReasonsFromBinary;
@@ -68,6 +74,13 @@ typedef struct GoBinary_ {
  * names in the thread view) with `problem` set. Owned by the caller. */
 GoBinary* GoBinary_open(const struct ElfFile_* file);
 void GoBinary_free(GoBinary* this);
+
+/* Takes the runtime.g offsets from the binary's DWARF (an unstripped build)
+ * instead of the release table, once: for a release newer than the table,
+ * and when the table's offsets fail the checks on live memory. libdw
+ * inflates all of a binary's DWARF to read it, so it is not done when the
+ * table is known to fit. True when DWARF's offsets are in use. */
+bool GoBinary_useDwarfLayout(GoBinary* this, const struct ElfFile_* file);
 
 /* Whether vaddr is Go code that the pclntab describes. */
 bool GoBinary_inText(const GoBinary* this, uint64_t vaddr);

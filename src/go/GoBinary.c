@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stacktop/DebugInfo.h"
 #include "stacktop/ElfFile.h"
 #include "stacktop/Util.h"
 
@@ -413,15 +414,133 @@ static void decodeAllgadd(GoBinary* this, const ElfReader* r) {
 }
 
 static void findAllgs(GoBinary* this, const ElfReader* r) {
-   uint64_t addr, size;
-   if (ElfReader_findSymbol(r, "runtime.allgs", &addr, &size) && size == 24) {
-      addCandidate(this, addr);
-      this->allgsSource = "symbol table";
-      return;
-   }
    decodeAllgadd(this, r);
    if (this->allgsCandidateCount)
       this->allgsSource = "runtime.allgadd";
+}
+
+/* ---- DWARF ------------------------------------------------------------------------ */
+
+/* Go's DWARF is compressed and libdw inflates all of it on open: read it for
+ * the layout only up to this size (a once-per-binary cost, before any stop). */
+#define MAX_LAYOUT_DWARF ((uint64_t)64 << 20)
+
+enum {
+   GM_STACK,
+   GM_M,
+   GM_SCHED,
+   GM_SYSCALLSP,
+   GM_SYSCALLPC,
+   GM_SYSCALLBP,
+   GM_STATUS,
+   GM_GOID,
+   GM_WAITSINCE,
+   GM_WAITREASON,
+   GM_LOCKEDM,
+   GM_PARENTGOID,
+   GM_GOPC,
+   GM_STARTPC,
+   GM_LABELS,
+   GM_COUNT
+};
+static const char* const gMembers[GM_COUNT] = {
+   [GM_STACK] = "stack",         [GM_M] = "m",
+   [GM_SCHED] = "sched",         [GM_SYSCALLSP] = "syscallsp",
+   [GM_SYSCALLPC] = "syscallpc", [GM_SYSCALLBP] = "syscallbp",
+   [GM_STATUS] = "atomicstatus", [GM_GOID] = "goid",
+   [GM_WAITSINCE] = "waitsince", [GM_WAITREASON] = "waitreason",
+   [GM_LOCKEDM] = "lockedm",     [GM_PARENTGOID] = "parentGoid",
+   [GM_GOPC] = "gopc",           [GM_STARTPC] = "startpc",
+   [GM_LABELS] = "labels",
+};
+enum { GB_SP, GB_PC, GB_G, GB_BP, GB_COUNT };
+static const char* const gobufMembers[GB_COUNT] = { "sp", "pc", "g", "bp" };
+
+static uint32_t offsetOr(int64_t v, uint32_t none) {
+   return v >= 0 && v < 0x10000 ? (uint32_t)v : none;
+}
+
+/* The table's row with DWARF's offsets, when every field the reader needs
+ * is there (syscallbp and parentGoid are newer than some releases). */
+static bool layoutFromDwarf(const GoLayout* table, DebugInfo* dwarf, GoLayout* out) {
+   int64_t g[GM_COUNT], b[GB_COUNT];
+   if (!DebugInfo_structMembers(dwarf, "runtime", "runtime.g", gMembers, GM_COUNT, g) ||
+       !DebugInfo_structMembers(dwarf, "runtime", "runtime.gobuf", gobufMembers, GB_COUNT, b))
+      return false;
+   for (int i = 0; i < GM_COUNT; i++)
+      if ((g[i] < 0 || g[i] >= 0x1000) && i != GM_SYSCALLBP && i != GM_PARENTGOID)
+         return false;
+   for (int i = 0; i < GB_COUNT; i++)
+      if (b[i] < 0 || b[i] >= 0x100)
+         return false;
+   *out = *table;
+   uint32_t sched = (uint32_t)g[GM_SCHED];
+   out->g = (GoGOffsets){
+      .stackLo = (uint32_t)g[GM_STACK],
+      .stackHi = (uint32_t)g[GM_STACK] + 8,
+      .m = (uint32_t)g[GM_M],
+      .schedSp = sched + (uint32_t)b[GB_SP],
+      .schedPc = sched + (uint32_t)b[GB_PC],
+      .schedG = sched + (uint32_t)b[GB_G],
+      .schedBp = sched + (uint32_t)b[GB_BP],
+      .syscallSp = (uint32_t)g[GM_SYSCALLSP],
+      .syscallPc = (uint32_t)g[GM_SYSCALLPC],
+      .syscallBp = offsetOr(g[GM_SYSCALLBP], 0),
+      .status = (uint32_t)g[GM_STATUS],
+      .goid = (uint32_t)g[GM_GOID],
+      .waitSince = (uint32_t)g[GM_WAITSINCE],
+      .waitReason = (uint32_t)g[GM_WAITREASON],
+      .lockedM = (uint32_t)g[GM_LOCKEDM],
+      .parentGoid = offsetOr(g[GM_PARENTGOID], 0),
+      .goPc = (uint32_t)g[GM_GOPC],
+      .startPc = (uint32_t)g[GM_STARTPC],
+      .labels = (uint32_t)g[GM_LABELS],
+      .size = (uint32_t)g[GM_LABELS] + 8,
+   };
+   return true;
+}
+
+static void noteDisagreement(GoBinary* this, const GoLayout* table) {
+   const GoGOffsets* t = &table->g;
+   const GoGOffsets* d = &this->dwarfLayout.g;
+   if (memcmp(t, d, sizeof(*t)) == 0)
+      return;
+   Util_format(this->layoutNote, sizeof(this->layoutNote),
+               "runtime.g in this binary's DWARF differs from stacktop's Go 1.%d-1.%d table (goid at %#x, table "
+               "%#x; startpc %#x, table %#x): used DWARF's",
+               table->fromMinor, table->toMinor, d->goid, t->goid, d->startPc, t->startPc);
+}
+
+static DebugInfo* openDwarf(const ElfFile* f) {
+   const ElfReader* r = &f->reader;
+   if (!r->hasDebugInfo || r->compressedDebugSize > MAX_LAYOUT_DWARF || f->fd < 0)
+      return NULL;
+   return DebugInfo_open(f->fd);
+}
+
+bool GoBinary_useDwarfLayout(GoBinary* this, const ElfFile* f) {
+   if (this->dwarfTried || !this->layout)
+      return this->layoutFromDwarf;
+   this->dwarfTried = true;
+   DebugInfo* dwarf = openDwarf(f);
+   if (dwarf && layoutFromDwarf(this->layout, dwarf, &this->dwarfLayout)) {
+      noteDisagreement(this, this->layout);
+      this->layout = &this->dwarfLayout;
+      this->layoutFromDwarf = true;
+   }
+   DebugInfo_free(dwarf);
+   return this->layoutFromDwarf;
+}
+
+/* Without .symtab but with DWARF (rare: both usually go together). */
+static void allgsFromDwarf(GoBinary* this, const ElfFile* f) {
+   DebugInfo* dwarf = openDwarf(f);
+   uint64_t addr;
+   if (dwarf && DebugInfo_variableAddress(dwarf, "runtime", "runtime.allgs", &addr)) {
+      addCandidate(this, addr);
+      this->allgsSource = "DWARF";
+   }
+   DebugInfo_free(dwarf);
 }
 
 /* ---- public --------------------------------------------------------------------- */
@@ -554,7 +673,18 @@ GoBinary* GoBinary_open(const ElfFile* f) {
    this->waitReasonsFromBinary = waitReasonsFromBinary(this, &f->reader);
    if (!this->waitReasonsFromBinary)
       useLayoutWaitReasons(this);
-   findAllgs(this, &f->reader);
+   uint64_t addr, size;
+   if (ElfReader_findSymbol(&f->reader, "runtime.allgs", &addr, &size) && size == 24) {
+      addCandidate(this, addr);
+      this->allgsSource = "symbol table";
+   }
+   if (!this->allgsCandidateCount)
+      allgsFromDwarf(this, f);
+   if (!this->allgsCandidateCount)
+      findAllgs(this, &f->reader);
+   /* A release newer than the table: DWARF, when there is some, knows better. */
+   if (this->layoutApproximate)
+      GoBinary_useDwarfLayout(this, f);
    return this;
 }
 

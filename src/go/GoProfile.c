@@ -431,10 +431,15 @@ typedef struct Tally_ {
 static void writeNotes(Ctx* c, const Tally* t) {
    GoProfile* p = c->out;
    const GoSnapshot* s = c->snap;
-   if (s->bin->layoutApproximate)
+   if (s->bin->layoutApproximate && s->bin->layoutFromDwarf)
+      addNote(p, formatted("%s is newer than stacktop's tables (Go 1.%d): runtime.g offsets taken from its DWARF",
+                           s->bin->version, GoLayout_newestKnown()));
+   else if (s->bin->layoutApproximate)
       addNote(p, formatted("%s is newer than stacktop's tables (Go 1.%d): read with that layout; every goroutine "
                            "passed the structure checks",
                            s->bin->version, GoLayout_newestKnown()));
+   if (s->bin->layoutNote[0])
+      addNote(p, Util_xstrdup(s->bin->layoutNote));
    if (t->late)
       addNote(p, formatted("stacks of %zu goroutines were read after the process resumed (more than %zu KiB of "
                            "stack to copy while stopped); %zu had moved on meanwhile and are shown without frames",

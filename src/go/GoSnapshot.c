@@ -173,6 +173,12 @@ GoSnapshot* GoSnapshot_prepare(pid_t pid, const Maps* maps, ElfCache* cache, con
       return NULL;
    GoBinary* bin = ElfFile_go(exe.file);
    GoSnapshot* this = bin ? GoSnapshot_prepareBinary(pid, bin, exe.bias, options) : NULL;
+   /* The release table does not fit this process: an unstripped binary's
+    * DWARF may say why (a patched or newer runtime). */
+   if (this && !this->allgs && !bin->problem[0] && GoBinary_useDwarfLayout(bin, exe.file)) {
+      GoSnapshot_free(this);
+      this = GoSnapshot_prepareBinary(pid, bin, exe.bias, options);
+   }
    uint64_t tlsg, size;
    if (this) {
       /* runtime.tlsg: where in that block g is (known only with symbols). */

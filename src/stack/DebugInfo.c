@@ -150,3 +150,68 @@ size_t DebugInfo_frames(DebugInfo* this, uint64_t vaddr, DebugFrame* out, size_t
    }
    return count;
 }
+
+/* ---- types and variables ------------------------------------------------- */
+
+/* A top-level DIE with this tag and name in the CU, or in any CU when the
+ * named one does not have it (Go writes one CU per package). */
+static bool findTopLevel(DebugInfo* this, const char* unitName, int tag, const char* name, Dwarf_Die* out) {
+   for (int pass = 0; pass < 2; pass++) {
+      Dwarf_Off offset = 0, next;
+      size_t headerSize;
+      while (dwarf_nextcu(this->dwarf, offset, &next, &headerSize, NULL, NULL, NULL) == 0) {
+         Dwarf_Die cu, child;
+         Dwarf_Off at = offset + headerSize;
+         offset = next;
+         if (!dwarf_offdie(this->dwarf, at, &cu))
+            continue;
+         const char* cuName = dwarf_diename(&cu);
+         bool named = cuName && unitName && strcmp(cuName, unitName) == 0;
+         if ((pass == 0) != named || dwarf_child(&cu, &child) != 0)
+            continue;
+         do {
+            const char* n = dwarf_diename(&child);
+            if (dwarf_tag(&child) == tag && n && strcmp(n, name) == 0 && !dwarf_hasattr(&child, DW_AT_declaration)) {
+               *out = child;
+               return true;
+            }
+         } while (dwarf_siblingof(&child, &child) == 0);
+      }
+   }
+   return false;
+}
+
+bool DebugInfo_structMembers(DebugInfo* this, const char* unitName, const char* structName, const char* const* members,
+                             size_t count, int64_t* offsets) {
+   Dwarf_Die type, member;
+   if (!findTopLevel(this, unitName, DW_TAG_structure_type, structName, &type))
+      return false;
+   for (size_t i = 0; i < count; i++)
+      offsets[i] = -1;
+   if (dwarf_child(&type, &member) != 0)
+      return true;
+   do {
+      const char* name = dwarf_diename(&member);
+      Dwarf_Attribute attr;
+      Dwarf_Word location;
+      if (dwarf_tag(&member) != DW_TAG_member || !name ||
+          dwarf_formudata(dwarf_attr(&member, DW_AT_data_member_location, &attr), &location) != 0)
+         continue;
+      for (size_t i = 0; i < count; i++)
+         if (strcmp(name, members[i]) == 0)
+            offsets[i] = (int64_t)location;
+   } while (dwarf_siblingof(&member, &member) == 0);
+   return true;
+}
+
+bool DebugInfo_variableAddress(DebugInfo* this, const char* unitName, const char* name, uint64_t* addr) {
+   Dwarf_Die var;
+   Dwarf_Attribute attr;
+   Dwarf_Op* ops;
+   size_t n;
+   if (!findTopLevel(this, unitName, DW_TAG_variable, name, &var) ||
+       dwarf_getlocation(dwarf_attr(&var, DW_AT_location, &attr), &ops, &n) != 0 || n != 1 || ops[0].atom != DW_OP_addr)
+      return false;
+   *addr = ops[0].number;
+   return true;
+}

@@ -96,6 +96,26 @@ static void test_go119_with_symbols(void** state) {
    ElfFile_free(f);
 }
 
+/* DWARF's runtime.g (read on demand: libdw inflates all of it) agrees with
+ * the Go 1.19 table; without DWARF the table stays. */
+static void test_dwarf_layout_agrees_with_table(void** state) {
+   (void)state;
+   ElfFile* full = openFile(FIXTURES "go_threads");
+   ElfFile* bare = openFile(FIXTURES "go_threads_stripped");
+   GoBinary* a = ElfFile_go(full);
+   GoBinary* b = ElfFile_go(bare);
+   const GoLayout* table = a->layout;
+   assert_false(a->layoutFromDwarf);
+   assert_true(GoBinary_useDwarfLayout(a, full));
+   assert_ptr_equal(a->layout, &a->dwarfLayout);
+   assert_memory_equal(&a->layout->g, &table->g, sizeof(GoGOffsets));
+   assert_string_equal(a->layoutNote, "");
+   assert_false(GoBinary_useDwarfLayout(b, bare));
+   assert_ptr_not_equal(b->layout, &b->dwarfLayout);
+   ElfFile_free(full);
+   ElfFile_free(bare);
+}
+
 /* The same file without a single symbol: allgs from runtime.allgadd's code. */
 static void test_go119_stripped_finds_the_same_allgs(void** state) {
    (void)state;
@@ -168,9 +188,13 @@ static void test_go127(void** state) {
 
 int main(void) {
    const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_version_parsing),         cmocka_unit_test(test_not_go),
-      cmocka_unit_test(test_go119_with_symbols),      cmocka_unit_test(test_go119_stripped_finds_the_same_allgs),
-      cmocka_unit_test(test_go126_without_buildinfo), cmocka_unit_test(test_go127),
+      cmocka_unit_test(test_version_parsing),
+      cmocka_unit_test(test_not_go),
+      cmocka_unit_test(test_go119_with_symbols),
+      cmocka_unit_test(test_go119_stripped_finds_the_same_allgs),
+      cmocka_unit_test(test_dwarf_layout_agrees_with_table),
+      cmocka_unit_test(test_go126_without_buildinfo),
+      cmocka_unit_test(test_go127),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }
