@@ -26,7 +26,7 @@ DEB_BUILD := build-essential pkg-config libncurses-dev libproc2-dev libunwind-de
              libdw-dev libelf-dev libinih-dev libarchive-dev libcurl4-openssl-dev \
              libarchive13 libcurl4
 DEB_TEST  := libcmocka-dev python3-pytest tmux clang libclang-rt-14-dev gdb elfutils \
-             golang-go libc6-dbg procps htop python3-aiosmtpd nodejs
+             golang-go libc6-dbg procps htop python3-aiosmtpd nodejs git
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
 PKGS       := libproc2 ncursesw libunwind-ptrace libdw libelf inih
