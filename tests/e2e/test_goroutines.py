@@ -46,7 +46,7 @@ import urllib.request
 
 import pytest
 
-from conftest import FIXTURES, proc_status, run_stacktop
+from conftest import FIXTURES, proc_status, run_stacktop, thread_states
 
 VARIANTS = ["goroutines", "goroutines_stripped", "goroutines_pie", "goroutines_cgo"]
 NPM_DIR = os.path.join(os.path.dirname(FIXTURES), "npm")
@@ -498,6 +498,33 @@ def is_spin(functions):
     return SPIN in functions
 
 
+def wait_quiescent(fixture, busy=0, timeout=30):
+    """Waits until at most `busy` threads of a Go program are not asleep,
+    three samples in a row 50 ms apart. A runnable goroutine keeps a thread
+    awake until it has run (an idle thread steals it before it sleeps): so
+    then every goroutine but the busy ones is parked or in a system call.
+    For programs that cannot say when they have started up, and after a
+    profile request to the fixture (whose accept loop wakes up for it, and
+    may not have parked again yet on a loaded machine). busy=1: the
+    fixture's busy loop."""
+    deadline = time.monotonic() + timeout
+    calm = 0
+    while calm < 3:
+        states = thread_states(fixture.pid)
+        assert time.monotonic() < deadline, f"{fixture.argv[0]} never went quiet: {states}"
+        calm = calm + 1 if states and sum(s != "S" for s in states.values()) <= busy else 0
+        time.sleep(0.05)
+
+
+def start_fixture(spawn, variant, **kw):
+    """The goroutines fixture, once its main goroutine has parked too: it
+    prints "ready" itself, and on a loaded machine may not be back from that
+    write(2) when the test starts looking."""
+    p = spawn(variant, **kw)
+    wait_quiescent(p, busy=1)
+    return p
+
+
 # ---------------------------------------------------------------------------
 # The oracle itself: the fixture's own profile is what the fixture says it is.
 
@@ -508,7 +535,7 @@ def test_fixture_own_profile_is_known(spawn, variant):
     process's own debug=1 holds exactly the expected groups (one per parking
     place with the ready line's count, main, os/signal, the HTTP accept loop)
     plus the request's own goroutines, and its debug=2 agrees."""
-    p = spawn(variant)
+    p = start_fixture(spawn, variant)
     fields = ready_fields(p)
     expected = {k: v for k, v in fields.items() if k in KINDS}
     assert ("cgo" in expected) == (variant == "goroutines_cgo")
@@ -564,13 +591,15 @@ def compare_debug1(go, ours):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_debug1_matches_go_byte_for_byte(spawn, variant):
-    p = spawn(variant)
+    p = start_fixture(spawn, variant)
     port = ready_fields(p)["port"]
     ours = stacktop_debug1(p.pid)
     go = go_debug1(port)
     compare_debug1(go, ours)
     # and the other way round in time: stacktop after Go's request
-    compare_debug1(go_debug1(port), stacktop_debug1(p.pid))
+    go = go_debug1(port)
+    wait_quiescent(p, busy=1)
+    compare_debug1(go, stacktop_debug1(p.pid))
 
 
 # ---------------------------------------------------------------------------
@@ -607,7 +636,7 @@ def compare_debug2(go, ours, exact_minutes=lambda g: False):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_debug2_matches_go(spawn, variant):
-    p = spawn(variant)
+    p = start_fixture(spawn, variant)
     port = ready_fields(p)["port"]
     ours = stacktop_debug2(p.pid)
     compare_debug2(go_debug2(port), ours)
@@ -624,7 +653,7 @@ def test_minutes_match_go(spawn):
     just seen pass; main, os/signal and the accept loop parked later (the GCs
     that the polling requests cause date them) and may cross theirs between
     the two snapshots."""
-    p = spawn("goroutines")
+    p = start_fixture(spawn, "goroutines")
     port = ready_fields(p)["port"]
     ours = stacktop_debug2(p.pid)                       # the view exists before we wait
     assert all(g.minutes is None for g in ours), "minutes before a minute has passed"
@@ -638,6 +667,7 @@ def test_minutes_match_go(spawn):
         assert all(g.minutes is None for g in waited), [g.minutes for g in waited]
         time.sleep(0.5)
     first_minute = time.monotonic()
+    wait_quiescent(p, busy=1)
     ours = stacktop_debug2(p.pid)
     go = go_debug2(port)
     assert time.monotonic() - first_minute < 50, "too slow to stay inside the first minute"
@@ -651,7 +681,7 @@ def test_minutes_match_go(spawn):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_json_agrees_with_text_and_go(spawn, variant):
-    p = spawn(variant)
+    p = start_fixture(spawn, variant)
     port = ready_fields(p)["port"]
     text = stacktop_debug1(p.pid)
     doc = stacktop_json(p.pid)
@@ -696,7 +726,7 @@ def test_json_agrees_with_text_and_go(spawn, variant):
 
 
 def test_folded_goroutine_lines_first(spawn):
-    p = spawn("goroutines")
+    p = start_fixture(spawn, "goroutines")
     text = stacktop_debug1(p.pid)
     folded = stacktop_out(p.pid, "--format", "folded").splitlines()
     with open(f"/proc/{p.pid}/comm") as f:
@@ -714,7 +744,7 @@ def test_folded_goroutine_lines_first(spawn):
 
 
 def test_text_parts_and_options(spawn):
-    p = spawn("goroutines")
+    p = start_fixture(spawn, "goroutines")
     threads = int(proc_status(p.pid)["Threads"])
     both = stacktop_out(p.pid)
     assert both.startswith("goroutine profile: total "), both[:300]
@@ -734,7 +764,7 @@ def test_text_parts_and_options(spawn):
 def test_total_matches_numgoroutine(spawn):
     """The fixture's own runtime.NumGoroutine(), asked right before and right
     after the dump (no HTTP request in flight), equals stacktop's total."""
-    p = spawn("goroutines")
+    p = start_fixture(spawn, "goroutines")
 
     def num_goroutine():
         os.kill(p.pid, signal.SIGUSR1)
@@ -782,8 +812,8 @@ def test_go_threads_named_with_lines(spawn):
     """Stripped Go binary: every frame in the binary is named and has
     file:line (from .gopclntab); frameless assembly keeps its caller; the
     thread in the pipe read equals the plain build's and Go's own view."""
-    stripped = spawn("goroutines_stripped")
-    plain = spawn("goroutines")
+    stripped = start_fixture(spawn, "goroutines_stripped")
+    plain = start_fixture(spawn, "goroutines")
     groups = thread_groups(stripped.pid)
     exe = os.path.realpath(stripped.argv[0])
     for g in groups:
@@ -796,6 +826,9 @@ def test_go_threads_named_with_lines(spawn):
                 assert outer in ("runtime.futexsleep", "runtime.futexwakeup"), functions
             if inner == "runtime/internal/syscall.Syscall6":
                 assert outer == "syscall.RawSyscall6", functions
+        assert functions[-1:] != ["runtime.futexsleep"], f"nothing after runtime.futexsleep: {functions}"
+    assert any(f["function"] == "runtime.futex" for g in groups for f in g["frames"]), \
+        "no thread in runtime.futex (idle threads wait there)"
     ours = read_thread_frames(groups)
     assert ours == read_thread_frames(thread_groups(plain.pid)), "stripped and plain builds differ"
     # Go's own view of that goroutine starts at the syscall.Syscall frame
@@ -843,9 +876,11 @@ def has_descendant(fixture, comm):
 def start_esbuild(spawn, tmp_path):
     (tmp_path / "in.js").write_text("console.log(1)\n")
     # serve mode on a free loopback port; it serves while stdin stays open
-    return spawn(os.path.join(NPM_DIR, "esbuild"), "in.js", "--outdir=out", "--serve=127.0.0.1:0",
-                 cwd=tmp_path, env=dict(os.environ, GOTRACEBACK="all"), stdin=subprocess.PIPE,
-                 ready=r"Local: +http://127\.0\.0\.1:\d+", ready_stream="stderr")
+    p = spawn(os.path.join(NPM_DIR, "esbuild"), "in.js", "--outdir=out", "--serve=127.0.0.1:0",
+              cwd=tmp_path, env=dict(os.environ, GOTRACEBACK="all"), stdin=subprocess.PIPE,
+              ready=r"Local: +http://127\.0\.0\.1:\d+", ready_stream="stderr")
+    wait_quiescent(p)
+    return p
 
 
 def start_lefthook(spawn, tmp_path):
@@ -855,8 +890,10 @@ def start_lefthook(spawn, tmp_path):
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     (tmp_path / "lefthook.yml").write_text("hold:\n  commands:\n    wait:\n      run: cat\n      use_stdin: true\n")
     env = dict(os.environ, GOTRACEBACK="all", NO_COLOR="1")
-    return spawn(os.path.join(NPM_DIR, "lefthook"), "run", "hold", cwd=tmp_path, env=env,
-                 stdin=subprocess.PIPE, ready=lambda fp: has_descendant(fp, "cat"), ready_timeout=60)
+    p = spawn(os.path.join(NPM_DIR, "lefthook"), "run", "hold", cwd=tmp_path, env=env,
+              stdin=subprocess.PIPE, ready=lambda fp: has_descendant(fp, "cat"), ready_timeout=60)
+    wait_quiescent(p)   # os/exec starts its copying goroutines after the command
+    return p
 
 
 NEWER_GO = [("esbuild", "go1.26.5", "github.com/evanw/esbuild/pkg/cli.serveImpl"),
@@ -872,7 +909,7 @@ def sigquit_goroutines(fixture):
     return level2
 
 
-@pytest.mark.parametrize("program,version,waiting_in", NEWER_GO)
+@pytest.mark.parametrize("program,version,waiting_in", NEWER_GO, ids=[n[0] for n in NEWER_GO])
 def test_newer_go_oracle(spawn, tmp_path, program, version, waiting_in):
     """Exercises the oracle of the next test without stacktop: the program
     starts and idles where expected, its version is known, its SIGQUIT
@@ -886,7 +923,8 @@ def test_newer_go_oracle(spawn, tmp_path, program, version, waiting_in):
     assert any(is_system_goroutine(g) for g in level2)
     level1 = {g.goid: g for g in to_level1(level2)}
     assert 1 in level1 and waiting_in in level1[1].functions, level1.get(1)
-    assert all(not is_hidden_function(f) for g in level1.values() for f in g.functions)
+    assert all(not is_hidden_function(f) for g in level1.values() for f in g.functions), \
+        [g.normalized() for g in level1.values() if any(is_hidden_function(f) for f in g.functions)]
     assert len(level1) >= 3
 
 
@@ -910,8 +948,9 @@ def test_sigquit_conversion_matches_pprof(spawn):
     """Checks the oracle of the newer-Go test against Go's own level 1: the
     fixture's SIGQUIT traceback (level 2) turned into level 1 by to_level1
     equals its pprof debug=2, goroutine by goroutine."""
-    p = spawn("goroutines", env=dict(os.environ, GOTRACEBACK="all"))
+    p = start_fixture(spawn, "goroutines", env=dict(os.environ, GOTRACEBACK="all"))
     pprof = {g.goid: g for g in go_debug2(ready_fields(p)["port"]) if not is_http_connection(g.functions)}
+    wait_quiescent(p, busy=1)
     level2 = sigquit_goroutines(p)
     signalled = level2[0].goid
     level1 = {g.goid: g for g in to_level1(level2) if not is_http_connection(g.functions)}
@@ -930,7 +969,7 @@ def test_sigquit_conversion_matches_pprof(spawn):
     assert compared == len(pprof) - 1
 
 
-@pytest.mark.parametrize("program,version,waiting_in", NEWER_GO)
+@pytest.mark.parametrize("program,version,waiting_in", NEWER_GO, ids=[n[0] for n in NEWER_GO])
 def test_newer_go_against_sigquit_traceback(spawn, tmp_path, program, version, waiting_in):
     start = {"esbuild": start_esbuild, "lefthook": start_lefthook}[program]
     p = start(spawn, tmp_path)
