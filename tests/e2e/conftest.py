@@ -6,8 +6,11 @@ process a test left stopped or traced is resumed first: a test that attaches
 must never leave a process behind, even when it fails.
 """
 import os
+import queue
+import re
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -66,57 +69,139 @@ def assert_not_stopped_or_traced(pid):
 
 class FixtureProcess:
     """A running fixture. The fixture programs print 'ready' (optionally with
-    details after it) on stdout once they are in their known state."""
+    details after it) on stdout once they are in their known state. Programs
+    that are not ours say so differently: `ready` is then a regular expression
+    searched in each line of `ready_stream` ("stdout" or "stderr"), or a
+    function of this FixtureProcess that is polled until it returns true.
+    Output is read line by line by one thread per stream (wait_line), so a
+    test can wait for a later line without blocking."""
 
-    def __init__(self, argv, ready_timeout=20):
+    def __init__(self, argv, ready_timeout=20, ready=r"^ready", ready_stream="stdout",
+                 env=None, cwd=None, stdin=None):
         self.argv = argv
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, start_new_session=True)
+        self.proc = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, encoding="utf-8", errors="replace",
+                                     start_new_session=True, env=env, cwd=cwd)
         self.pid = self.proc.pid
-        self.ready_line = self._wait_ready(ready_timeout)
+        self._lines = {}
+        if callable(ready):
+            self.ready_line = self._poll_ready(ready, ready_timeout)
+            return
+        self.ready_line = self.wait_line(ready, ready_stream, ready_timeout)
+        if self.ready_line is None:
+            self.kill()
+            raise RuntimeError(f"fixture {self.argv} did not print {ready!r} within {ready_timeout}s")
 
-    def _wait_ready(self, timeout):
+    def _queue(self, name):
+        """The lines of stdout or stderr, read by a thread of their own (None at EOF)."""
+        if name not in self._lines:
+            lines = queue.Queue()
+            stream = getattr(self.proc, name)
+
+            def pump():
+                try:
+                    for line in stream:
+                        lines.put(line)
+                except (OSError, ValueError):   # closed by kill()
+                    pass
+                lines.put(None)
+
+            threading.Thread(target=pump, daemon=True).start()
+            self._lines[name] = lines
+        return self._lines[name]
+
+    def wait_line(self, pattern, stream="stdout", timeout=20):
+        """The next line of `stream` in which `pattern` is found (without its
+        newline), skipping the others; None on timeout or end of output."""
+        lines = self._queue(stream)
         deadline = time.monotonic() + timeout
-        import selectors
-        sel = selectors.DefaultSelector()
-        sel.register(self.proc.stdout, selectors.EVENT_READ)
-        while time.monotonic() < deadline:
-            if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
-                break
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            if line.startswith("ready"):
-                return line.strip()
+        while True:
+            try:
+                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return None
+            if line is None:
+                lines.put(None)     # stays at end of output
+                return None
+            if re.search(pattern, line):
+                return line.rstrip("\n")
+
+    def _poll_ready(self, ready, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            if ready(self):
+                return ""
+            time.sleep(0.01)
         self.kill()
-        raise RuntimeError(f"fixture {self.argv} did not print 'ready' within {timeout}s")
+        raise RuntimeError(f"fixture {self.argv} was not ready within {timeout}s")
+
+    def signal_and_collect(self, sig, timeout=30):
+        """Sends sig (e.g. SIGQUIT to a Go program, which then prints every
+        goroutine and exits) and returns what it wrote to stderr from then on.
+        Once the program has exited, what is left of its session (children it
+        started) is killed while the exited leader, not yet reaped, still
+        holds the group id: a reaped pid can be reused at once."""
+        lines = self._queue("stderr")
+        while not lines.empty():                # earlier output is not the answer
+            if lines.get() is None:
+                lines.put(None)
+                break
+        os.kill(self.pid, sig)
+        deadline = time.monotonic() + timeout
+        exited = None
+        while time.monotonic() < deadline and not exited:
+            exited = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            if not exited:
+                time.sleep(0.01)
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(timeout)
+        assert exited, f"{self.argv} did not exit within {timeout}s of signal {sig}"
+        text = []
+        while True:
+            try:
+                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            text.append(line)
+        return "".join(text)
 
     def kill(self):
-        if self.proc.poll() is not None:
-            return
-        # SIGCONT first: a stopped process still dies on SIGKILL, but a stopped
-        # group leader left behind by a failed test must not linger as 'T'.
-        for sig in (signal.SIGCONT, signal.SIGKILL):
+        # Only while the leader is not reaped: after that its pid, and so the
+        # group id, may belong to someone else.
+        if self.proc.poll() is None:
+            # SIGCONT first: a stopped process still dies on SIGKILL, but a stopped
+            # group leader left behind by a failed test must not linger as 'T'.
+            for sig in (signal.SIGCONT, signal.SIGKILL):
+                try:
+                    os.killpg(self.pid, sig)
+                except ProcessLookupError:
+                    pass
             try:
-                os.killpg(self.pid, sig)
-            except ProcessLookupError:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
                 pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        for stream in (self.proc.stdout, self.proc.stderr):
+        # closing stdin also ends children that wait on it after the leader died
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             if stream:
                 stream.close()
 
 
 @pytest.fixture
 def spawn():
-    """spawn(name, *args) starts build/fixtures/NAME and waits for its 'ready' line."""
+    """spawn(name, *args) starts build/fixtures/NAME (or the program at an
+    absolute path NAME) and waits until it is ready (see FixtureProcess)."""
     started = []
 
-    def _spawn(name, *args, ready_timeout=20):
-        fp = FixtureProcess([fixture_path(name), *map(str, args)], ready_timeout)
+    def _spawn(name, *args, ready_timeout=20, **kw):
+        path = name if os.path.isabs(name) else fixture_path(name)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{path} is not built: run 'make fixtures'")
+        fp = FixtureProcess([path, *map(str, args)], ready_timeout, **kw)
         started.append(fp)
         return fp
 
