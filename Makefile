@@ -45,6 +45,12 @@ ifeq ($(SAN),1)
   OPT := -O1 -g
   SANITIZE := $(SAN_FLAGS)
 endif
+# Test hooks (STACKTOP_TEST_HOLD_MS) exist only in the test build that
+# `make check` runs the end-to-end tests against, never in `make`/`install`.
+TEST_HOOKS ?= 0
+ifeq ($(TEST_HOOKS),1)
+  CPPFLAGS += -DSTACKTOP_TEST_HOOKS
+endif
 
 THEMEDIR := $(PREFIX)/share/stacktop/themes
 CPPFLAGS += -Iinclude -D_GNU_SOURCE \
@@ -101,6 +107,10 @@ fixtures: $(FIXTURE_BINS)
 THEMEDIR_STAMP := $(BUILD)/.themedir
 $(shell mkdir -p $(BUILD) && { [ "$$(cat $(THEMEDIR_STAMP) 2>/dev/null)" = "$(THEMEDIR)" ] || echo "$(THEMEDIR)" > $(THEMEDIR_STAMP); })
 $(BUILD)/src/ui/Theme.o: $(THEMEDIR_STAMP)
+# Likewise the objects that hold test hooks, when TEST_HOOKS changes.
+HOOKS_STAMP := $(BUILD)/.testhooks
+$(shell mkdir -p $(BUILD) && { [ "$$(cat $(HOOKS_STAMP) 2>/dev/null)" = "$(TEST_HOOKS)" ] || echo "$(TEST_HOOKS)" > $(HOOKS_STAMP); })
+$(BUILD)/src/stack/Snapshot.o $(BUILD)/src/stack/Dump.o $(BUILD)/src/main.o: $(HOOKS_STAMP)
 
 # ---- the two README commands
 run: deps
@@ -110,7 +120,7 @@ run: deps
 check: deps
 	@$(MAKE) --no-print-directory all fixtures
 	@$(MAKE) --no-print-directory test-unit
-	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all test-unit
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 TEST_HOOKS=1 all test-unit
 	@$(MAKE) --no-print-directory test-e2e STACKTOP_BIN=build/asan/stacktop
 	@$(MAKE) --no-print-directory fuzz-check
 	@echo "make check: every test passed"

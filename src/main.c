@@ -32,7 +32,11 @@ static int runMonitorOrBatch(int argc, char** argv) {
       return STACKTOP_EXIT_OK;
    }
    if (options.action == OPTIONS_VERSION) {
+#ifdef STACKTOP_TEST_HOOKS
+      printf("stacktop %s (test build: STACKTOP_TEST_HOLD_MS)\n", STACKTOP_VERSION);
+#else
       printf("stacktop %s\n", STACKTOP_VERSION);
+#endif
       return STACKTOP_EXIT_OK;
    }
    return options.batch ? Batch_run(&options) : Monitor_run(&options);

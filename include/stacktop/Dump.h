@@ -20,6 +20,27 @@ typedef enum DumpFormat_ {
    DUMP_FORMAT_JSON,
 } DumpFormat;
 
+/* Why a thread's stack ends where it does. Anything but DUMP_CUT_NONE is a
+ * partial stack, marked as such in every format. */
+typedef enum DumpCut_ {
+   DUMP_CUT_NONE,        /* the outermost frame was reached */
+   DUMP_CUT_DEPTH,       /* --max-depth frames */
+   DUMP_CUT_COPY_LIMIT,  /* the caller's frame lies past the part of the stack that was copied */
+   DUMP_CUT_UNREADABLE,  /* a read outside the stack copy and the mapped files */
+   DUMP_CUT_NO_INFO,     /* no unwind information for a pc and no usable frame pointer */
+   DUMP_CUT_BAD_FRAME,   /* the caller's frame was not above its callee's (a corrupt stack, or a misread) */
+   DUMP_CUT_FAILED,      /* the unwinder gave up for another reason */
+   DUMP_CUT_NOT_STOPPED, /* the thread did not stop in time: no user stack at all */
+   DUMP_CUT_COUNT,
+} DumpCut;
+
+/* How a pc of a stack is looked up. */
+typedef enum DumpPcKind_ {
+   DUMP_PC_RETURN, /* a return address: looked up at pc-1, the call */
+   DUMP_PC_EXACT,  /* the interrupted instruction (frame 0, or the one a signal interrupted) */
+   DUMP_PC_SIGNAL, /* the signal trampoline a handler returns to (__restore_rt) */
+} DumpPcKind;
+
 typedef struct DumpOptions_ {
    DumpGroupBy groupBy;
    int maxDepth;    /* frames per thread, default 256 */
@@ -34,7 +55,7 @@ typedef struct DumpOptions_ {
    /* Bytes of goroutine stacks copied while the target is stopped; past it,
     * the rest are read after the resume and re-checked (0: the default). */
    size_t goStoppedStackBudget;
-   int holdMs; /* test-only, from STACKTOP_TEST_HOLD_MS: keep threads stopped this long */
+   int holdMs; /* test builds only (TEST_HOOKS=1), from STACKTOP_TEST_HOLD_MS: keep threads stopped this long */
 } DumpOptions;
 
 typedef struct DumpFrame_ {
@@ -45,6 +66,7 @@ typedef struct DumpFrame_ {
    int line;
    char* module; /* ELF path, NULL when not in a file */
    bool inlined;
+   bool signal; /* the signal trampoline: "<signal handler called>" */
 } DumpFrame;
 
 typedef struct DumpThread_ {
@@ -53,12 +75,23 @@ typedef struct DumpThread_ {
    char state; /* /proc state letter at the time of the snapshot */
 } DumpThread;
 
+/* Where a thread that never stopped waits in the kernel (read after the
+ * release, so only for threads still there: a D-state thread is). */
+typedef struct DumpKernelWait_ {
+   char wchan[64];    /* /proc/PID/task/TID/wchan; "" when unreadable or 0 */
+   char* stack;       /* /proc/PID/task/TID/stack, one frame a line; NULL when unreadable */
+   char stackErr[64]; /* why stack is NULL */
+} DumpKernelWait;
+
 typedef struct DumpGroup_ {
    size_t count;
    DumpThread* threads; /* count entries, by tid */
    uint64_t* pcs;       /* raw return addresses, innermost first (group line) */
+   uint8_t* kinds;      /* DumpPcKind of each pc */
    size_t pcCount;
-   DumpFrame* frames; /* symbolized frames incl. inlined ones, innermost first */
+   DumpCut cut;         /* why the stack ends: part of the group's identity */
+   DumpKernelWait wait; /* DUMP_CUT_NOT_STOPPED: the lowest tid's; part of the identity (wchan) */
+   DumpFrame* frames;   /* symbolized frames incl. inlined ones, innermost first */
    size_t frameCount;
 } DumpGroup;
 
@@ -66,9 +99,15 @@ typedef struct DumpResult_ {
    pid_t pid;
    char comm[16];
    size_t totalThreads;
-   size_t lateThreads; /* did not stop within timeoutS: listed without frames */
-   double stoppedMs;   /* how long the target was paused */
-   double totalMs;     /* whole dump including symbolization */
+   size_t lateThreads;   /* did not stop within timeoutS: listed without frames */
+   size_t missedThreads; /* appeared during the stop but too late or beyond room: not listed */
+   size_t cutStacks;     /* threads whose stack is partial (DumpGroup.cut) */
+   size_t copiedBytes;   /* thread stacks copied while the target was stopped */
+   double stoppedMs;     /* how long the target was paused */
+   /* The pause's parts: PTRACE_INTERRUPT of every thread, waiting until the
+    * last was stopped, copying registers and stacks, the release. */
+   double interruptMs, waitMs, copyMs, releaseMs;
+   double totalMs; /* whole dump including symbolization */
    DumpGroupBy groupBy;
    DumpGroup* groups; /* ordered: count descending, then group line text */
    size_t groupCount;
@@ -88,6 +127,9 @@ typedef enum DumpError_ {
 } DumpError;
 
 void DumpOptions_init(DumpOptions* this);
+/* The short name ("depth") and the sentence of a cut, for every format. */
+const char* Dump_cutName(DumpCut cut);
+const char* Dump_cutReason(DumpCut cut);
 /* Takes a dump. On failure returns the error class and a one-line message in err. */
 DumpError Dump_take(pid_t pid, const DumpOptions* options, DumpResult** out, char* err, size_t errSize);
 void Dump_free(DumpResult* this);

@@ -11,6 +11,8 @@
  *     process_vm_readv; running goroutines take their thread's registers;
  *  3. after (process running again): the stacks that would have made the
  *     pause long (each re-checked against its g afterwards), and labels.
+ * Phase 2 runs in Snapshot's helper process: the GoSnapshot itself and
+ * everything phase 2 writes are in SharedMemory allocated in phase 1.
  * Nothing here unwinds or formats (GoProfile does). */
 #include <stdbool.h>
 #include <stddef.h>
@@ -74,8 +76,9 @@ typedef struct GoSnapshot_ {
    GoSnapshotOptions options;
    GoRoutine* routines; /* live goroutines (not dead, not idle), in allgs order; owned */
    size_t count;
-   size_t allgLen;   /* entries of allgs, dead ones included */
-   size_t lateCount; /* stacks read after the resume */
+   size_t allgLen;          /* entries of allgs, dead ones included */
+   size_t lateCount;        /* stacks read after the resume */
+   size_t missedGoroutines; /* created so fast since phase 1 that they did not fit */
    size_t changedCount;
    size_t unreadableCount;
    int64_t nanotime; /* CLOCK_MONOTONIC ns while stopped, for "N minutes" */
@@ -107,7 +110,7 @@ GoSnapshot* GoSnapshot_prepareBinary(pid_t pid, const GoBinary* bin, uint64_t bi
 /* Phase 2, from Snapshot's while-stopped hook. */
 void GoSnapshot_readStopped(GoSnapshot* this, const Snapshot* snap, pid_t memPid);
 /* Phase 3, after Snapshot_take returned (threads released). */
-void GoSnapshot_readAfter(GoSnapshot* this, pid_t memPid);
+void GoSnapshot_readAfter(GoSnapshot* this, const Snapshot* snap);
 void GoSnapshot_free(GoSnapshot* this);
 
 /* The goroutine thread tid was running for, when it is on its system stack

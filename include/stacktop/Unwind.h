@@ -22,10 +22,21 @@ struct GoSnapshot_;
 /* The goroutines read in the same stop (may be NULL): a Go thread on its
  * system stack then continues into the goroutine it serves. */
 void Unwind_setGoroutines(Unwind* this, const struct GoSnapshot_* go);
-/* Writes up to maxFrames instruction pointers of the thread, innermost first
- * (the interrupted IP, then return addresses). Stops at the outermost frame,
- * at maxFrames, when SP fails to grow or a frame repeats. Returns the count
- * (0 only for a thread without captured registers). */
-size_t Unwind_thread(Unwind* this, const SnapshotThread* thread, uint64_t* pcs, size_t maxFrames);
+/* One thread's stack: pcs innermost first (the interrupted IP, then return
+ * addresses), each with its DumpPcKind, and why it ends. */
+typedef struct UnwindStack_ {
+   uint64_t* pcs; /* caller's arrays of maxFrames entries */
+   uint8_t* kinds;
+   size_t count;
+   DumpCut cut;
+} UnwindStack;
+
+/* Unwinds up to maxFrames frames. Stops at the outermost frame, at
+ * maxFrames, when SP fails to grow, or where the unwinder cannot go on
+ * (stack->cut says which). A signal frame is unwound through: the
+ * trampoline is marked DUMP_PC_SIGNAL and the instruction the signal
+ * interrupted DUMP_PC_EXACT. Returns stack->count (0 only for a thread
+ * without captured registers: DUMP_CUT_NOT_STOPPED). */
+size_t Unwind_thread(Unwind* this, const SnapshotThread* thread, size_t maxFrames, UnwindStack* stack);
 
 #endif

@@ -14,6 +14,7 @@
 #include "stacktop/Format.h"
 #include "stacktop/Json.h"
 #include "stacktop/Sampler.h"
+#include "stacktop/Text.h"
 #include "stacktop/Util.h"
 
 /* Set by the SIGINT/SIGTERM handler; a signal handler can only talk to the
@@ -64,22 +65,6 @@ static void printTextHeader(FILE* out, const SystemSample* sys) {
    fprintf(out, "MiB Swap: %9.1f total, %9.1f free\n\n", sys->swapTotalKiB / 1024.0, sys->swapFreeKiB / 1024.0);
 }
 
-/* Command lines and names are chosen by the (possibly hostile) process: C0
- * controls, DEL and UTF-8 encoded C1 controls become '?' so none of them
- * reaches the terminal as an escape sequence. In place; never lengthens s. */
-static void makePrintable(char* s) {
-   char* o = s;
-   for (const unsigned char* p = (const unsigned char*)s; *p; p++) {
-      if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-         *o++ = '?';
-         p++;
-      } else {
-         *o++ = *p < 0x20 || *p == 0x7f ? '?' : (char)*p;
-      }
-   }
-   *o = '\0';
-}
-
 static void printCell(FILE* out, ColumnId id, const char* text, bool last) {
    const Column* c = Column_get(id);
    if (c->width == 0 || last)
@@ -102,7 +87,7 @@ static void printThreadRow(FILE* out, const ThreadSample* t) {
    Util_format(cpu, sizeof(cpu), "%.1f", t->cpuPct);
    Format_cpuTime(time, sizeof(time), t->cpuTimeS);
    Util_format(name, sizeof(name), "  `- %s", t->name);
-   makePrintable(name);
+   Text_neutralise(name);
    const char* cells[COL_COUNT] = {
       [COL_PID] = tid, [COL_STATE] = state, [COL_CPU] = cpu, [COL_TIME] = time, [COL_COMMAND] = name,
    };
@@ -120,7 +105,7 @@ static void printText(BatchContext* ctx, size_t count) {
       const ProcessSample* p = ctx->order[i];
       for (int id = 0; id < COL_COUNT; id++) {
          Column_format((ColumnId)id, p, cell, sizeof(cell));
-         makePrintable(cell);
+         Text_neutralise(cell);
          printCell(out, (ColumnId)id, cell, id == COL_COUNT - 1);
       }
       fputc('\n', out);

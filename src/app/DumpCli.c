@@ -5,17 +5,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "stacktop/Dump.h"
 #include "stacktop/Snapshot.h"
+#include "stacktop/Text.h"
 #include "stacktop/Util.h"
 
 #define MAX_DEPTH_LIMIT 4096
 
 static const char usage[] = "usage: stacktop dump PID [--format text|folded|json] [-o FILE] [--group-by pc|function]\n"
                             "                         [--max-depth N] [--no-lines] [--timeout SECONDS]\n"
-                            "                         [--goroutines | --threads] [--debug 1|2]\n"
+                            "                         [--goroutines | --threads] [--debug 1|2] [-v]\n"
                             "Stops every thread of PID at once, copies their stacks, resumes them, then prints the\n"
                             "threads grouped by identical stack (Go goroutine-profile layout by default). For a Go\n"
                             "program it first prints its goroutine profile, as /debug/pprof/goroutine?debug=1 would.\n"
@@ -28,6 +30,7 @@ static const char usage[] = "usage: stacktop dump PID [--format text|folded|json
                             "      --goroutines     only the goroutines of a Go program\n"
                             "      --threads        only the threads (Go programs: goroutines are not read)\n"
                             "      --debug N        goroutines as ?debug=1 (grouped, default) or ?debug=2 (each one)\n"
+                            "  -v, --verbose        on standard error: the pause and its phases, what is partial\n"
                             "  -h, --help           this help\n";
 
 typedef struct Name_ {
@@ -62,6 +65,7 @@ typedef struct CliArgs_ {
    const char* output;
    pid_t pid;
    bool help;
+   bool verbose;
 } CliArgs;
 
 enum { OPT_NO_LINES = 256, OPT_GOROUTINES, OPT_THREADS, OPT_DEBUG };
@@ -76,6 +80,7 @@ static const struct option longOptions[] = {
    { "goroutines", no_argument, NULL, OPT_GOROUTINES },
    { "threads", no_argument, NULL, OPT_THREADS },
    { "debug", required_argument, NULL, OPT_DEBUG },
+   { "verbose", no_argument, NULL, 'v' },
    { "help", no_argument, NULL, 'h' },
    { NULL, 0, NULL, 0 },
 };
@@ -134,6 +139,7 @@ static int parseOption(CliArgs* a, int c, const char* arg) {
       a->write.debug = arg[0] - '0';
       return 0;
    case 'h': a->help = true; return 0;
+   case 'v': a->verbose = true; return 0;
    default: return usageError("%s", "bad option");
    }
 }
@@ -144,7 +150,7 @@ static int parseArgs(CliArgs* a, int argc, char** argv) {
    optind = 0; /* re-initialise GNU getopt */
    opterr = 0;
    int c;
-   while ((c = getopt_long(argc, argv, "f:o:g:d:t:h", longOptions, NULL)) != -1) {
+   while ((c = getopt_long(argc, argv, "f:o:g:d:t:hv", longOptions, NULL)) != -1) {
       if (c == '?' || c == ':')
          return usageError("bad or incomplete option '%s'", argv[optind - 1]);
       int rc = parseOption(a, c, optarg);
@@ -163,17 +169,47 @@ static int parseArgs(CliArgs* a, int argc, char** argv) {
 /* -o FILE: a private temporary file next to it, created before the target
  * is stopped (an unwritable path fails first and stops nothing), renamed
  * over FILE only when the dump was written (a failed dump leaves an
- * existing FILE untouched). */
+ * existing FILE untouched). A character device or a FIFO (/dev/null, a
+ * terminal, a pipe to a reader) is written directly: renaming over it
+ * would replace the node itself. */
 typedef struct Output_ {
    FILE* file;
-   char* tmpPath; /* NULL for standard output */
+   char* tmpPath; /* NULL for standard output and streams */
    const char* name;
+   bool stream; /* a device or FIFO opened directly */
 } Output;
+
+/* 1: path is a device or FIFO, now open in o; 0: not one (use a temporary
+ * file); -1: an error was reported. */
+static int openStream(Output* o, const char* path) {
+   struct stat st;
+   if (lstat(path, &st) != 0 || !(S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)))
+      return 0;
+   int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+   struct stat opened;
+   if (fd >= 0 && (fstat(fd, &opened) != 0 || !(S_ISCHR(opened.st_mode) || S_ISFIFO(opened.st_mode)))) {
+      close(fd); /* replaced meanwhile: not what was checked */
+      fd = -1;
+      errno = EAGAIN;
+   }
+   o->file = fd >= 0 ? fdopen(fd, "w") : NULL;
+   if (!o->file) {
+      Util_error("dump: cannot write %s: %s; choose another -o path", path, strerror(errno));
+      if (fd >= 0)
+         close(fd);
+      return -1;
+   }
+   o->stream = true;
+   return 1;
+}
 
 static int openOutput(Output* o, const char* path) {
    *o = (Output){ .file = stdout, .name = path ? path : "standard output" };
    if (!path)
       return 0;
+   int stream = openStream(o, path);
+   if (stream != 0)
+      return stream > 0 ? 0 : STACKTOP_EXIT_FAILURE;
    size_t len = strlen(path) + 16;
    o->tmpPath = Util_xmalloc(len);
    Util_format(o->tmpPath, len, "%s.tmp.XXXXXX", path);
@@ -202,16 +238,39 @@ static int closeOutput(Output* o, bool commit) {
       if (rc != 0)
          unlink(o->tmpPath);
       free(o->tmpPath);
+   } else if (o->stream) {
+      if (fclose(o->file) != 0 && commit)
+         rc = -1;
    } else if (commit && fflush(stdout) != 0) {
       rc = -1;
    }
    return rc;
 }
 
+/* -v: where the pause went, and what the dump lacks. */
+static void reportPause(const DumpResult* r) {
+   char comm[sizeof(r->comm)];
+   memcpy(comm, r->comm, sizeof(comm));
+   Text_neutralise(comm);
+   Util_error("dump: pid %d (%s): %zu threads, target paused %.2f ms = interrupt %.2f + wait %.2f + copy %.2f + "
+              "release %.2f ms; %zu KiB of stacks copied; total %.1f ms",
+              (int)r->pid, comm, r->totalThreads, r->stoppedMs, r->interruptMs, r->waitMs, r->copyMs, r->releaseMs,
+              r->copiedBytes / 1024, r->totalMs);
+   if (r->lateThreads || r->missedThreads || r->cutStacks)
+      Util_error("dump: partial: %zu threads did not stop in time, %zu started during the stop and are missing, "
+                 "%zu stacks are cut (see \"stack cut\" in the output)",
+                 r->lateThreads, r->missedThreads, r->cutStacks);
+}
+
 static int writeResult(const DumpResult* result, const CliArgs* a, Output* o) {
+   if (a->verbose)
+      reportPause(result);
    if (a->write.parts == DUMP_PARTS_GOROUTINES && !result->go) {
+      char comm[sizeof(result->comm)];
+      memcpy(comm, result->comm, sizeof(comm));
+      Text_neutralise(comm);
       Util_error("dump: pid %d (%s) is not a Go program: it has no goroutines (drop --goroutines for its threads)",
-                 (int)result->pid, result->comm);
+                 (int)result->pid, comm);
       closeOutput(o, false);
       return STACKTOP_EXIT_FAILURE;
    }

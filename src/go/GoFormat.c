@@ -7,19 +7,13 @@
 #include <string.h>
 
 #include "stacktop/Tabwriter.h"
+#include "stacktop/Text.h"
 #include "stacktop/Util.h"
-
-/* Target-controlled text in a line-oriented format: no control bytes (a
- * tab would move a column, a newline would forge a line). */
-static void putClean(const char* s, FILE* out) {
-   for (const unsigned char* p = (const unsigned char*)s; *p; p++)
-      fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
-}
 
 static void writeFooter(const GoProfile* p, double stoppedMs, FILE* out) {
    for (size_t i = 0; i < p->noteCount; i++) {
       fputs("# ", out);
-      putClean(p->notes[i], out);
+      Text_put(p->notes[i], out);
       fputc('\n', out);
    }
    fprintf(out, "# goroutines read in %.1f ms, process stopped %.1f ms\n", p->readMs, stoppedMs);
@@ -27,7 +21,7 @@ static void writeFooter(const GoProfile* p, double stoppedMs, FILE* out) {
 
 static void writeUnavailable(const GoProfile* p, FILE* out) {
    fputs("# goroutines unavailable: ", out);
-   putClean(p->error, out);
+   Text_put(p->error, out);
    fputc('\n', out);
 }
 
@@ -43,15 +37,15 @@ static void writeGroups(const GoProfile* p, FILE* raw) {
          fprintf(raw, " 0x%" PRIx64, g->pcs[k]);
       if (g->labels) {
          fputs("\n# labels: ", raw);
-         putClean(g->labels, raw);
+         Text_put(g->labels, raw);
       }
       fputc('\n', raw);
       for (size_t k = 0; k < g->frameCount; k++) {
          const GoProfileFrame* f = &g->frames[k];
          fprintf(raw, "#\t0x%" PRIx64 "\t", f->pc);
-         putClean(f->function, raw);
+         Text_put(f->function, raw);
          fprintf(raw, "+0x%" PRIx64 "\t", f->offset);
-         putClean(f->file, raw);
+         Text_put(f->file, raw);
          fprintf(raw, ":%d\n", f->line);
       }
       fputc('\n', raw);
@@ -80,9 +74,9 @@ void GoFormat_text(const GoProfile* p, double stoppedMs, FILE* out) {
 /* ---- debug=2 -------------------------------------------------------------- */
 
 static void writeTraceFrame(const GoTraceFrame* f, FILE* out) {
-   putClean(f->function, out);
+   Text_put(f->function, out);
    fputs("(...)\n\t", out);
-   putClean(f->file, out);
+   Text_put(f->file, out);
    fprintf(out, ":%d", f->line);
    if (f->hasOffset)
       fprintf(out, " +0x%" PRIx64, f->offset);
@@ -110,23 +104,23 @@ static void writeTraceFrames(const GoProfile* p, const GoTrace* t, FILE* out) {
 }
 
 static void writeTrace(const GoProfile* p, const GoTrace* t, FILE* out) {
-   putClean(t->header, out);
+   Text_put(t->header, out);
    fputc('\n', out);
    writeTraceFrames(p, t, out);
    if (t->problem) {
       /* Go's own wording for a stack it cannot show is indented. */
       if (t->frameCount == 0)
          fputc('\t', out);
-      putClean(t->problem, out);
+      Text_put(t->problem, out);
       fputc('\n', out);
    }
    if (t->createdBy.function) {
       fputs("created by ", out);
-      putClean(t->createdBy.function, out);
+      Text_put(t->createdBy.function, out);
       if (t->createdInGoroutine)
          fprintf(out, " in goroutine %" PRIu64, t->parentGoid);
       fputs("\n\t", out);
-      putClean(t->createdBy.file, out);
+      Text_put(t->createdBy.file, out);
       fprintf(out, ":%d", t->createdBy.line);
       if (t->createdBy.hasOffset)
          fprintf(out, " +0x%" PRIx64, t->createdBy.offset);

@@ -440,6 +440,10 @@ static void writeNotes(Ctx* c, const Tally* t) {
                            s->bin->version, GoLayout_newestKnown()));
    if (s->bin->layoutNote[0])
       addNote(p, Util_xstrdup(s->bin->layoutNote));
+   if (s->missedGoroutines)
+      addNote(p, formatted("%zu goroutines were created while the process was being stopped, beyond the room "
+                           "sized before the stop: not shown",
+                           s->missedGoroutines));
    if (t->late)
       addNote(p, formatted("stacks of %zu goroutines were read after the process resumed (more than %zu KiB of "
                            "stack to copy while stopped); %zu had moved on meanwhile and are shown without frames",

@@ -13,6 +13,7 @@
 
 #include "stacktop/ElfCache.h"
 #include "stacktop/ProcessMemory.h"
+#include "stacktop/SharedMemory.h"
 #include "stacktop/Util.h"
 
 /* Canonical user-space pointers on x86-64 are below 2^47. */
@@ -136,23 +137,20 @@ static void locateAllgs(GoSnapshot* this, pid_t pid, uint64_t* len) {
       this->allgsSource = "a scan of .bss";
 }
 
-/* Memory touched now, not during the pause: faulting fresh pages one by one
- * while the target is stopped would lengthen it. */
-static uint8_t* prefaulted(size_t size) {
-   void* p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-   return p == MAP_FAILED ? NULL : p;
-}
-
+/* Everything the stopped phase writes is shared with the snapshot's helper
+ * process (it runs there) and faulted in now, not during the pause:
+ * faulting fresh pages one by one while the target is stopped would
+ * lengthen it. Sized for the goroutines of now plus room for new ones. */
 static void allocateBuffers(GoSnapshot* this, uint64_t liveLen) {
-   /* Room for goroutines created between now and the stop. */
-   size_t capacity = (size_t)liveLen + (size_t)liveLen / 4 + 256;
+   size_t capacity = (size_t)liveLen * 2 + 1024;
    this->pointerCapacity = capacity;
-   this->pointers = Util_xcalloc(capacity, sizeof(uint64_t));
+   this->pointers = SharedMemory_alloc(capacity * sizeof(uint64_t), true);
+   this->routines = SharedMemory_alloc(capacity * sizeof(GoRoutine), false);
    this->gBufferSize = capacity * this->bin->layout->g.size;
-   this->gBuffer = prefaulted(this->gBufferSize);
+   this->gBuffer = SharedMemory_alloc(this->gBufferSize, true);
    this->stackArenaSize = this->options.stoppedStackBudget;
-   this->stackArena = prefaulted(this->stackArenaSize);
-   if (!this->gBuffer || !this->stackArena)
+   this->stackArena = SharedMemory_alloc(this->stackArenaSize, true);
+   if (!this->pointers || !this->routines || !this->gBuffer || !this->stackArena)
       Util_format(this->error, sizeof(this->error), "cannot allocate %zu KiB for the goroutine snapshot",
                   (this->gBufferSize + this->stackArenaSize) >> 10);
 }
@@ -191,7 +189,11 @@ GoSnapshot* GoSnapshot_prepare(pid_t pid, const Maps* maps, ElfCache* cache, con
 }
 
 GoSnapshot* GoSnapshot_prepareBinary(pid_t pid, const GoBinary* bin, uint64_t bias, const GoSnapshotOptions* options) {
-   GoSnapshot* this = Util_xcalloc(1, sizeof(*this));
+   GoSnapshot* this = SharedMemory_alloc(sizeof(*this), false);
+   if (!this) {
+      fputs("stacktop: out of memory\n", stderr);
+      abort();
+   }
    this->bin = bin;
    this->bias = bias;
    this->options = (GoSnapshotOptions){ .stoppedStackBudget = GO_SNAPSHOT_DEFAULT_STOPPED_BUDGET,
@@ -234,19 +236,15 @@ static bool readHeader(GoSnapshot* this, pid_t pid, uint64_t* ptr, uint64_t* len
 }
 
 /* The pointer array and every g struct, in batches. */
-static bool readGs(GoSnapshot* this, pid_t pid, uint64_t ptr, size_t len, size_t* readOk) {
+static bool readGs(GoSnapshot* this, pid_t pid, uint64_t ptr, uint64_t* lenInOut, size_t* readOk) {
    size_t gsize = this->bin->layout->g.size;
-   if (len > this->pointerCapacity || len * gsize > this->gBufferSize) {
-      /* More goroutines than at prepare time by far: grow, page faults and all. */
-      this->pointerCapacity = len;
-      this->pointers = Util_xrealloc(this->pointers, len * sizeof(uint64_t));
-      if (this->gBuffer)
-         munmap(this->gBuffer, this->gBufferSize);
-      this->gBufferSize = len * gsize;
-      this->gBuffer = prefaulted(this->gBufferSize);
-      if (!this->gBuffer)
-         return false;
+   if (*lenInOut > this->pointerCapacity) {
+      /* Twice as many goroutines as a moment ago: the buffers are shared with
+       * stacktop and cannot grow here; the newest ones are left out. */
+      this->missedGoroutines = (size_t)(*lenInOut - this->pointerCapacity);
+      *lenInOut = this->pointerCapacity;
    }
+   size_t len = (size_t)*lenInOut;
    if (!ProcessMemory_read(pid, ptr, this->pointers, len * sizeof(uint64_t)))
       return false;
    ProcessMemoryRead* items = Util_xcalloc(len, sizeof(ProcessMemoryRead));
@@ -331,7 +329,6 @@ static void takeThread(GoRoutine* r, const Snapshot* snap) {
 
 static void collect(GoSnapshot* this, const Snapshot* snap, size_t len, size_t* bad) {
    size_t gsize = this->bin->layout->g.size;
-   this->routines = Util_xcalloc(len ? len : 1, sizeof(GoRoutine));
    this->count = 0;
    *bad = 0;
    for (size_t i = 0; i < len; i++) {
@@ -388,8 +385,9 @@ static void readStacks(GoSnapshot* this, pid_t pid, GoRoutine** list, size_t n, 
    free(items);
 }
 
-/* Stacks that fit the budget now; the rest are left for phase 3. */
-static void readStoppedStacks(GoSnapshot* this, pid_t pid) {
+/* Stacks that fit the budget now; the rest are left for phase 3, and all of
+ * them when the pause has reached its deadline (--timeout) already. */
+static void readStoppedStacks(GoSnapshot* this, pid_t pid, bool pastDeadline) {
    GoRoutine** list = Util_xcalloc(this->count ? this->count : 1, sizeof(GoRoutine*));
    size_t n = 0, total = 0;
    for (size_t i = 0; i < this->count; i++) {
@@ -397,7 +395,7 @@ static void readStoppedStacks(GoSnapshot* this, pid_t pid) {
       size_t size = windowOf(this, r);
       if (!size)
          continue;
-      if (total + size > this->stackArenaSize || !this->stackArena) {
+      if (pastDeadline || total + size > this->stackArenaSize || !this->stackArena) {
          r->late = true;
          this->lateCount++;
          continue;
@@ -464,9 +462,14 @@ void GoSnapshot_readStopped(GoSnapshot* this, const Snapshot* snap, pid_t memPid
    this->nanotime = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
    uint64_t ptr, len;
    size_t readOk = 0, bad = 0;
+   if (snap->deadline > 0 && Util_monotonicSeconds() > snap->deadline) {
+      Util_format(this->error, sizeof(this->error),
+                  "the pause reached --timeout before the goroutines could be read; retry, or raise --timeout");
+      return;
+   }
    if (!readHeader(this, memPid, &ptr, &len))
       return;
-   if (!readGs(this, memPid, ptr, (size_t)len, &readOk)) {
+   if (!readGs(this, memPid, ptr, &len, &readOk)) {
       Util_format(this->error, sizeof(this->error), "cannot read the %lu goroutine structures of runtime.allgs",
                   (unsigned long)len);
       return;
@@ -481,8 +484,7 @@ void GoSnapshot_readStopped(GoSnapshot* this, const Snapshot* snap, pid_t memPid
       this->count = 0;
       return;
    }
-   readStoppedStacks(this, memPid);
-   readThreadMs(this, snap, memPid);
+   readStoppedStacks(this, memPid, snap->deadline > 0 && Util_monotonicSeconds() > snap->deadline);
    this->stoppedReadMs = nowMs() - start;
 }
 
@@ -680,10 +682,12 @@ static char* readLabels(const GoSnapshot* this, pid_t pid, uint64_t ptr) {
    return out;
 }
 
-void GoSnapshot_readAfter(GoSnapshot* this, pid_t memPid) {
+void GoSnapshot_readAfter(GoSnapshot* this, const Snapshot* snap) {
    if (this->error[0] || !this->routines)
       return;
+   pid_t memPid = snap->memPid;
    double start = nowMs();
+   readThreadMs(this, snap, memPid);
    readLateStacks(this, memPid);
    for (size_t i = 0; i < this->count; i++) {
       GoRoutine* r = &this->routines[i];
@@ -696,18 +700,16 @@ void GoSnapshot_readAfter(GoSnapshot* this, pid_t memPid) {
 void GoSnapshot_free(GoSnapshot* this) {
    if (!this)
       return;
-   for (size_t i = 0; i < this->count; i++)
+   for (size_t i = 0; this->routines && i < this->count; i++)
       free(this->routines[i].labels);
-   free(this->routines);
-   free(this->pointers);
+   SharedMemory_free(this->routines, this->pointerCapacity * sizeof(GoRoutine));
+   SharedMemory_free(this->pointers, this->pointerCapacity * sizeof(uint64_t));
+   SharedMemory_free(this->gBuffer, this->gBufferSize);
+   SharedMemory_free(this->stackArena, this->stackArenaSize);
    free(this->threadMs);
    free(this->threadTids);
-   if (this->gBuffer)
-      munmap(this->gBuffer, this->gBufferSize);
-   if (this->stackArena)
-      munmap(this->stackArena, this->stackArenaSize);
    free(this->lateArena);
-   free(this);
+   SharedMemory_free(this, sizeof(*this));
 }
 
 bool GoSnapshot_readStackWord(void* routine, uint64_t addr, uint64_t* value) {

@@ -10,6 +10,7 @@
 #include "stacktop/GoFormat.h"
 #include "stacktop/Group.h"
 #include "stacktop/Json.h"
+#include "stacktop/Text.h"
 #include "stacktop/Util.h"
 
 /* Thread ids listed in full up to this many; beyond, "a b c ... z". */
@@ -23,9 +24,34 @@ static const char* const groupByNames[] = {
    [DUMP_GROUP_FUNCTION] = "function",
 };
 
+/* Why a stack ends: its JSON name and the sentence of the text marker. */
+static const struct {
+   const char* name;
+   const char* reason;
+} cuts[DUMP_CUT_COUNT] = {
+   [DUMP_CUT_NONE] = { "none", "" },
+   [DUMP_CUT_DEPTH] = { "depth", "--max-depth frames reached" },
+   [DUMP_CUT_COPY_LIMIT] = { "copy_limit", "the rest of the stack was not copied (per-thread copy limit)" },
+   [DUMP_CUT_UNREADABLE] = { "unreadable", "the caller's frame is in memory that could not be read" },
+   [DUMP_CUT_NO_INFO] = { "no_unwind_info", "no unwind information for the last frame, and no frame pointer chain" },
+   [DUMP_CUT_BAD_FRAME] = { "bad_frame", "the next frame was not above this one (a corrupt stack or a misread)" },
+   [DUMP_CUT_FAILED] = { "unwind_failed", "the unwinder failed" },
+   [DUMP_CUT_NOT_STOPPED] = { "not_stopped", "did not stop before the deadline: no user stack" },
+};
+
+const char* Dump_cutName(DumpCut cut) {
+   return (size_t)cut < DUMP_CUT_COUNT ? cuts[cut].name : "?";
+}
+
+const char* Dump_cutReason(DumpCut cut) {
+   return (size_t)cut < DUMP_CUT_COUNT ? cuts[cut].reason : "?";
+}
+
 /* ---- text ------------------------------------------------------------ */
 
 static void writeTids(const DumpGroup* g, FILE* out) {
+   if (g->count == 0)
+      return;
    bool shorten = g->count > TID_LIST_FULL;
    for (size_t i = 0; i < g->count; i++) {
       if (shorten && i == TID_LIST_HEAD) {
@@ -49,8 +75,10 @@ static void writeNames(const DumpGroup* g, FILE* out) {
    for (size_t i = 0; i < g->count; i++) {
       if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
          continue;
-      if (distinct < NAMES_LISTED)
-         fprintf(out, "%s%s", distinct ? ", " : "", names[i]);
+      if (distinct < NAMES_LISTED) {
+         fputs(distinct ? ", " : "", out);
+         Text_put(names[i], out);
+      }
       distinct++;
    }
    if (distinct > NAMES_LISTED)
@@ -78,17 +106,54 @@ static void writeStates(const DumpGroup* g, FILE* out) {
    }
 }
 
+/* Names and paths come from the target's files: neutralised, so none can
+ * forge a line or reach the terminal as an escape. */
 static void writeTextFrame(const DumpFrame* f, FILE* out) {
    fprintf(out, "#\t0x%" PRIx64, f->pc);
-   if (f->function)
-      fprintf(out, "\t%s+0x%" PRIx64, f->function, f->offset);
-   else if (f->module)
-      fputs("\t?", out);
-   if (f->file)
-      fprintf(out, "\t%s:%d", f->file, f->line);
-   else if (f->module)
-      fprintf(out, "\t%s", f->module);
+   if (f->function) {
+      fputc('\t', out);
+      Text_put(f->function, out);
+      fprintf(out, "+0x%" PRIx64, f->offset);
+   } else if (f->signal || f->module) {
+      fputs(f->signal ? "\t<signal handler called>" : "\t?", out);
+   }
+   if (f->file || f->module)
+      fputc('\t', out);
+   if (f->file) {
+      Text_put(f->file, out);
+      fprintf(out, ":%d", f->line);
+   } else if (f->module) {
+      Text_put(f->module, out);
+   }
+   if (f->function && f->signal)
+      fputs("\t<signal handler called>", out);
    fputc('\n', out);
+}
+
+/* The end of a partial stack, and where a thread that never stopped waits. */
+static void writeCut(const DumpGroup* g, FILE* out) {
+   if (g->cut == DUMP_CUT_NONE)
+      return;
+   fprintf(out, "#\t...\tstack cut: %s\n", Dump_cutReason(g->cut));
+   if (g->cut != DUMP_CUT_NOT_STOPPED)
+      return;
+   fputs("#\tkernel wait channel: ", out);
+   Text_put(g->wait.wchan[0] ? g->wait.wchan : "unknown", out);
+   fputc('\n', out);
+   if (!g->wait.stack) {
+      fprintf(out, "#\tkernel stack unavailable: %s\n", g->wait.stackErr);
+      return;
+   }
+   for (const char* line = g->wait.stack; *line;) {
+      const char* end = strchr(line, '\n');
+      size_t len = end ? (size_t)(end - line) : strlen(line);
+      char* copy = strndup(line, len);
+      fputs("#\tkernel: ", out);
+      Text_put(copy ? copy : "", out);
+      fputc('\n', out);
+      free(copy);
+      line += len + (end ? 1 : 0);
+   }
 }
 
 static void writeThreadText(const DumpResult* r, FILE* out) {
@@ -106,11 +171,20 @@ static void writeThreadText(const DumpResult* r, FILE* out) {
       fputc('\n', out);
       for (size_t j = 0; j < g->frameCount; j++)
          writeTextFrame(&g->frames[j], out);
+      writeCut(g, out);
       fputc('\n', out);
    }
    if (r->lateThreads)
-      fprintf(out, "# %zu thread%s did not stop in time (uninterruptible sleep?): listed without frames\n",
+      fprintf(out,
+              "# %zu thread%s did not stop before the deadline (--timeout; uninterruptible sleep?): listed "
+              "without user frames\n",
               r->lateThreads, r->lateThreads == 1 ? "" : "s");
+   if (r->missedThreads)
+      fprintf(out, "# %zu thread%s started during the stop and could not be stopped in time: not listed\n",
+              r->missedThreads, r->missedThreads == 1 ? "" : "s");
+   if (r->cutStacks)
+      fprintf(out, "# %zu stack%s partial: see \"stack cut\" above\n", r->cutStacks,
+              r->cutStacks == 1 ? " is" : "s are");
    fprintf(out, "# stopped %.1f ms, total %.1f ms\n", r->stoppedMs, r->totalMs);
 }
 
@@ -118,17 +192,30 @@ static void writeThreadText(const DumpResult* r, FILE* out) {
 
 /* Frame names must not contain the separators of the format. */
 static void writeFoldedName(const char* name, FILE* out) {
-   for (const char* p = name; *p; p++)
-      fputc(*p == ';' ? ':' : (*p == '\n' || *p == '\r') ? ' ' : *p, out);
+   char* copy = Util_xstrdup(name);
+   Text_neutralise(copy);
+   for (const char* p = copy; *p; p++)
+      fputc(*p == ';' ? ':' : *p, out);
+   free(copy);
 }
 
 static void writeThreadFolded(const DumpResult* r, FILE* out) {
    for (size_t i = 0; i < r->groupCount; i++) {
       const DumpGroup* g = &r->groups[i];
       writeFoldedName(r->comm, out);
+      /* A partial stack's outermost frames are missing: its own root. */
+      if (g->cut != DUMP_CUT_NONE) {
+         fprintf(out, ";[stack cut: %s", Dump_cutName(g->cut));
+         if (g->cut == DUMP_CUT_NOT_STOPPED && g->wait.wchan[0]) {
+            fputc(' ', out);
+            writeFoldedName(g->wait.wchan, out);
+         }
+         fputc(']', out);
+      }
       for (size_t j = g->frameCount; j-- > 0;) {
+         const DumpFrame* f = &g->frames[j];
          fputc(';', out);
-         writeFoldedName(g->frames[j].function ? g->frames[j].function : "?", out);
+         writeFoldedName(f->function ? f->function : f->signal ? "<signal handler called>" : "?", out);
       }
       fprintf(out, " %zu\n", g->count);
    }
@@ -157,6 +244,8 @@ static void writeJsonFrame(Json* j, const DumpFrame* f) {
    Json_string(j, f->module);
    Json_key(j, "inlined");
    Json_bool(j, f->inlined);
+   Json_key(j, "signal_frame");
+   Json_bool(j, f->signal);
    Json_endObject(j);
 }
 
@@ -191,6 +280,14 @@ static void writeJsonGroup(Json* j, const DumpGroup* g) {
    for (size_t i = 0; i < g->frameCount; i++)
       writeJsonFrame(j, &g->frames[i]);
    Json_endArray(j);
+   Json_key(j, "cut");
+   Json_string(j, g->cut == DUMP_CUT_NONE ? NULL : Dump_cutName(g->cut));
+   if (g->cut == DUMP_CUT_NOT_STOPPED) {
+      Json_key(j, "kernel_wchan");
+      Json_string(j, g->wait.wchan[0] ? g->wait.wchan : NULL);
+      Json_key(j, "kernel_stack");
+      Json_string(j, g->wait.stack);
+   }
    Json_endObject(j);
 }
 
@@ -206,8 +303,23 @@ static void writeJson(const DumpResult* r, const DumpWriteOptions* o, FILE* out)
    Json_uint(&j, r->totalThreads);
    Json_key(&j, "late_threads");
    Json_uint(&j, r->lateThreads);
+   Json_key(&j, "missed_threads");
+   Json_uint(&j, r->missedThreads);
+   Json_key(&j, "cut_stacks");
+   Json_uint(&j, r->cutStacks);
    Json_key(&j, "stopped_ms");
    Json_double(&j, r->stoppedMs, 3);
+   Json_key(&j, "pause_phases_ms");
+   Json_beginObject(&j);
+   Json_key(&j, "interrupt");
+   Json_double(&j, r->interruptMs, 3);
+   Json_key(&j, "wait");
+   Json_double(&j, r->waitMs, 3);
+   Json_key(&j, "copy");
+   Json_double(&j, r->copyMs, 3);
+   Json_key(&j, "release");
+   Json_double(&j, r->releaseMs, 3);
+   Json_endObject(&j);
    Json_key(&j, "total_ms");
    Json_double(&j, r->totalMs, 3);
    Json_key(&j, "group_by");
@@ -246,7 +358,9 @@ static void writeText(const DumpResult* r, const DumpWriteOptions* o, FILE* out)
       if (wantThreads(o))
          fputc('\n', out);
    } else if (!wantThreads(o)) {
-      fprintf(out, "# pid %d (%s) is not a Go program: it has no goroutines\n", (int)r->pid, r->comm);
+      fprintf(out, "# pid %d (", (int)r->pid);
+      Text_put(r->comm, out);
+      fputs(") is not a Go program: it has no goroutines\n", out);
    }
    if (wantThreads(o))
       writeThreadText(r, out);

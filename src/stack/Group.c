@@ -19,27 +19,44 @@ static int compareU64(uint64_t a, uint64_t b) {
    return a < b ? -1 : a > b;
 }
 
-static int compareFrame(const KeyContext* k, uint64_t a, uint64_t b, size_t index) {
+DumpPcKind Group_kindAt(const uint8_t* kinds, size_t index) {
+   if (kinds)
+      return (DumpPcKind)kinds[index];
+   return index == 0 ? DUMP_PC_EXACT : DUMP_PC_RETURN;
+}
+
+static int compareFrame(const KeyContext* k, const GroupThread* a, const GroupThread* b, size_t index) {
+   uint64_t pa = a->pcs[index], pb = b->pcs[index];
+   DumpPcKind ka = Group_kindAt(a->kinds, index), kb = Group_kindAt(b->kinds, index);
    if (k->by == DUMP_GROUP_PC || !k->functionOf)
-      return compareU64(a, b);
-   const char* fa = k->functionOf(k->ctx, a, index);
-   const char* fb = k->functionOf(k->ctx, b, index);
+      return pa != pb ? compareU64(pa, pb) : compareU64(ka, kb);
+   const char* fa = k->functionOf(k->ctx, pa, ka);
+   const char* fb = k->functionOf(k->ctx, pb, kb);
    if (fa && fb)
       return strcmp(fa, fb);
    if (fa || fb)
       return fa ? 1 : -1;
-   return compareU64(a, b);
+   return compareU64(pa, pb);
 }
 
-/* Stack identity: frame by frame, then the shorter stack first. */
+static const char* wchanOf(const GroupThread* t) {
+   return t->wait ? t->wait->wchan : "";
+}
+
+/* Stack identity: frame by frame, then the shorter stack first, then why
+ * it ends, then where in the kernel it waits. */
 static int compareStacks(const KeyContext* k, const GroupThread* a, const GroupThread* b) {
    size_t n = a->pcCount < b->pcCount ? a->pcCount : b->pcCount;
    for (size_t i = 0; i < n; i++) {
-      int c = compareFrame(k, a->pcs[i], b->pcs[i], i);
+      int c = compareFrame(k, a, b, i);
       if (c)
          return c;
    }
-   return compareU64(a->pcCount, b->pcCount);
+   if (a->pcCount != b->pcCount)
+      return compareU64(a->pcCount, b->pcCount);
+   if (a->cut != b->cut)
+      return compareU64(a->cut, b->cut);
+   return strcmp(wchanOf(a), wchanOf(b));
 }
 
 static int compareIndex(const void* pa, const void* pb, void* arg) {
@@ -57,9 +74,17 @@ static void makeGroup(DumpGroup* g, const GroupThread* threads, const size_t* or
       g->threads[i] = threads[order[i]].info;
    const GroupThread* first = &threads[order[0]];
    g->pcCount = first->pcCount;
-   g->pcs = Util_xcalloc(first->pcCount, sizeof(uint64_t));
-   if (first->pcCount)
-      memcpy(g->pcs, first->pcs, first->pcCount * sizeof(uint64_t));
+   g->pcs = Util_xcalloc(first->pcCount ? first->pcCount : 1, sizeof(uint64_t));
+   g->kinds = Util_xcalloc(first->pcCount ? first->pcCount : 1, sizeof(uint8_t));
+   for (size_t i = 0; i < first->pcCount; i++) {
+      g->pcs[i] = first->pcs[i];
+      g->kinds[i] = (uint8_t)Group_kindAt(first->kinds, i);
+   }
+   g->cut = first->cut;
+   if (first->wait) {
+      g->wait = *first->wait;
+      g->wait.stack = first->wait->stack ? Util_xstrdup(first->wait->stack) : NULL;
+   }
 }
 
 DumpGroup* Group_build(const GroupThread* threads, size_t count, DumpGroupBy by, GroupFunctionOf functionOf, void* ctx,
@@ -133,6 +158,8 @@ void Group_freeAll(DumpGroup* groups, size_t count) {
       free(g->frames);
       free(g->threads);
       free(g->pcs);
+      free(g->kinds);
+      free(g->wait.stack);
    }
    free(groups);
 }

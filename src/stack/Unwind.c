@@ -41,10 +41,14 @@ struct Unwind_ {
    size_t moduleCount, moduleCapacity;
 };
 
-/* The accessors' arg: which thread's registers and stack. */
+/* The accessors' arg: which thread's registers and stack, and the last read
+ * that failed (why an unwind stopped). */
 typedef struct Cursor_ {
    Unwind* unwind;
    const SnapshotThread* thread;
+   bool readFailed;
+   uint64_t failedAddr;
+   bool noInfo; /* a pc without CFI: libunwind fell back to the frame-pointer chain */
 } Cursor;
 
 /* ---- modules ------------------------------------------------------------ */
@@ -125,8 +129,7 @@ static bool prepareTable(Module* m) {
 
 /* ---- accessors ------------------------------------------------------------ */
 
-static int findProcInfo(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi, int needUnwindInfo, void* arg) {
-   Cursor* c = arg;
+static int searchProcInfo(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi, int needUnwindInfo, Cursor* c) {
    Module* m = findModule(c->unwind, ip);
    if (!m)
       return -UNW_ENOINFO;
@@ -134,7 +137,14 @@ static int findProcInfo(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi,
       m->table = prepareTable(m) ? 1 : -1;
    if (m->table < 0)
       return -UNW_ENOINFO;
-   return _Ux86_64_dwarf_search_unwind_table(as, ip, &m->di, pi, needUnwindInfo, arg);
+   return _Ux86_64_dwarf_search_unwind_table(as, ip, &m->di, pi, needUnwindInfo, c);
+}
+
+static int findProcInfo(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi, int needUnwindInfo, void* arg) {
+   Cursor* c = arg;
+   int rc = searchProcInfo(as, ip, pi, needUnwindInfo, c);
+   c->noInfo |= rc == -UNW_ENOINFO;
+   return rc;
 }
 
 /* libunwind 1.6 releases the DWARF info it allocated itself (FORMAT_TABLE). */
@@ -168,6 +178,8 @@ static int accessMem(unw_addr_space_t as, unw_word_t addr, unw_word_t* val, int 
       memcpy(val, bytes, sizeof(*val));
       return 0;
    }
+   c->readFailed = true;
+   c->failedAddr = addr;
    return -UNW_EINVAL;
 }
 
@@ -252,11 +264,15 @@ void Unwind_free(Unwind* this) {
    free(this);
 }
 
-/* The thread's copied stack, for Go's unwinder. */
+/* The thread's copied stack, for Go's unwinder (ctx: a Cursor). */
 static bool readThreadWord(void* ctx, uint64_t addr, uint64_t* value) {
-   const SnapshotThread* t = ctx;
-   if (addr < t->stackStart || addr - t->stackStart > t->stackSize || t->stackSize - (addr - t->stackStart) < 8)
+   Cursor* c = ctx;
+   const SnapshotThread* t = c->thread;
+   if (addr < t->stackStart || addr - t->stackStart > t->stackSize || t->stackSize - (addr - t->stackStart) < 8) {
+      c->readFailed = true;
+      c->failedAddr = addr;
       return false;
+   }
    memcpy(value, t->stack + (addr - t->stackStart), sizeof(*value));
    return true;
 }
@@ -303,50 +319,146 @@ static const GoRoutine* userGoroutine(Unwind* this, const SnapshotThread* thread
    return GoSnapshot_routineOfThread(this->go, thread->tid);
 }
 
-size_t Unwind_thread(Unwind* this, const SnapshotThread* thread, uint64_t* pcs, size_t maxFrames) {
-   if (!thread->captured || maxFrames == 0)
+/* A failed read past the copied part of a stack that was cut is the copy
+ * limit; anything else is memory that was not there to read. */
+static DumpCut readFailure(const Cursor* c) {
+   const SnapshotThread* t = c->thread;
+   bool pastCopy = c->failedAddr >= t->stackStart + t->stackSize;
+   return t->stackCut && pastCopy ? DUMP_CUT_COPY_LIMIT : DUMP_CUT_UNREADABLE;
+}
+
+static DumpCut libunwindFailure(const Cursor* c, int rc) {
+   if (c->readFailed)
+      return readFailure(c);
+   switch (-rc) {
+   case UNW_ENOINFO: return DUMP_CUT_NO_INFO;
+   case UNW_EBADFRAME:
+   case UNW_EINVALIDIP: return DUMP_CUT_BAD_FRAME;
+   default: return DUMP_CUT_FAILED;
+   }
+}
+
+/* libunwind ends a stack (0) at an undefined return address in the CFI,
+ * or, without CFI, where the frame-pointer chain ends (rbp 0); but also
+ * when its frame-pointer fallback could not read or rejected a frame
+ * (rbp below the stack pointer or far above it): that is a cut. */
+static DumpCut endOfNative(const Cursor* c, uint64_t rbp) {
+   if (c->readFailed)
+      return readFailure(c);
+   if (c->noInfo && rbp != 0)
+      return DUMP_CUT_NO_INFO;
+   return DUMP_CUT_NONE;
+}
+
+static DumpCut goFailure(const Cursor* c, GoUnwindEnd end) {
+   switch (end) {
+   case GO_UNWIND_TOPFRAME:
+   case GO_UNWIND_SPWRITE: return DUMP_CUT_NONE; /* where Go's own traceback ends too */
+   case GO_UNWIND_DEPTH: return DUMP_CUT_DEPTH;
+   case GO_UNWIND_UNREADABLE: return readFailure(c);
+   case GO_UNWIND_OUT_OF_STACK: return DUMP_CUT_BAD_FRAME;
+   case GO_UNWIND_NO_FUNC: return DUMP_CUT_BAD_FRAME;
+   case GO_UNWIND_NOT_GO:
+   case GO_UNWIND_BAD_DELTA: return DUMP_CUT_NO_INFO;
+   default: return DUMP_CUT_FAILED;
+   }
+}
+
+static void push(UnwindStack* s, uint64_t pc, DumpPcKind kind) {
+   s->pcs[s->count] = pc;
+   s->kinds[s->count++] = (uint8_t)kind;
+}
+
+/* Frames outside Go code (libc, the vDSO, cgo, C programs) with libunwind,
+ * until Go code is reached or the stack ends. Returns true to continue in
+ * Go from *frame. */
+static bool unwindNative(Unwind* this, Cursor* c, size_t maxFrames, UnwindStack* s, GoPhysFrame* frame) {
+   unw_cursor_t cursor;
+   if (!this->as || unw_init_remote(&cursor, this->as, c) < 0) {
+      s->cut = DUMP_CUT_FAILED;
+      return false;
+   }
+   for (;;) {
+      c->readFailed = false;
+      c->noInfo = false;
+      unw_word_t rbp = 0;
+      unw_get_reg(&cursor, UNW_X86_64_RBP, &rbp);
+      int rc = unw_step(&cursor);
+      if (rc < 0) {
+         s->cut = libunwindFailure(c, rc);
+         return false;
+      }
+      if (rc == 0) {
+         s->cut = endOfNative(c, rbp);
+         return false;
+      }
+      unw_word_t ip, sp;
+      if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || unw_get_reg(&cursor, UNW_REG_SP, &sp) < 0) {
+         s->cut = DUMP_CUT_FAILED;
+         return false;
+      }
+      if (ip == 0) {
+         s->cut = DUMP_CUT_NONE;
+         return false;
+      }
+      /* Loop guard: each caller's frame lies above its callee's. */
+      if (sp <= frame->sp) {
+         s->cut = DUMP_CUT_BAD_FRAME;
+         return false;
+      }
+      if (s->count == maxFrames) {
+         s->cut = DUMP_CUT_DEPTH;
+         return false;
+      }
+      /* True when this step went through a signal frame: the previous pc
+       * is the trampoline, this one the instruction the signal struck. */
+      bool signal = unw_is_signal_frame(&cursor) > 0;
+      push(s, ip, signal ? DUMP_PC_EXACT : DUMP_PC_RETURN);
+      if (signal)
+         s->kinds[s->count - 2] = DUMP_PC_SIGNAL;
+      *frame = (GoPhysFrame){ .pc = ip, .sp = sp, .trap = signal };
+      uint64_t bias;
+      if (goCodeAt(this, ip, &bias))
+         return true;
+   }
+}
+
+size_t Unwind_thread(Unwind* this, const SnapshotThread* thread, size_t maxFrames, UnwindStack* s) {
+   s->count = 0;
+   s->cut = DUMP_CUT_NONE;
+   if (!thread->captured || maxFrames == 0) {
+      s->cut = thread->captured ? DUMP_CUT_DEPTH : DUMP_CUT_NOT_STOPPED;
       return 0;
-   pcs[0] = thread->regs.rip;
-   size_t n = 1;
+   }
+   push(s, thread->regs.rip, DUMP_PC_EXACT);
    GoPhysFrame frame = { .pc = thread->regs.rip, .sp = thread->regs.rsp, .trap = true };
+   Cursor c = { .unwind = this, .thread = thread };
    uint64_t bias;
    /* Go code has no CFI: its frame sizes come from the pclntab. Frames
-    * outside Go (libc, the vDSO, cgo) are libunwind's until Go code is
-    * reached; Go never returns into C except through cgo callbacks. */
-   if (!goCodeAt(this, frame.pc, &bias)) {
-      Cursor c = { this, thread };
-      unw_cursor_t cursor;
-      if (!this->as || unw_init_remote(&cursor, this->as, &c) < 0)
-         return 1;
-      while (n < maxFrames && unw_step(&cursor) > 0) {
-         unw_word_t ip, sp;
-         if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || unw_get_reg(&cursor, UNW_REG_SP, &sp) < 0 || ip == 0)
-            return n;
-         /* Loop guard: each caller's frame lies above its callee's. */
-         if (sp <= frame.sp)
-            return n;
-         pcs[n++] = ip;
-         frame = (GoPhysFrame){ .pc = ip, .sp = sp };
-         if (goCodeAt(this, ip, &bias))
-            break;
-      }
-   }
+    * outside Go are libunwind's until Go code is reached; Go never returns
+    * into C except through cgo callbacks. */
+   if (!goCodeAt(this, frame.pc, &bias) && !unwindNative(this, &c, maxFrames, s, &frame))
+      return s->count;
    GoReadWord read = readThreadWord;
-   void* ctx = (void*)thread;
-   while (n < maxFrames) {
+   void* ctx = &c;
+   for (;;) {
+      c.readFailed = false;
       GoUnwindEnd end = goStep(this, read, ctx, &frame);
+      if (end == GO_UNWIND_CONTINUE && s->count == maxFrames)
+         end = GO_UNWIND_DEPTH;
       if (end == GO_UNWIND_CONTINUE) {
-         pcs[n++] = frame.pc;
+         push(s, frame.pc, DUMP_PC_RETURN);
          continue;
       }
       const GoRoutine* user =
           end == GO_UNWIND_SPWRITE && read == readThreadWord ? userGoroutine(this, thread, &frame) : NULL;
-      if (!user)
-         break;
+      if (!user || s->count == maxFrames) {
+         s->cut = user ? DUMP_CUT_DEPTH : goFailure(&c, end);
+         return s->count;
+      }
       frame = (GoPhysFrame){ .pc = user->pc, .sp = user->sp };
       read = GoSnapshot_readStackWord;
       ctx = (void*)user;
-      pcs[n++] = frame.pc;
+      push(s, frame.pc, DUMP_PC_RETURN);
    }
-   return n;
 }

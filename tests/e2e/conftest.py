@@ -222,3 +222,15 @@ def run_stacktop(*args, timeout=60, **kw):
 @pytest.fixture
 def stacktop():
     return run_stacktop
+
+
+def hold_env(ms):
+    """The environment that makes a test build of stacktop keep a target
+    stopped ms milliseconds longer (STACKTOP_TEST_HOLD_MS). Only the test
+    build has the hook (make check builds build/asan/stacktop with
+    TEST_HOOKS=1); against any other binary this is an error, not a skip."""
+    version = subprocess.run([STACKTOP_BIN, "--version"], capture_output=True, text=True).stdout
+    assert "test build" in version, (
+        f"{STACKTOP_BIN} has no test hooks ({version.strip()!r}): run the end-to-end tests against the "
+        "test build, as make check does (make BUILD=build/asan SAN=1 TEST_HOOKS=1)")
+    return dict(os.environ, STACKTOP_TEST_HOLD_MS=str(ms))

@@ -10,12 +10,13 @@ import json
 import os
 import re
 import signal
+import stat
 import subprocess
 import time
 
 import pytest
 
-from conftest import (ROOT, STACKTOP_BIN, assert_not_stopped_or_traced, proc_status,
+from conftest import (ROOT, STACKTOP_BIN, assert_not_stopped_or_traced, hold_env, proc_status,
                       thread_states)
 
 FIXTURE_SOURCE = os.path.join(ROOT, "tests", "fixtures", "stack_groups.c")
@@ -136,6 +137,12 @@ def test_group_by_function_and_depth(spawn, stacktop):
     doc = dump_json(stacktop, p.pid, "--max-depth", "2")
     assert all(len(g["pcs"]) <= 2 for g in doc["groups"])
     assert sum(g["count"] for g in doc["groups"]) == 58
+    # every stack is deeper than 2: each says it was cut, and why
+    assert all(g["cut"] == "depth" for g in doc["groups"])
+    assert doc["cut_stacks"] == 58
+    text = stacktop("dump", p.pid, "--max-depth", "2").stdout
+    assert text.count("#\t...\tstack cut: --max-depth frames reached\n") == len(re.findall(r"^\d+ @ ", text, re.M)) >= 3
+    assert all(g["cut"] is None for g in dump_json(stacktop, p.pid)["groups"])
 
 
 def eu_stack_threads(pid):
@@ -229,8 +236,8 @@ def wait_threads_stopped(pid, timeout=10):
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM])
 def test_killed_mid_dump_leaves_target_running(spawn, sig):
     p = spawn("stack_groups")
-    env = dict(os.environ, STACKTOP_TEST_HOLD_MS="5000")
-    dumper = subprocess.Popen([STACKTOP_BIN, "dump", str(p.pid)], env=env,
+    env = hold_env(5000)
+    dumper = subprocess.Popen([STACKTOP_BIN, "dump", str(p.pid), "--timeout", "10"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         assert wait_threads_stopped(p.pid), "the dump never stopped the target"
@@ -243,6 +250,9 @@ def test_killed_mid_dump_leaves_target_running(spawn, sig):
             dumper.wait()
         dumper.stderr.close()
     assert rc == (-signal.SIGKILL if sig == signal.SIGKILL else 128 + sig)
+    # The helper that holds the threads dies with stacktop (at once, not at
+    # its deadline): the threads run again within a moment.
+    assert wait_threads_running(p.pid, 2.0) is not None, thread_states(p.pid)
     assert_not_stopped_or_traced(p.pid)
     assert all(s in "SR" for s in thread_states(p.pid).values())
     assert len(thread_states(p.pid)) == 58
@@ -250,7 +260,7 @@ def test_killed_mid_dump_leaves_target_running(spawn, sig):
 
 def test_target_killed_mid_dump(spawn):
     p = spawn("stack_groups")
-    env = dict(os.environ, STACKTOP_TEST_HOLD_MS="1500")
+    env = hold_env(1500)
     dumper = subprocess.Popen([STACKTOP_BIN, "dump", str(p.pid)], env=env, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -277,6 +287,16 @@ def test_unstoppable_thread_is_listed_and_released(spawn, stacktop):
     assert doc["total_threads"] == 2 and doc["late_threads"] == 1
     late = [g for g in doc["groups"] if g["threads"][0]["tid"] == sleeper]
     assert late and late[0]["frames"] == [] and late[0]["threads"][0]["state"] == "D"
+    # where it waits, as the kernel says it (it is still there: it stays in D)
+    assert late[0]["cut"] == "not_stopped"
+    with open(f"/proc/{p.pid}/task/{sleeper}/wchan") as f:
+        assert late[0]["kernel_wchan"] == f.read() != ""
+    with open(f"/proc/{p.pid}/task/{sleeper}/stack") as f:
+        kernel = f.read().rstrip("\n")
+    assert "vfork" in kernel and late[0]["kernel_stack"] == kernel
+    text = stacktop("dump", p.pid, "--timeout", "0.5").stdout
+    assert f"#\tkernel wait channel: {late[0]['kernel_wchan']}\n" in text
+    assert "\n#\tkernel: " + kernel.splitlines()[0] + "\n" in text
     main = [g for g in doc["groups"] if g["threads"][0]["tid"] == p.pid]
     assert any(f["function"] == "main" for f in main[0]["frames"])
     # released although it never stopped: no tracer left, and it stays in D
@@ -334,9 +354,34 @@ def test_output_file_errors(spawn, stacktop, tmp_path):
     r = stacktop("dump", free_pid(), "-o", target)     # failed dump: file untouched
     assert r.returncode == 1 and target.read_text() == "old\n"
     p = spawn("stack_groups")
-    r = stacktop("dump", p.pid, "-o", tmp_path / "missing" / "x.txt")
+    # The output is opened before anything is stopped: with a hold of 30 s
+    # in the stop phase, failing after a stop could not be this quick.
+    start = time.monotonic()
+    r = stacktop("dump", p.pid, "-o", tmp_path / "missing" / "x.txt", env=hold_env(30000))
+    assert time.monotonic() - start < 20
     assert r.returncode == 1
     assert "cannot write" in r.stderr and len(r.stderr.splitlines()) == 1
+
+
+def test_output_to_a_device_or_fifo_is_written_not_replaced(spawn, stacktop, tmp_path):
+    """-o /dev/null (or a FIFO, a terminal) writes to it: the temporary file
+    and rename that protect a regular file must never replace a device node
+    (it once turned /dev/null into a root-only regular file)."""
+    p = spawn("stack_groups")
+    null = tmp_path / "null"
+    os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    r = stacktop("dump", p.pid, "-o", null)
+    assert r.returncode == 0, r.stderr
+    assert stat.S_ISCHR(os.lstat(null).st_mode) and os.lstat(null).st_rdev == os.makedev(1, 3)
+    assert sorted(os.listdir(tmp_path)) == ["null"]
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE, text=True)
+    r = stacktop("dump", p.pid, "-o", fifo)
+    out, _ = reader.communicate(timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert out.startswith("thread profile: total 58\n")
 
 
 def test_kernel_thread(stacktop):
@@ -390,3 +435,161 @@ def test_help(stacktop):
     r = stacktop("dump", "--help")
     assert r.returncode == 0
     assert "--group-by" in r.stdout and "--format" in r.stdout
+
+
+def wait_threads_running(pid, deadline_s):
+    """Waits until no thread of pid is stopped (t/T) and nothing traces it;
+    returns the seconds that took, or None when the deadline passed."""
+    start = time.monotonic()
+    while time.monotonic() - start < deadline_s:
+        states = thread_states(pid)
+        if states and not any(s in "tT" for s in states.values()) and proc_status(pid).get("TracerPid") == "0":
+            return time.monotonic() - start
+        time.sleep(0.005)
+    return None
+
+
+def test_target_released_while_stacktop_is_stopped(spawn):
+    """SIGSTOP to stacktop in the middle of a pause (a debugger, Ctrl-Z):
+    the target's threads run again on time, while stacktop stays stopped;
+    once continued, stacktop finishes the dump."""
+    p = spawn("stack_groups")
+    dumper = subprocess.Popen([STACKTOP_BIN, "dump", str(p.pid), "--timeout", "5"], env=hold_env(800),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_threads_stopped(p.pid), "the dump never stopped the target"
+        dumper.send_signal(signal.SIGSTOP)
+        # The stop phase holds them 0.8 s: released after that, stacktop or not.
+        assert wait_threads_running(p.pid, 5.0) is not None, "target still stopped while stacktop is stopped"
+        assert_not_stopped_or_traced(p.pid)
+        dumper.send_signal(signal.SIGCONT)
+        out, err = dumper.communicate(timeout=30)
+    finally:
+        if dumper.poll() is None:
+            dumper.send_signal(signal.SIGCONT)
+            dumper.kill()
+            dumper.communicate()
+    assert dumper.returncode == 0, err
+    assert out.startswith("thread profile: total 58\n")
+
+
+def test_timeout_bounds_the_pause_of_10000_threads(spawn, tmp_path):
+    """--timeout is the longest the target is stopped, at any thread count:
+    threads not stopped by then are reported as missing, not waited for. The
+    pause is measured inside the target by a heartbeat thread."""
+    report = tmp_path / "pause"
+    p = spawn("many_threads", 9800, 200, report, ready_timeout=120)
+    timeout = 0.05
+    os.kill(p.pid, signal.SIGUSR1)  # reset the heartbeat's longest gap
+    r = subprocess.run([STACKTOP_BIN, "dump", str(p.pid), "--timeout", str(timeout), "--format", "json"],
+                       capture_output=True, text=True, timeout=120)
+    assert_not_stopped_or_traced(p.pid)
+    report.unlink(missing_ok=True)
+    os.kill(p.pid, signal.SIGUSR2)
+    deadline = time.monotonic() + 10
+    while not (report.exists() and report.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    pause_s = int(report.read_text()) / 1e6
+    # The helper's own timer ends the stop 0.25 s past the deadline at the
+    # latest; the heartbeat ticks every millisecond on a loaded machine.
+    assert pause_s < timeout + 0.25 + 0.1, (pause_s, r.stdout[-300:], r.stderr)
+    if r.returncode == 0:
+        doc = json.loads(r.stdout)
+        assert doc["stopped_ms"] < (timeout + 0.25) * 1000
+    else:
+        assert "overran --timeout" in r.stderr or "stopped within" in r.stderr, r.stderr
+
+
+def test_release_build_has_no_test_hooks():
+    """STACKTOP_TEST_HOLD_MS exists only in the test build: the plain binary
+    (what make install copies) ignores it."""
+    plain = os.path.join(ROOT, "build", "stacktop")
+    version = subprocess.run([plain, "--version"], capture_output=True, text=True, check=True).stdout
+    assert "test build" not in version, version
+    assert subprocess.run(["grep", "-c", "STACKTOP_TEST_HOLD_MS", plain], capture_output=True,
+                          text=True).stdout.strip() == "0"
+
+
+def gdb_backtrace(pid, tid):
+    """[(function or '<signal handler called>', pc or None, file:line or None)]
+    of one thread, from gdb."""
+    r = subprocess.run(["gdb", "-nx", "-batch", "-p", str(pid), "-ex", "thread apply all bt"],
+                       capture_output=True, text=True, timeout=120)
+    frames, current = [], None
+    for line in r.stdout.splitlines():
+        m = re.match(r"Thread \d+ .*\(LWP (\d+)\)", line)
+        if m:
+            current = int(m.group(1))
+            continue
+        if current != tid or not line.startswith("#"):
+            continue
+        if "<signal handler called>" in line:
+            frames.append(("<signal handler called>", None, None))
+            continue
+        m = re.match(r"#\d+\s+(?:0x([0-9a-f]+) in )?(\S+) \(.*?\)(?: at (\S+))?", line)
+        assert m, line
+        frames.append((m.group(2), int(m.group(1), 16) if m.group(1) else None, m.group(3)))
+    assert frames, r.stdout + r.stderr
+    return frames
+
+
+def test_signal_frame_is_unwound_through_like_gdb(spawn, stacktop):
+    """A thread inside a signal handler: the handler's frames, the trampoline
+    named, then the interrupted function looked up at the very instruction
+    the signal struck (not the one before), then its callers: gdb's stack."""
+    p = spawn("signal_handler")
+    victim = int(p.ready_line.split()[1])
+    doc = dump_json(stacktop, p.pid)
+    group = [g for g in doc["groups"] if g["threads"][0]["tid"] == victim][0]
+    assert group["cut"] is None
+    frames = real_frames(group)
+    names = [("<signal handler called>" if f["signal_frame"] else f["function"]) for f in frames]
+    fixture = {"wait_in_handler", "on_signal", "<signal handler called>", "spin_until_signalled", "victim"}
+    assert [n for n in names if n in fixture] == ["wait_in_handler", "on_signal", "<signal handler called>",
+                                                  "spin_until_signalled", "victim"]
+    ours = {f["function"]: f for f in frames}
+    theirs = [f for f in gdb_backtrace(p.pid, victim) if f[0] in fixture]
+    assert [f[0] for f in theirs] == [n for n in names if n in fixture]
+    # same addresses (gdb prints return addresses; frame 0 and the struck
+    # instruction as they are) and the same file:line
+    raw = dict(zip([f["function"] for f in frames], [int(pc, 16) for pc in group["pcs"]])) \
+        if len(group["pcs"]) == len(frames) else None
+    for name, pc, where in theirs:
+        if name == "<signal handler called>":
+            continue
+        f = ours[name]
+        assert where and where.endswith(f"{os.path.basename(f['file'])}:{f['line']}"), (name, where, f)
+        if raw is not None:
+            assert raw[name] == pc, name
+    struck = ours["spin_until_signalled"]
+    assert int(struck["pc"], 16) == raw["spin_until_signalled"]   # not pc-1
+    text = stacktop("dump", p.pid).stdout
+    assert "\t<signal handler called>" in text
+
+
+def test_stack_deeper_than_the_copy_is_marked_cut(spawn, stacktop):
+    p = spawn("deep_recursion", "1500")
+    deep = int(p.ready_line.split()[1])
+    doc = dump_json(stacktop, p.pid, "--max-depth", "4096")
+    group = [g for g in doc["groups"] if g["threads"][0]["tid"] == deep][0]
+    assert group["cut"] == "copy_limit"
+    depth = sum(1 for f in real_frames(group) if f["function"] == "descend")
+    assert 300 < depth < 1500
+    assert doc["cut_stacks"] == 1
+    r = stacktop("dump", "-v", p.pid)
+    assert "1 stacks are cut" in r.stderr and "--max-depth frames reached" in r.stdout
+
+
+def test_verbose_prints_the_phases_of_the_pause(spawn, stacktop):
+    p = spawn("stack_groups")
+    r = stacktop("dump", "-v", "--format", "json", p.pid)
+    assert r.returncode == 0, r.stderr
+    m = re.search(r"pid (\d+) \(stack_groups\): 58 threads, target paused ([\d.]+) ms = interrupt ([\d.]+) "
+                  r"\+ wait ([\d.]+) \+ copy ([\d.]+) \+ release ([\d.]+) ms; (\d+) KiB of stacks copied; "
+                  r"total ([\d.]+) ms", r.stderr)
+    assert m, r.stderr
+    paused, *phases = (float(x) for x in m.groups()[1:6])
+    assert abs(sum(phases) - paused) <= 0.05 + 0.01 * paused
+    doc = json.loads(r.stdout)
+    assert doc["stopped_ms"] == pytest.approx(paused, abs=0.01)
+    assert set(doc["pause_phases_ms"]) == {"interrupt", "wait", "copy", "release"}

@@ -86,7 +86,8 @@ static void test_text_late_threads(void** state) {
    r.lateThreads = 3;
    char* text = render(&r, DUMP_FORMAT_TEXT);
    assert_string_equal(text, "thread profile: total 14\n"
-                             "# 3 threads did not stop in time (uninterruptible sleep?): listed without frames\n"
+                             "# 3 threads did not stop before the deadline (--timeout; uninterruptible sleep?): "
+                             "listed without user frames\n"
                              "# stopped 1.2 ms, total 9.5 ms\n");
    free(text);
 }
@@ -141,17 +142,105 @@ static void test_json(void** state) {
    r.groupBy = DUMP_GROUP_FUNCTION;
    char* text = render(&r, DUMP_FORMAT_JSON);
    const char* expected =
-       "{\"pid\":42,\"comm\":\"app\",\"total_threads\":14,\"late_threads\":0,\"stopped_ms\":1.250,"
+       "{\"pid\":42,\"comm\":\"app\",\"total_threads\":14,\"late_threads\":0,\"missed_threads\":0,"
+       "\"cut_stacks\":0,\"stopped_ms\":1.250,"
+       "\"pause_phases_ms\":{\"interrupt\":0.000,\"wait\":0.000,\"copy\":0.000,\"release\":0.000},"
        "\"total_ms\":9.500,\"group_by\":\"function\",\"groups\":[{\"count\":1,"
        "\"pcs\":[\"0x7f00000010\",\"0x55000000a5\"],"
        "\"threads\":[{\"tid\":100,\"name\":\"pool;x\",\"state\":\"S\"}],"
        "\"frames\":[{\"pc\":\"0x7f0000000f\",\"function\":\"inner_inl\",\"offset\":0,\"file\":\"lib.c\","
-       "\"line\":10,\"module\":\"/lib/libx.so\",\"inlined\":true}]}]}\n";
+       "\"line\":10,\"module\":\"/lib/libx.so\",\"inlined\":true,\"signal_frame\":false}],\"cut\":null}]}\n";
    assert_string_equal(text, expected);
    free(text);
    r.groups[0].frames = framesB;
    text = render(&r, DUMP_FORMAT_JSON);
    assert_non_null(strstr(text, "\"function\":null,\"offset\":0,\"file\":null,\"line\":null,\"module\":\"/bin/app\""));
+   free(text);
+}
+
+/* Thread names, functions and paths are the target's: a newline must not
+ * forge a line (a fake "7 @ 0x1" group), an escape must not reach the
+ * terminal, in text and folded output. */
+static void test_hostile_names_are_neutralised(void** state) {
+   (void)state;
+   DumpResult r = sample();
+   r.groupCount = 1;
+   strcpy(r.groups[0].threads[0].name, "a\n7 @ 0x1\n");
+   strcpy(r.groups[0].threads[1].name, "\x1b]0;x\x07");
+   strcpy(r.comm, "c\x1b[2J");
+   DumpFrame f[] = {
+      { .pc = 0x10, .function = "evil\n1 @ 0x2", .offset = 1, .file = "x\r.c", .line = 3 },
+      { .pc = 0x20,
+        .function = "c1\xc2\x9b"
+                    "31m",
+        .module = "/tmp/m\td" },
+   };
+   r.groups[0].frames = f;
+   r.groups[0].frameCount = 2;
+   char* text = render(&r, DUMP_FORMAT_TEXT);
+   assert_null(strchr(text, '\x1b'));
+   assert_null(strchr(text, '\r'));
+   assert_null(strchr(text, '\x07'));
+   assert_null(strstr(text, "\xc2\x9b"));
+   assert_null(strstr(text, "\n7 @"));
+   assert_null(strstr(text, "\n1 @"));
+   assert_non_null(strstr(text, "names: ?]0;x?, a?7 @ 0x1?, pool;x, worker)"));
+   assert_non_null(strstr(text, "#\t0x10\tevil?1 @ 0x2+0x1\tx?.c:3\n"));
+   assert_non_null(strstr(text, "#\t0x20\tc1?31m+0x0\t/tmp/m?d\n"));
+   free(text);
+   text = render(&r, DUMP_FORMAT_FOLDED);
+   assert_string_equal(text, "c?[2J;c1?31m;evil?1 @ 0x2 12\n");
+   free(text);
+}
+
+/* The trampoline a signal handler returns to, and what a cut stack and a
+ * thread that never stopped look like. */
+static void test_signal_frames_and_cuts(void** state) {
+   (void)state;
+   DumpResult r = sample();
+   DumpFrame f[] = {
+      { .pc = 0x10, .function = "handler", .offset = 4, .module = "/bin/app" },
+      { .pc = 0x7f20, .module = "/lib/libc.so.6", .signal = true },
+      { .pc = 0x30, .function = "work", .offset = 0, .module = "/bin/app" },
+   };
+   r.groups[0].frames = f;
+   r.groups[0].frameCount = 3;
+   r.groups[0].cut = DUMP_CUT_COPY_LIMIT;
+   r.groups[1].frameCount = 0;
+   r.groups[1].pcCount = 0;
+   r.groups[1].cut = DUMP_CUT_NOT_STOPPED;
+   r.groups[1].wait = (DumpKernelWait){ .wchan = "wait_for_vfork_done",
+                                        .stack = (char*)"[<0>] wait_for_vfork_done+0x3c/0x60\n[<0>] kernel_clone" };
+   r.cutStacks = 12;
+   r.lateThreads = 2;
+   r.missedThreads = 1;
+   char* text = render(&r, DUMP_FORMAT_TEXT);
+   assert_non_null(strstr(text, "#\t0x10\thandler+0x4\t/bin/app\n"
+                                "#\t0x7f20\t<signal handler called>\t/lib/libc.so.6\n"
+                                "#\t0x30\twork+0x0\t/bin/app\n"
+                                "#\t...\tstack cut: the rest of the stack was not copied (per-thread copy limit)\n\n"));
+   assert_non_null(strstr(text, "2 @\n# threads: 7 9 (names: io, main)   states: D\u00d71 R\u00d71\n"
+                                "#\t...\tstack cut: did not stop before the deadline: no user stack\n"
+                                "#\tkernel wait channel: wait_for_vfork_done\n"
+                                "#\tkernel: [<0>] wait_for_vfork_done+0x3c/0x60\n"
+                                "#\tkernel: [<0>] kernel_clone\n\n"));
+   assert_non_null(strstr(text, "# 1 thread started during the stop and could not be stopped in time: not listed\n"));
+   assert_non_null(strstr(text, "# 12 stacks are partial: see \"stack cut\" above\n"));
+   free(text);
+   text = render(&r, DUMP_FORMAT_FOLDED);
+   assert_string_equal(text, "app;[stack cut: copy_limit];work;<signal handler called>;handler 12\n"
+                             "app;[stack cut: not_stopped wait_for_vfork_done] 2\n");
+   free(text);
+   text = render(&r, DUMP_FORMAT_JSON);
+   assert_non_null(strstr(text, "\"signal_frame\":true"));
+   assert_non_null(strstr(text, "\"cut\":\"copy_limit\""));
+   assert_non_null(strstr(text, "\"cut\":\"not_stopped\",\"kernel_wchan\":\"wait_for_vfork_done\","
+                                "\"kernel_stack\":\"[<0>] wait_for_vfork_done+0x3c/0x60\\n[<0>] kernel_clone\""));
+   free(text);
+   r.groups[1].wait.stack = NULL;
+   strcpy(r.groups[1].wait.stackErr, "Permission denied");
+   text = render(&r, DUMP_FORMAT_TEXT);
+   assert_non_null(strstr(text, "#\tkernel stack unavailable: Permission denied\n"));
    free(text);
 }
 
@@ -171,6 +260,8 @@ int main(void) {
       cmocka_unit_test(test_many_names),
       cmocka_unit_test(test_folded),
       cmocka_unit_test(test_json),
+      cmocka_unit_test(test_hostile_names_are_neutralised),
+      cmocka_unit_test(test_signal_frames_and_cuts),
       cmocka_unit_test(test_bad_format),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);

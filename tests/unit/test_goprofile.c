@@ -103,7 +103,7 @@ static GoProfile* profileOf(Target* t, GoSnapshot* go) {
    Snapshot snap;
    char err[512];
    assert_int_equal(Snapshot_take(&snap, t->pid, &so, err, sizeof(err)), DUMP_OK);
-   GoSnapshot_readAfter(go, snap.memPid);
+   GoSnapshot_readAfter(go, &snap);
    GoProfile* p = GoProfile_build(go);
    Snapshot_free(&snap);
    return p;

@@ -52,51 +52,132 @@ static void writeOddPhdrElf(const char* path) {
    assert_int_equal(fclose(f), 0);
 }
 
-static void test_unalignedProgramHeaders(void** state) {
-   (void)state;
-   char path[] = "/tmp/stacktop-unwind-XXXXXX";
-   int fd = mkstemp(path);
+/* A target of one odd-headered image at MAP_START and a thread stopped in
+ * it with a frame-pointer chain of one caller (saved rbp 0, return address
+ * in the image) on an 8-word stack copy. */
+typedef struct Target_ {
+   char path[64];
+   MapEntry entry;
+   uint64_t stack[8];
+   SnapshotThread thread;
+} Target;
+
+static void setUp(Target* t) {
+   memset(t, 0, sizeof(*t));
+   strcpy(t->path, "/tmp/stacktop-unwind-XXXXXX");
+   int fd = mkstemp(t->path);
    assert_true(fd >= 0);
    close(fd);
-   writeOddPhdrElf(path);
+   writeOddPhdrElf(t->path);
    struct stat st;
-   assert_int_equal(stat(path, &st), 0);
+   assert_int_equal(stat(t->path, &st), 0);
+   t->entry = (MapEntry){ .start = MAP_START,
+                          .end = MAP_START + IMAGE_SIZE,
+                          .read = true,
+                          .exec = true,
+                          .devMajor = major(st.st_dev),
+                          .devMinor = minor(st.st_dev),
+                          .inode = st.st_ino,
+                          .path = t->path };
+   t->stack[3] = MAP_START + 0x200;
+   t->thread = (SnapshotThread){ .tid = getpid(),
+                                 .captured = true,
+                                 .stackStart = STACK_START,
+                                 .stack = (uint8_t*)t->stack,
+                                 .stackSize = sizeof(t->stack) };
+   t->thread.regs.rip = MAP_START + 0x100;
+   t->thread.regs.rsp = STACK_START;
+   t->thread.regs.rbp = STACK_START + 2 * sizeof(uint64_t);
+}
 
-   MapEntry entry = { .start = MAP_START,
-                      .end = MAP_START + IMAGE_SIZE,
-                      .read = true,
-                      .exec = true,
-                      .devMajor = major(st.st_dev),
-                      .devMinor = minor(st.st_dev),
-                      .inode = st.st_ino,
-                      .path = path };
-   /* A frame-pointer chain of one caller: saved rbp 0, return address in the image. */
-   uint64_t stack[8] = { 0 };
-   stack[3] = MAP_START + 0x200;
-   SnapshotThread thread = {
-      .tid = getpid(), .captured = true, .stackStart = STACK_START, .stack = (uint8_t*)stack, .stackSize = sizeof(stack)
+static size_t unwindTarget(Target* t, size_t maxFrames, UnwindStack* out) {
+   static uint64_t pcs[8];
+   static uint8_t kinds[8];
+   *out = (UnwindStack){ .pcs = pcs, .kinds = kinds };
+   Snapshot snap = {
+      .pid = getpid(), .threads = &t->thread, .threadCount = 1, .maps = { .entries = &t->entry, .count = 1 }
    };
-   thread.regs.rip = MAP_START + 0x100;
-   thread.regs.rsp = STACK_START;
-   thread.regs.rbp = STACK_START + 2 * sizeof(uint64_t);
-   Snapshot snap = { .pid = getpid(), .threads = &thread, .threadCount = 1, .maps = { .entries = &entry, .count = 1 } };
-
    ElfCache* cache = ElfCache_new();
    Unwind* unwind = Unwind_new(&snap, cache);
-   uint64_t pcs[8];
-   size_t n = Unwind_thread(unwind, &thread, pcs, 8);
+   size_t n = Unwind_thread(unwind, &t->thread, maxFrames, out);
    Unwind_free(unwind);
    ElfCache_free(cache);
-   unlink(path);
-   /* The interrupted IP, then the caller found through the frame pointer. */
+   unlink(t->path);
+   return n;
+}
+
+static void test_unalignedProgramHeaders(void** state) {
+   (void)state;
+   Target t;
+   setUp(&t);
+   UnwindStack s;
+   size_t n = unwindTarget(&t, 8, &s);
+   /* The interrupted IP, then the caller found through the frame pointer;
+    * rbp 0 is the end of the chain: a whole stack. */
    assert_int_equal(n, 2);
-   assert_int_equal(pcs[0], MAP_START + 0x100);
-   assert_int_equal(pcs[1], MAP_START + 0x200);
+   assert_int_equal(s.pcs[0], MAP_START + 0x100);
+   assert_int_equal(s.kinds[0], DUMP_PC_EXACT);
+   assert_int_equal(s.pcs[1], MAP_START + 0x200);
+   assert_int_equal(s.kinds[1], DUMP_PC_RETURN);
+   assert_int_equal(s.cut, DUMP_CUT_NONE);
+}
+
+static void test_depthLimitIsACut(void** state) {
+   (void)state;
+   Target t;
+   setUp(&t);
+   UnwindStack s;
+   assert_int_equal(unwindTarget(&t, 1, &s), 1);
+   assert_int_equal(s.cut, DUMP_CUT_DEPTH);
+}
+
+/* The caller's frame lies past the copied part: the copy limit when the
+ * copy was cut short, memory that was not there otherwise. */
+static void test_copyLimitAndUnreadable(void** state) {
+   (void)state;
+   Target t;
+   setUp(&t);
+   t.thread.regs.rbp = STACK_START + sizeof(t.stack);
+   t.thread.stackCut = true;
+   UnwindStack s;
+   assert_int_equal(unwindTarget(&t, 8, &s), 1);
+   assert_int_equal(s.cut, DUMP_CUT_COPY_LIMIT);
+
+   setUp(&t);
+   t.thread.regs.rbp = STACK_START + sizeof(t.stack);
+   assert_int_equal(unwindTarget(&t, 8, &s), 1);
+   assert_int_equal(s.cut, DUMP_CUT_UNREADABLE);
+}
+
+/* A frame pointer that points to itself: the caller's frame is not above
+ * the callee's, which must end the walk instead of looping, and say the
+ * stack is partial (there is no CFI to do better). */
+static void test_frameThatDoesNotGrowIsACut(void** state) {
+   (void)state;
+   Target t;
+   setUp(&t);
+   t.stack[2] = STACK_START + 2 * sizeof(uint64_t);
+   UnwindStack s;
+   size_t n = unwindTarget(&t, 8, &s);
+   assert_true(n >= 2 && n < 8);
+   assert_true(s.cut == DUMP_CUT_BAD_FRAME || s.cut == DUMP_CUT_NO_INFO);
+}
+
+static void test_threadThatNeverStopped(void** state) {
+   (void)state;
+   Target t;
+   setUp(&t);
+   t.thread.captured = false;
+   UnwindStack s;
+   assert_int_equal(unwindTarget(&t, 8, &s), 0);
+   assert_int_equal(s.cut, DUMP_CUT_NOT_STOPPED);
 }
 
 int main(void) {
    const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_unalignedProgramHeaders),
+      cmocka_unit_test(test_unalignedProgramHeaders), cmocka_unit_test(test_depthLimitIsACut),
+      cmocka_unit_test(test_copyLimitAndUnreadable),  cmocka_unit_test(test_frameThatDoesNotGrowIsACut),
+      cmocka_unit_test(test_threadThatNeverStopped),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }
