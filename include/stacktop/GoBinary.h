@@ -87,6 +87,13 @@ bool GoBinary_inText(const GoBinary* this, uint64_t vaddr);
 /* Whether vaddr lies in runtime function f. */
 bool GoBinary_isFunc(const GoBinary* this, GoFunc f, uint64_t vaddr);
 
+/* isSystemGoroutine: whether a goroutine that started in the function at
+ * startVaddr (link-time address) is the runtime's own, left out of
+ * runtime.NumGoroutine() and of profiles. The finalizer and cleanup
+ * goroutines count only while they run user code: read from outside,
+ * while they are not parked in their own wait (status without _Gscan). */
+bool GoBinary_isSystemGoroutine(const GoBinary* this, uint64_t startVaddr, uint32_t status, uint8_t waitReason);
+
 /* Parses "go1.19.8", "go1.22rc1", "devel go1.23-abc ...": true with the
  * numbers (patch 0 when absent). */
 bool GoBinary_parseVersion(const char* s, int* major, int* minor, int* patch);

@@ -705,3 +705,26 @@ bool GoBinary_inText(const GoBinary* this, uint64_t vaddr) {
 bool GoBinary_isFunc(const GoBinary* this, GoFunc f, uint64_t vaddr) {
    return this->funcs[f] && vaddr >= this->funcs[f] && vaddr < this->funcEnds[f];
 }
+
+static bool nameIs(const char* name, const char* want) {
+   return name && strcmp(name, want) == 0;
+}
+
+static bool parkedFor(const GoBinary* this, uint32_t status, uint8_t waitReason, const char* reason) {
+   return status == GO_G_WAITING && waitReason < this->waitReasonCount &&
+          nameIs(this->waitReasons[waitReason], reason);
+}
+
+bool GoBinary_isSystemGoroutine(const GoBinary* this, uint64_t startVaddr, uint32_t status, uint8_t waitReason) {
+   PclntabFunc f;
+   if (!this->hasPclntab || !Pclntab_find(&this->pclntab, startVaddr, &f) || !f.name)
+      return false;
+   const char* name = f.name;
+   if (nameIs(name, "runtime.main") || nameIs(name, "runtime.handleAsyncEvent") || nameIs(name, "runtime.corostart"))
+      return false;
+   if (nameIs(name, "runtime.runfinq") || nameIs(name, "runtime.runFinalizers"))
+      return parkedFor(this, status, waitReason, "finalizer wait");
+   if (nameIs(name, "runtime.runCleanups"))
+      return parkedFor(this, status, waitReason, "cleanup wait");
+   return strncmp(name, "runtime.", 8) == 0;
+}

@@ -136,25 +136,9 @@ static const char* waitReasonName(const GoBinary* bin, uint8_t reason) {
    return reason < bin->waitReasonCount ? bin->waitReasons[reason] : "unknown wait reason";
 }
 
-static bool parkedFor(const Ctx* c, const GoRoutine* r, const char* reason) {
-   return (r->status & ~(uint32_t)GO_G_SCAN) == GO_G_WAITING && nameIs(waitReasonName(c->bin, r->waitReason), reason);
-}
-
-/* isSystemGoroutine, by the name of the function the goroutine started
- * with. The finalizer and cleanup goroutines count only while they run user
- * code: read from outside, while they are not parked in their own wait. */
 static bool isSystem(const Ctx* c, const GoRoutine* r) {
-   PclntabFunc f;
-   if (!physicalAt(c, r->startPc, &f) || !f.name)
-      return false;
-   const char* name = f.name;
-   if (nameIs(name, "runtime.main") || nameIs(name, "runtime.handleAsyncEvent") || nameIs(name, "runtime.corostart"))
-      return false;
-   if (nameIs(name, "runtime.runfinq") || nameIs(name, "runtime.runFinalizers"))
-      return parkedFor(c, r, "finalizer wait");
-   if (nameIs(name, "runtime.runCleanups"))
-      return parkedFor(c, r, "cleanup wait");
-   return isRuntime(name);
+   return r->startPc >= c->bias &&
+          GoBinary_isSystemGoroutine(c->bin, r->startPc - c->bias, r->status & ~(uint32_t)GO_G_SCAN, r->waitReason);
 }
 
 static const char* stateOf(const Ctx* c, const GoRoutine* r) {

@@ -7,21 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 
 #include "stacktop/ElfCache.h"
+#include "stacktop/GoProcess.h"
 #include "stacktop/ProcessMemory.h"
 #include "stacktop/SharedMemory.h"
 #include "stacktop/Util.h"
 
 /* Canonical user-space pointers on x86-64 are below 2^47. */
 #define USER_ADDR_LIMIT ((uint64_t)1 << 47)
-/* allgs holds every g ever created; more than 16 million is not a slice of g's. */
-#define MAX_ALLGS ((uint64_t)1 << 24)
-/* g's checked when validating a candidate allgs (F1.6). */
-#define VALIDATE_GS 16
 /* Share of live g's allowed to fail the per-g checks before the layout is
  * declared wrong (F8: "more than ~5%"). */
 #define BAD_G_PERCENT 5
@@ -47,7 +42,7 @@ static uint32_t u32At(const uint8_t* p) {
 }
 
 static bool plausiblePointer(uint64_t p) {
-   return p && p % 8 == 0 && p < USER_ADDR_LIMIT;
+   return GoProcess_plausiblePointer(p);
 }
 
 /* String bytes need no alignment. */
@@ -56,86 +51,6 @@ static bool plausibleAnyPointer(uint64_t p) {
 }
 
 /* ---- phase 1: prepare ---------------------------------------------------- */
-
-/* The loaded object of /proc/PID/exe (by device and inode), else the first
- * file mapped at offset 0. */
-static bool findExecutable(pid_t pid, const Maps* maps, ElfCache* cache, ElfObject* out) {
-   char path[64];
-   Util_format(path, sizeof(path), "/proc/%d/exe", (int)pid);
-   struct stat st;
-   bool haveStat = stat(path, &st) == 0;
-   for (size_t i = 0; i < maps->count; i++) {
-      const MapEntry* e = &maps->entries[i];
-      if (haveStat && e->inode == st.st_ino && makedev(e->devMajor, e->devMinor) == st.st_dev)
-         return ElfCache_object(cache, pid, maps, i, out);
-   }
-   for (size_t i = 0; i < maps->count; i++) {
-      const MapEntry* e = &maps->entries[i];
-      if (e->inode && e->path[0] == '/' && e->offset == 0)
-         return ElfCache_object(cache, pid, maps, i, out);
-   }
-   return false;
-}
-
-/* F1.6: a slice header {ptr, len, cap} whose first elements are g's whose
- * sched.g points back at themselves, the first being goroutine 1. */
-static bool validAllgs(const GoSnapshot* this, pid_t pid, uint64_t addr, uint64_t* len) {
-   const GoGOffsets* o = &this->bin->layout->g;
-   uint64_t hdr[3];
-   if (!ProcessMemory_read(pid, addr, hdr, sizeof(hdr)))
-      return false;
-   if (!plausiblePointer(hdr[0]) || hdr[1] == 0 || hdr[1] > hdr[2] || hdr[2] >= MAX_ALLGS)
-      return false;
-   uint64_t gs[VALIDATE_GS];
-   size_t n = hdr[1] < VALIDATE_GS ? (size_t)hdr[1] : VALIDATE_GS;
-   if (!ProcessMemory_read(pid, hdr[0], gs, n * sizeof(uint64_t)))
-      return false;
-   for (size_t i = 0; i < n; i++) {
-      uint8_t g[0x100];
-      size_t need = (o->goid > o->schedG ? o->goid : o->schedG) + 8;
-      if (!plausiblePointer(gs[i]) || need > sizeof(g) || !ProcessMemory_read(pid, gs[i], g, need))
-         return false;
-      if (u64At(g + o->schedG) != gs[i] || (i == 0 && u64At(g + o->goid) != 1))
-         return false;
-   }
-   *len = hdr[1];
-   return true;
-}
-
-/* F1.5: every 8-aligned {ptr, len, cap} of the live .bss that validates. */
-static uint64_t scanBss(const GoSnapshot* this, pid_t pid, uint64_t* len) {
-   const GoModuleData* md = &this->bin->moduledata;
-   if (md->ebss <= md->bss || md->ebss - md->bss > ((uint64_t)64 << 20))
-      return 0;
-   size_t size = (size_t)(md->ebss - md->bss);
-   uint8_t* bss = Util_xmalloc(size);
-   uint64_t found = 0;
-   if (ProcessMemory_read(pid, md->bss + this->bias, bss, size)) {
-      for (size_t off = 0; off + 24 <= size && !found; off += 8) {
-         uint64_t ptr = u64At(bss + off), n = u64At(bss + off + 8), cap = u64At(bss + off + 16);
-         if (plausiblePointer(ptr) && n > 0 && n <= cap && cap < MAX_ALLGS &&
-             validAllgs(this, pid, md->bss + this->bias + off, len))
-            found = md->bss + this->bias + off;
-      }
-   }
-   free(bss);
-   return found;
-}
-
-static void locateAllgs(GoSnapshot* this, pid_t pid, uint64_t* len) {
-   const GoBinary* bin = this->bin;
-   for (size_t i = 0; i < bin->allgsCandidateCount; i++) {
-      uint64_t addr = bin->allgsCandidates[i] + this->bias;
-      if (validAllgs(this, pid, addr, len)) {
-         this->allgs = addr;
-         this->allgsSource = bin->allgsSource;
-         return;
-      }
-   }
-   this->allgs = scanBss(this, pid, len);
-   if (this->allgs)
-      this->allgsSource = "a scan of .bss";
-}
 
 /* Everything the stopped phase writes is shared with the snapshot's helper
  * process (it runs there) and faulted in now, not during the pause:
@@ -165,37 +80,36 @@ static uint64_t tlsBlock(const ElfReader* r) {
    return (t->memsz + align - 1) / align * align;
 }
 
+static GoSnapshot* fromProcess(const GoProcess* gp, const GoSnapshotOptions* options);
+
 GoSnapshot* GoSnapshot_prepare(pid_t pid, const Maps* maps, ElfCache* cache, const GoSnapshotOptions* options) {
-   ElfObject exe;
-   if (!findExecutable(pid, maps, cache, &exe))
+   GoProcess gp;
+   if (!GoProcess_locate(&gp, pid, maps, cache))
       return NULL;
-   GoBinary* bin = ElfFile_go(exe.file);
-   GoSnapshot* this = bin ? GoSnapshot_prepareBinary(pid, bin, exe.bias, options) : NULL;
-   /* The release table does not fit this process: an unstripped binary's
-    * DWARF may say why (a patched or newer runtime). */
-   if (this && !this->allgs && !bin->problem[0] && GoBinary_useDwarfLayout(bin, exe.file)) {
-      GoSnapshot_free(this);
-      this = GoSnapshot_prepareBinary(pid, bin, exe.bias, options);
-   }
+   GoSnapshot* this = fromProcess(&gp, options);
+   /* runtime.tlsg: where in that block g is (known only with symbols). */
    uint64_t tlsg, size;
-   if (this) {
-      /* runtime.tlsg: where in that block g is (known only with symbols). */
-      this->tlsBlock = tlsBlock(&exe.file->reader);
-      if (this->tlsBlock && ElfReader_findSymbol(&exe.file->reader, "runtime.tlsg", &tlsg, &size) &&
-          tlsg < this->tlsBlock)
-         this->tlsBlock -= tlsg;
-   }
+   this->tlsBlock = tlsBlock(&gp.exe->reader);
+   if (this->tlsBlock && ElfReader_findSymbol(&gp.exe->reader, "runtime.tlsg", &tlsg, &size) && tlsg < this->tlsBlock)
+      this->tlsBlock -= tlsg;
    return this;
 }
 
 GoSnapshot* GoSnapshot_prepareBinary(pid_t pid, const GoBinary* bin, uint64_t bias, const GoSnapshotOptions* options) {
+   GoProcess gp = { .bin = (GoBinary*)bin, .bias = bias };
+   GoProcess_locateAllgs(&gp, pid);
+   return fromProcess(&gp, options);
+}
+
+static GoSnapshot* fromProcess(const GoProcess* gp, const GoSnapshotOptions* options) {
+   const GoBinary* bin = gp->bin;
    GoSnapshot* this = SharedMemory_alloc(sizeof(*this), false);
    if (!this) {
       fputs("stacktop: out of memory\n", stderr);
       abort();
    }
    this->bin = bin;
-   this->bias = bias;
+   this->bias = gp->bias;
    this->options = (GoSnapshotOptions){ .stoppedStackBudget = GO_SNAPSHOT_DEFAULT_STOPPED_BUDGET,
                                         .perGoroutineCap = GO_SNAPSHOT_DEFAULT_PER_GOROUTINE };
    if (options && options->stoppedStackBudget)
@@ -206,8 +120,8 @@ GoSnapshot* GoSnapshot_prepareBinary(pid_t pid, const GoBinary* bin, uint64_t bi
       Util_format(this->error, sizeof(this->error), "%s", bin->problem);
       return this;
    }
-   uint64_t len = 0;
-   locateAllgs(this, pid, &len);
+   this->allgs = gp->allgs;
+   this->allgsSource = gp->allgsSource;
    if (!this->allgs) {
       Util_format(this->error, sizeof(this->error),
                   "could not locate runtime.allgs in this %s binary (symbol table, runtime.allgadd and a .bss "
@@ -215,23 +129,20 @@ GoSnapshot* GoSnapshot_prepareBinary(pid_t pid, const GoBinary* bin, uint64_t bi
                   bin->allgsSource ? "Go" : "stripped Go");
       return this;
    }
-   allocateBuffers(this, len);
+   allocateBuffers(this, gp->allgLen);
    return this;
 }
 
 /* ---- phase 2: stopped -------------------------------------------------------- */
 
 static bool readHeader(GoSnapshot* this, pid_t pid, uint64_t* ptr, uint64_t* len) {
-   uint64_t hdr[3];
-   if (!ProcessMemory_read(pid, this->allgs, hdr, sizeof(hdr)) || !plausiblePointer(hdr[0]) || hdr[1] == 0 ||
-       hdr[1] > hdr[2] || hdr[2] >= MAX_ALLGS) {
+   GoProcess gp = { .bin = (GoBinary*)this->bin, .bias = this->bias, .allgs = this->allgs };
+   if (!GoProcess_readAllgs(&gp, pid, ptr, len)) {
       Util_format(this->error, sizeof(this->error),
                   "runtime.allgs at %#lx does not hold a slice of goroutines any more; showing threads only",
                   (unsigned long)this->allgs);
       return false;
    }
-   *ptr = hdr[0];
-   *len = hdr[1];
    return true;
 }
 

@@ -55,3 +55,20 @@ $(FUZZ_DIR)/seeds-pclntab/.done: tests/tools/pclntab_seeds.c tests/tools/pclntab
 	objcopy -O binary --only-section=.gopclntab $(FIXTURE_DIR)/go_symtab $(dir $@)go119
 	objcopy -O binary --only-section=.data.rel.ro.gopclntab $(FIXTURE_DIR)/go_symtab_pie $(dir $@)go119-pie
 	touch $@
+
+# GoDetect: whether a target's executable is Go, from its section headers.
+# Seeds: the small C program, and the same with an (empty) .gopclntab added.
+FUZZ_BINS += $(FUZZ_DIR)/fuzz_godetect $(FUZZ_DIR)/seeds-godetect/.done
+FUZZ_RUNS += $(FUZZ_DIR)/fuzz_godetect\ $(FUZZ_COMMON)\ -max_len=65536\ -artifact_prefix=$(FUZZ_DIR)/godetect-\ $(FUZZ_DIR)/corpus-godetect\ $(FUZZ_DIR)/seeds-godetect
+
+$(FUZZ_DIR)/fuzz_godetect: tests/fuzz/fuzz_godetect.c src/go/GoDetect.c src/util/Util.c $(wildcard include/stacktop/*.h)
+	@mkdir -p $(dir $@) $(FUZZ_DIR)/corpus-godetect
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+
+$(FUZZ_DIR)/seeds-godetect/.done: $(FUZZ_DIR)/seeds-elf/.done
+	@mkdir -p $(dir $@)
+	cp $(FUZZ_DIR)/seeds-elf/seed-stripped $(dir $@)c
+	printf 'go' > $(dir $@)payload
+	objcopy --add-section .gopclntab=$(dir $@)payload $(FUZZ_DIR)/seeds-elf/seed-stripped $(dir $@)go
+	rm $(dir $@)payload
+	touch $@
