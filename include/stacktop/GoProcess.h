@@ -29,7 +29,7 @@ typedef struct GoProcess_ {
    uint64_t allgLen;        /* its length when it was validated */
 } GoProcess;
 
-/* Canonical, 8-aligned user-space pointer (below 2^47 on x86-64). */
+/* Canonical, 8-aligned user-space pointer (below ARCH_USER_ADDR_LIMIT). */
 bool GoProcess_plausiblePointer(uint64_t p);
 
 /* False when pid's executable is not a Go binary (or cannot be read). True

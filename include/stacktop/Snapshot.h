@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <sys/user.h>
 
+#include "stacktop/Arch.h"
 #include "stacktop/Dump.h"
 #include "stacktop/Maps.h"
 
@@ -26,7 +26,7 @@ typedef struct SnapshotThread_ {
    char state;    /* at the stop: S in a system call, R in user code; else /proc's letter after it */
    bool captured; /* stopped in time: regs and stack are valid */
    bool stackCut; /* the stack was longer than what was copied (the copy cap or the budget) */
-   struct user_regs_struct regs;
+   ArchRegs regs;
    uint64_t stackStart; /* target address of stack[0] */
    uint8_t* stack;      /* copy of [stackStart, stackStart+stackSize), in the arena */
    size_t stackSize;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stacktop/Arch.h"
 #include "stacktop/DebugInfo.h"
 #include "stacktop/ElfFile.h"
 #include "stacktop/Util.h"
@@ -380,11 +381,10 @@ static bool contains(const uint64_t* v, size_t n, uint64_t x) {
    return false;
 }
 
-/* The globals runtime.allgadd addresses as [rip+disp32] with a REX.W
- * prefix (F1.4): a compiled append to the global slice loads its pointer,
- * length and capacity, so allgs is the .bss address A with A, A+8 and A+16
- * all referenced. A bytewise scan is enough: every candidate is validated
- * against live memory later. */
+/* The globals runtime.allgadd addresses (F1.4): a compiled append to the
+ * global slice loads its pointer, length and capacity, so allgs is the .bss
+ * address A with A, A+8 and A+16 all referenced. Every candidate is
+ * validated against live memory later. */
 static void decodeAllgadd(GoBinary* this, const ElfReader* r) {
    uint64_t entry = this->funcs[GO_FUNC_ALLGADD], end = this->funcEnds[GO_FUNC_ALLGADD];
    if (!entry || end <= entry || end - entry > MAX_ALLGADD_BYTES)
@@ -393,18 +393,8 @@ static void decodeAllgadd(GoBinary* this, const ElfReader* r) {
    const uint8_t* code = ElfReader_bytesAt(r, entry, len);
    if (!code)
       return;
-   static const uint8_t opcodes[] = { 0x8b, 0x89, 0x8d, 0x87, 0x39, 0x3b, 0x85, 0x83, 0x80 };
    uint64_t refs[256];
-   size_t n = 0;
-   for (size_t i = 0; i + 7 <= len && n < 256; i++) {
-      if (code[i] < 0x48 || code[i] > 0x4f || !memchr(opcodes, code[i + 1], sizeof(opcodes)) ||
-          (code[i + 2] & 0xc7) != 0x05)
-         continue;
-      int32_t disp;
-      memcpy(&disp, code + i + 3, 4);
-      bool imm8 = code[i + 1] == 0x83 || code[i + 1] == 0x80;
-      refs[n++] = entry + i + 7 + (imm8 ? 1 : 0) + (uint64_t)(int64_t)disp;
-   }
+   size_t n = Arch_dataReferences(code, len, entry, refs, sizeof(refs) / sizeof(refs[0]));
    const GoModuleData* md = &this->moduledata;
    for (size_t i = 0; i < n; i++) {
       uint64_t a = refs[i];
@@ -711,8 +701,7 @@ static bool nameIs(const char* name, const char* want) {
 }
 
 static bool parkedFor(const GoBinary* this, uint32_t status, uint8_t waitReason, const char* reason) {
-   return status == GO_G_WAITING && waitReason < this->waitReasonCount &&
-          nameIs(this->waitReasons[waitReason], reason);
+   return status == GO_G_WAITING && waitReason < this->waitReasonCount && nameIs(this->waitReasons[waitReason], reason);
 }
 
 bool GoBinary_isSystemGoroutine(const GoBinary* this, uint64_t startVaddr, uint32_t status, uint8_t waitReason) {

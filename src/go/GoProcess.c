@@ -6,12 +6,11 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "stacktop/Arch.h"
 #include "stacktop/ElfCache.h"
 #include "stacktop/ProcessMemory.h"
 #include "stacktop/Util.h"
 
-/* Canonical user-space pointers on x86-64 are below 2^47. */
-#define USER_ADDR_LIMIT ((uint64_t)1 << 47)
 /* g's checked when validating a candidate allgs (F1.6). */
 #define VALIDATE_GS 16
 /* .bss scanned at most (F1.5). */
@@ -24,7 +23,7 @@ static uint64_t u64At(const uint8_t* p) {
 }
 
 bool GoProcess_plausiblePointer(uint64_t p) {
-   return p && p % 8 == 0 && p < USER_ADDR_LIMIT;
+   return p && p % 8 == 0 && p < ARCH_USER_ADDR_LIMIT;
 }
 
 static bool plausibleHeader(const uint64_t hdr[3]) {

@@ -9,14 +9,13 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "stacktop/Arch.h"
 #include "stacktop/ElfCache.h"
 #include "stacktop/GoProcess.h"
 #include "stacktop/ProcessMemory.h"
 #include "stacktop/SharedMemory.h"
 #include "stacktop/Util.h"
 
-/* Canonical user-space pointers on x86-64 are below 2^47. */
-#define USER_ADDR_LIMIT ((uint64_t)1 << 47)
 /* Share of live g's allowed to fail the per-g checks before the layout is
  * declared wrong (F8: "more than ~5%"). */
 #define BAD_G_PERCENT 5
@@ -47,7 +46,7 @@ static bool plausiblePointer(uint64_t p) {
 
 /* String bytes need no alignment. */
 static bool plausibleAnyPointer(uint64_t p) {
-   return p && p < USER_ADDR_LIMIT;
+   return p && p < ARCH_USER_ADDR_LIMIT;
 }
 
 /* ---- phase 1: prepare ---------------------------------------------------- */
@@ -217,10 +216,10 @@ static bool parseG(const GoSnapshot* this, uint64_t addr, const uint8_t* g, GoRo
 static void takeThread(GoRoutine* r, const Snapshot* snap) {
    for (size_t i = 0; i < snap->threadCount; i++) {
       const SnapshotThread* t = &snap->threads[i];
-      if (!t->captured || t->regs.rsp < r->stackLo || t->regs.rsp >= r->stackHi)
+      if (!t->captured || Arch_sp(&t->regs) < r->stackLo || Arch_sp(&t->regs) >= r->stackHi)
          continue;
-      r->pc = t->regs.rip;
-      r->sp = t->regs.rsp;
+      r->pc = Arch_pc(&t->regs);
+      r->sp = Arch_sp(&t->regs);
       r->trap = true;
       r->tid = t->tid;
       uint64_t end = t->stackStart + t->stackSize;
@@ -333,7 +332,7 @@ static void readThreadMs(GoSnapshot* this, const Snapshot* snap, pid_t pid) {
    for (size_t i = 0; i < n; i++) {
       const SnapshotThread* t = &snap->threads[i];
       this->threadTids[i] = t->tid;
-      uint64_t fs = t->captured ? t->regs.fs_base : 0;
+      uint64_t fs = t->captured ? Arch_threadPointer(&t->regs) : 0;
       items[i] = (ProcessMemoryRead){ .remote = fs > tlsOffset ? fs - tlsOffset : 0, .local = &gs[i], .size = 8 };
    }
    ProcessMemory_readBatch(pid, items, n);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stacktop/Arch.h"
 #include "stacktop/Util.h"
 
 /* Far above real binaries (a large C++ program has ~1-2 million). */
@@ -79,8 +80,8 @@ static int readHeader(ElfReader* this, Elf64_Ehdr* eh, char* err, size_t errSize
       return fail(err, errSize, "not an ELF file");
    if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB)
       return fail(err, errSize, "not a 64-bit little-endian ELF file");
-   if (eh->e_machine != EM_X86_64)
-      return fail(err, errSize, "not an x86_64 ELF file");
+   if (eh->e_machine != ARCH_ELF_MACHINE)
+      return fail(err, errSize, "not an " ARCH_NAME " ELF file");
    if (eh->e_type != ET_EXEC && eh->e_type != ET_DYN)
       return fail(err, errSize, "not an executable or shared object");
    this->type = eh->e_type;

@@ -37,12 +37,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stacktop/Arch.h"
 #include "stacktop/SharedMemory.h"
 #include "stacktop/Text.h"
 #include "stacktop/Util.h"
 
-/* Below SP the x86_64 ABI lets leaf functions keep data (the red zone). */
-#define RED_ZONE 128
 /* Unwinding needs the live frames, not megabytes of a deep recursion. */
 #define STACK_COPY_CAP (512u * 1024u)
 /* process_vm_readv takes at most IOV_MAX (1024) iovecs per call. */
@@ -434,20 +433,20 @@ static bool planStacks(Snapshot* snap) {
       SnapshotThread* th = &snap->threads[i];
       if (!th->captured)
          continue;
-      uint64_t sp = th->regs.rsp;
+      uint64_t sp = Arch_sp(&th->regs);
       const MapEntry* e = Maps_find(&snap->maps, sp);
       if (!e) {
          th->stackSize = 0;
          allFound = false;
          continue;
       }
-      uint64_t lo = sp - RED_ZONE >= e->start && sp >= RED_ZONE ? sp - RED_ZONE : e->start;
+      uint64_t lo = sp - ARCH_RED_ZONE >= e->start && sp >= ARCH_RED_ZONE ? sp - ARCH_RED_ZONE : e->start;
       uint64_t hi = e->end - lo > STACK_COPY_CAP ? lo + STACK_COPY_CAP : e->end;
       th->stackCut = hi < e->end;
       /* The thread pointer (glibc's struct pthread, Go's m.tls) never lies
        * inside a live stack: when it is above SP in the same mapping, the
        * stack ends below it (glibc keeps its 2.3 KiB TCB there). */
-      uint64_t tp = th->regs.fs_base;
+      uint64_t tp = Arch_threadPointer(&th->regs);
       if (tp > sp && tp < hi) {
          hi = tp;
          th->stackCut = false;
@@ -917,7 +916,7 @@ static void readNamesAndStates(Snapshot* snap) {
       if (readStat(path, th->name, &state, NULL) < 0)
          state = '?';
       if (th->captured)
-         state = (long long)th->regs.orig_rax >= 0 ? 'S' : 'R';
+         state = Arch_inSystemCall(&th->regs) ? 'S' : 'R';
       else
          readKernelWait(snap, th);
       th->state = state;

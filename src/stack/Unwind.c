@@ -13,15 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stacktop/Arch.h"
 #include "stacktop/ElfCache.h"
 #include "stacktop/GoSnapshot.h"
 #include "stacktop/GoUnwind.h"
 #include "stacktop/Util.h"
 
-/* Exported by libunwind-x86_64 (libunwind-ptrace uses it) but not declared
- * in its public header in 1.6. */
-extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as, unw_word_t ip, unw_dyn_info_t* di,
-                                              unw_proc_info_t* pi, int needUnwindInfo, void* arg);
+/* See Arch.h. */
+extern int Arch_dwarfSearchUnwindTable(unw_addr_space_t as, unw_word_t ip, unw_dyn_info_t* di, unw_proc_info_t* pi,
+                                       int needUnwindInfo, void* arg);
 
 #define DW_EH_PE_OMIT 0xff
 #define DW_EH_PE_DATAREL_SDATA4 0x3b
@@ -137,7 +137,7 @@ static int searchProcInfo(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* p
       m->table = prepareTable(m) ? 1 : -1;
    if (m->table < 0)
       return -UNW_ENOINFO;
-   return _Ux86_64_dwarf_search_unwind_table(as, ip, &m->di, pi, needUnwindInfo, c);
+   return Arch_dwarfSearchUnwindTable(as, ip, &m->di, pi, needUnwindInfo, c);
 }
 
 static int findProcInfo(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi, int needUnwindInfo, void* arg) {
@@ -183,25 +183,13 @@ static int accessMem(unw_addr_space_t as, unw_word_t addr, unw_word_t* val, int 
    return -UNW_EINVAL;
 }
 
-/* libunwind's x86_64 register numbers to the ptrace register block. */
-static const size_t regOffsets[] = {
-   [UNW_X86_64_RAX] = offsetof(struct user_regs_struct, rax), [UNW_X86_64_RDX] = offsetof(struct user_regs_struct, rdx),
-   [UNW_X86_64_RCX] = offsetof(struct user_regs_struct, rcx), [UNW_X86_64_RBX] = offsetof(struct user_regs_struct, rbx),
-   [UNW_X86_64_RSI] = offsetof(struct user_regs_struct, rsi), [UNW_X86_64_RDI] = offsetof(struct user_regs_struct, rdi),
-   [UNW_X86_64_RBP] = offsetof(struct user_regs_struct, rbp), [UNW_X86_64_RSP] = offsetof(struct user_regs_struct, rsp),
-   [UNW_X86_64_R8] = offsetof(struct user_regs_struct, r8),   [UNW_X86_64_R9] = offsetof(struct user_regs_struct, r9),
-   [UNW_X86_64_R10] = offsetof(struct user_regs_struct, r10), [UNW_X86_64_R11] = offsetof(struct user_regs_struct, r11),
-   [UNW_X86_64_R12] = offsetof(struct user_regs_struct, r12), [UNW_X86_64_R13] = offsetof(struct user_regs_struct, r13),
-   [UNW_X86_64_R14] = offsetof(struct user_regs_struct, r14), [UNW_X86_64_R15] = offsetof(struct user_regs_struct, r15),
-   [UNW_X86_64_RIP] = offsetof(struct user_regs_struct, rip),
-};
-
 static int accessReg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t* val, int write, void* arg) {
    (void)as;
    Cursor* c = arg;
-   if (write || reg < 0 || (size_t)reg >= sizeof(regOffsets) / sizeof(regOffsets[0]))
+   uint64_t v;
+   if (write || !Arch_unwindRegister(&c->thread->regs, reg, &v))
       return -UNW_EBADREG;
-   memcpy(val, (const uint8_t*)&c->thread->regs + regOffsets[reg], sizeof(*val));
+   *val = v;
    return 0;
 }
 
@@ -382,7 +370,7 @@ static bool unwindNative(Unwind* this, Cursor* c, size_t maxFrames, UnwindStack*
       c->readFailed = false;
       c->noInfo = false;
       unw_word_t rbp = 0;
-      unw_get_reg(&cursor, UNW_X86_64_RBP, &rbp);
+      unw_get_reg(&cursor, Arch_unwindFramePointer(), &rbp);
       int rc = unw_step(&cursor);
       if (rc < 0) {
          s->cut = libunwindFailure(c, rc);
@@ -430,8 +418,8 @@ size_t Unwind_thread(Unwind* this, const SnapshotThread* thread, size_t maxFrame
       s->cut = thread->captured ? DUMP_CUT_DEPTH : DUMP_CUT_NOT_STOPPED;
       return 0;
    }
-   push(s, thread->regs.rip, DUMP_PC_EXACT);
-   GoPhysFrame frame = { .pc = thread->regs.rip, .sp = thread->regs.rsp, .trap = true };
+   push(s, Arch_pc(&thread->regs), DUMP_PC_EXACT);
+   GoPhysFrame frame = { .pc = Arch_pc(&thread->regs), .sp = Arch_sp(&thread->regs), .trap = true };
    Cursor c = { .unwind = this, .thread = thread };
    uint64_t bias;
    /* Go code has no CFI: its frame sizes come from the pclntab. Frames
