@@ -99,11 +99,12 @@ typedef struct DumpResult_ {
    pid_t pid;
    char comm[16];
    size_t totalThreads;
-   size_t lateThreads;   /* did not stop within timeoutS: listed without frames */
-   size_t missedThreads; /* appeared during the stop but too late or beyond room: not listed */
-   size_t cutStacks;     /* threads whose stack is partial (DumpGroup.cut) */
-   size_t copiedBytes;   /* thread stacks copied while the target was stopped */
-   double stoppedMs;     /* how long the target was paused */
+   size_t lateThreads;          /* did not stop within timeoutS: listed without frames */
+   size_t missedThreads;        /* appeared during the stop but too late or beyond room: not listed */
+   size_t cutStacks;            /* threads whose stack is partial (DumpGroup.cut), not_stopped aside */
+   size_t cuts[DUMP_CUT_COUNT]; /* threads by why their stack ends */
+   size_t copiedBytes;          /* thread stacks copied while the target was stopped */
+   double stoppedMs;            /* how long the target was paused */
    /* The pause's parts: PTRACE_INTERRUPT of every thread, waiting until the
     * last was stopped, copying registers and stacks, the release. */
    double interruptMs, waitMs, copyMs, releaseMs;
@@ -144,6 +145,11 @@ typedef struct DumpWriteOptions_ {
    DumpParts parts;
    int debug; /* goroutine text: 1 = grouped profile (default), 2 = one block per goroutine */
 } DumpWriteOptions;
+
+/* Whether the parts lack something they were asked for: threads that did
+ * not stop or are missing, stacks cut for another reason than --max-depth;
+ * goroutines of a Go process that could not be read, are missing or cut. */
+bool Dump_incomplete(const DumpResult* this, DumpParts parts);
 
 /* Writes the dump in the given format, every part; returns 0 or -1 (errno)
  * on write error. */

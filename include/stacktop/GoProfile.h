@@ -76,6 +76,7 @@ typedef struct GoProfile_ {
    double readMs, stoppedMs;
    char** notes; /* lines saying what is partial and why */
    size_t noteCount;
+   bool partial;    /* some goroutines or frames are missing (the notes say which) */
    char error[256]; /* set when there are no goroutines to show */
 } GoProfile;
 

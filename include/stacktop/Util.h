@@ -15,6 +15,7 @@ enum {
    STACKTOP_EXIT_OK = 0,
    STACKTOP_EXIT_FAILURE = 1, /* the work could not be done (runtime error) */
    STACKTOP_EXIT_USAGE = 2,   /* bad command line, config or input file */
+   STACKTOP_EXIT_PARTIAL = 3, /* done, but the result lacks something (it says what and why) */
 };
 
 void* Util_xmalloc(size_t size);

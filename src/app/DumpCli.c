@@ -248,6 +248,27 @@ static int closeOutput(Output* o, bool commit) {
 }
 
 /* -v: where the pause went, and what the dump lacks. */
+static void reportPartial(const DumpResult* r) {
+   if (r->lateThreads || r->missedThreads)
+      Util_error("dump: partial: %zu threads did not stop in time, %zu started during the stop and are missing",
+                 r->lateThreads, r->missedThreads);
+   if (!r->cutStacks)
+      return;
+   char detail[256] = "";
+   size_t used = 0;
+   for (int c = DUMP_CUT_NONE + 1; c < DUMP_CUT_COUNT; c++) {
+      if (c == DUMP_CUT_NOT_STOPPED || !r->cuts[c])
+         continue;
+      int n = snprintf(detail + used, sizeof(detail) - used, "%s%zu %s", used ? ", " : "", r->cuts[c],
+                       Dump_cutName((DumpCut)c));
+      if (n < 0 || (size_t)n >= sizeof(detail) - used)
+         break;
+      used += (size_t)n;
+   }
+   Util_error("dump: %zu stacks are cut (%s; see \"stack cut\" in the output)", r->cutStacks, detail);
+}
+
+/* -v: where the pause went, and what the dump lacks. */
 static void reportPause(const DumpResult* r) {
    char comm[sizeof(r->comm)];
    memcpy(comm, r->comm, sizeof(comm));
@@ -256,10 +277,7 @@ static void reportPause(const DumpResult* r) {
               "release %.2f ms; %zu KiB of stacks copied; total %.1f ms",
               (int)r->pid, comm, r->totalThreads, r->stoppedMs, r->interruptMs, r->waitMs, r->copyMs, r->releaseMs,
               r->copiedBytes / 1024, r->totalMs);
-   if (r->lateThreads || r->missedThreads || r->cutStacks)
-      Util_error("dump: partial: %zu threads did not stop in time, %zu started during the stop and are missing, "
-                 "%zu stacks are cut (see \"stack cut\" in the output)",
-                 r->lateThreads, r->missedThreads, r->cutStacks);
+   reportPartial(r);
 }
 
 static int writeResult(const DumpResult* result, const CliArgs* a, Output* o) {
@@ -280,7 +298,9 @@ static int writeResult(const DumpResult* result, const CliArgs* a, Output* o) {
       Util_error("dump: cannot write %s: %s", o->name, strerror(rc < 0 ? saved : errno));
       return STACKTOP_EXIT_FAILURE;
    }
-   return STACKTOP_EXIT_OK;
+   /* Like eu-stack: a dump that lacks something exits apart (the output
+    * says what and why). */
+   return Dump_incomplete(result, a->write.parts) ? STACKTOP_EXIT_PARTIAL : STACKTOP_EXIT_OK;
 }
 
 int Dump_main(int argc, char** argv) {

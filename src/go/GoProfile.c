@@ -441,6 +441,7 @@ static void writeNotes(Ctx* c, const Tally* t) {
    if (t->truncated)
       addNote(p, formatted("%zu goroutine stacks are deeper than %zu KiB and were read in part", t->truncated,
                            s->options.perGoroutineCap >> 10));
+   p->partial = s->missedGoroutines || t->changed || t->noStack || t->incomplete || t->truncated;
 }
 
 /* ---- build ---------------------------------------------------------------------- */

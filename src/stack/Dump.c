@@ -238,6 +238,7 @@ static void analyze(const Snapshot* snap, const DumpOptions* options, Symbols* s
       threads[i].pcCount = cutAtOutermost(&table, &stacks, i, &threads[i].cut);
       memcpy(threads[i].info.name, t->name, sizeof(threads[i].info.name));
       out->cutStacks += threads[i].cut != DUMP_CUT_NONE && threads[i].cut != DUMP_CUT_NOT_STOPPED;
+      out->cuts[threads[i].cut]++;
    }
    out->groups = Group_build(threads, n, options->groupBy, functionOf, &table, &out->groupCount);
    for (size_t i = 0; i < out->groupCount; i++)
@@ -313,6 +314,13 @@ DumpError Dump_take(pid_t pid, const DumpOptions* options, DumpResult** out, cha
    r->totalMs = (Util_monotonicSeconds() - start) * 1000.0;
    *out = r;
    return DUMP_OK;
+}
+
+bool Dump_incomplete(const DumpResult* this, DumpParts parts) {
+   size_t unasked = this->cutStacks - this->cuts[DUMP_CUT_DEPTH];
+   bool threads = this->lateThreads || this->missedThreads || unasked;
+   bool goroutines = this->go && (this->go->error[0] || this->go->partial);
+   return (parts != DUMP_PARTS_GOROUTINES && threads) || (parts != DUMP_PARTS_THREADS && goroutines);
 }
 
 void Dump_free(DumpResult* this) {

@@ -23,6 +23,11 @@
 extern int Arch_dwarfSearchUnwindTable(unw_addr_space_t as, unw_word_t ip, unw_dyn_info_t* di, unw_proc_info_t* pi,
                                        int needUnwindInfo, void* arg);
 
+/* A caller's frame asked for this close above a stack copied to its top is
+ * "above the top" (the TLS block, the end of the mapping), not a stray
+ * pointer. */
+#define PAST_TOP ((uint64_t)64 << 10)
+
 #define DW_EH_PE_OMIT 0xff
 #define DW_EH_PE_DATAREL_SDATA4 0x3b
 
@@ -308,11 +313,18 @@ static const GoRoutine* userGoroutine(Unwind* this, const SnapshotThread* thread
 }
 
 /* A failed read past the copied part of a stack that was cut is the copy
- * limit; anything else is memory that was not there to read. */
+ * limit; past a stack copied to its top (the end of its mapping, or the
+ * thread pointer), there is no caller: the stack's outermost frame (a
+ * thread that has just been born in clone3, say). Anything else is memory
+ * that was not there to read. */
 static DumpCut readFailure(const Cursor* c) {
    const SnapshotThread* t = c->thread;
-   bool pastCopy = c->failedAddr >= t->stackStart + t->stackSize;
-   return t->stackCut && pastCopy ? DUMP_CUT_COPY_LIMIT : DUMP_CUT_UNREADABLE;
+   uint64_t end = t->stackStart + t->stackSize;
+   if (t->stackCut && c->failedAddr >= end)
+      return DUMP_CUT_COPY_LIMIT;
+   if (c->failedAddr >= end && c->failedAddr - end < PAST_TOP)
+      return DUMP_CUT_NONE;
+   return DUMP_CUT_UNREADABLE;
 }
 
 static DumpCut libunwindFailure(const Cursor* c, int rc) {

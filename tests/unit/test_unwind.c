@@ -132,7 +132,9 @@ static void test_depthLimitIsACut(void** state) {
 }
 
 /* The caller's frame lies past the copied part: the copy limit when the
- * copy was cut short, memory that was not there otherwise. */
+ * copy was cut short; just above a stack copied to its top, the end of the
+ * stack (no caller: a thread just born in clone3); far away, memory that
+ * was not there to read. */
 static void test_copyLimitAndUnreadable(void** state) {
    (void)state;
    Target t;
@@ -145,6 +147,11 @@ static void test_copyLimitAndUnreadable(void** state) {
 
    setUp(&t);
    t.thread.regs.rbp = STACK_START + sizeof(t.stack);
+   assert_int_equal(unwindTarget(&t, 8, &s), 1);
+   assert_int_equal(s.cut, DUMP_CUT_NONE);
+
+   setUp(&t);
+   t.thread.regs.rbp = STACK_START + 0x100000;
    assert_int_equal(unwindTarget(&t, 8, &s), 1);
    assert_int_equal(s.cut, DUMP_CUT_UNREADABLE);
 }
