@@ -9,6 +9,9 @@
 #         make deps, make clean.
 
 PREFIX  ?= /usr/local
+SYSCONFDIR ?= /etc
+# systemd looks for units in /usr/local/lib/systemd/system too.
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR ?=
 BUILD   ?= build
 # Debian's python3: python3-pytest and python3-aiosmtpd are installed for it,
@@ -38,8 +41,10 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DLOPEN_PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl -lpthread -lm
 
 OPT      ?= -O2 -g
-WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-            -Wformat=2 -Wno-format-nonliteral -Wpointer-arith -Wvla
+# make check always builds with -Werror; packagers may opt out (WERROR=0).
+WERROR   ?= 1
+WARNINGS := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -Wpointer-arith -Wvla
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ifeq ($(SAN),1)
   OPT := -O1 -g
@@ -77,7 +82,7 @@ FIXTURE_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -pthread -Wall -Wext
 # Fuzz targets (clang libFuzzer) add themselves to FUZZ_BINS and FUZZ_RUNS.
 -include $(sort $(wildcard tests/fuzz/*.mk))
 
-.PHONY: all run check deps test-unit test-e2e fixtures fuzz-check bench install uninstall clean
+.PHONY: all run check deps test-unit test-e2e fixtures fuzz-check bench install uninstall clean pkgcheck
 
 all: $(BIN)
 
@@ -88,7 +93,12 @@ $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/%.o: %.c
+# A missing library is one line naming it, before any compile error.
+pkgcheck:
+	@pkg-config --print-errors --exists $(PKGS) $(DLOPEN_PKGS) || \
+	  { echo "stacktop: the libraries above are missing: run 'make deps' (as root) or install $(DEB_BUILD)" >&2; exit 1; }
+
+$(BUILD)/%.o: %.c | pkgcheck
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -118,9 +128,9 @@ run: deps
 	./$(BIN) $(ARGS)
 
 check: deps
-	@$(MAKE) --no-print-directory all fixtures
-	@$(MAKE) --no-print-directory test-unit
-	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 TEST_HOOKS=1 all test-unit
+	@$(MAKE) --no-print-directory WERROR=1 all fixtures
+	@$(MAKE) --no-print-directory WERROR=1 test-unit
+	@$(MAKE) --no-print-directory WERROR=1 BUILD=build/asan SAN=1 TEST_HOOKS=1 all test-unit
 	@$(MAKE) --no-print-directory test-e2e STACKTOP_BIN=build/asan/stacktop
 	@$(MAKE) --no-print-directory fuzz-check
 	@echo "make check: every test passed"
@@ -154,17 +164,25 @@ deps:
 	echo "make deps: installing $$missing"; \
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing
 
+# The unit runs the installed binary; the example config goes next to where
+# the unit reads the real one (never over it).
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(THEMEDIR)
+	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(THEMEDIR) $(DESTDIR)$(UNITDIR)
+	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/stacktop
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/stacktop
 	install -m 0644 doc/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 doc/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 themes/*.theme $(DESTDIR)$(THEMEDIR)/
+	sed -e 's|/usr/local/bin/stacktop|$(PREFIX)/bin/stacktop|g' -e 's|/etc/stacktop/|$(SYSCONFDIR)/stacktop/|g' \
+	  doc/stacktop-watch.service > $(DESTDIR)$(UNITDIR)/stacktop-watch.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/stacktop-watch.service
+	install -m 0600 doc/stacktop.conf.example $(DESTDIR)$(SYSCONFDIR)/stacktop/stacktop.conf.example
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/stacktop $(DESTDIR)$(PREFIX)/share/man/man1/stacktop.1 \
-	  $(DESTDIR)$(PREFIX)/share/man/man5/stacktop.conf.5
+	  $(DESTDIR)$(PREFIX)/share/man/man5/stacktop.conf.5 $(DESTDIR)$(UNITDIR)/stacktop-watch.service \
+	  $(DESTDIR)$(SYSCONFDIR)/stacktop/stacktop.conf.example
 	rm -rf $(DESTDIR)$(THEMEDIR)
 
 clean:
