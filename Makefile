@@ -46,9 +46,13 @@ WERROR   ?= 1
 WARNINGS := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -Wpointer-arith -Wvla
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# assert() checks the invariants in the sanitizer build (make check); the
+# release build compiles them out.
 ifeq ($(SAN),1)
   OPT := -O1 -g
   SANITIZE := $(SAN_FLAGS)
+else
+  CPPFLAGS += -DNDEBUG
 endif
 # Test hooks (STACKTOP_TEST_HOLD_MS) exist only in the test build that
 # `make check` runs the end-to-end tests against, never in `make`/`install`.

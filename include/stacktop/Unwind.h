@@ -28,6 +28,7 @@ typedef struct UnwindStack_ {
    uint64_t* pcs; /* caller's arrays of maxFrames entries */
    uint8_t* kinds;
    size_t count;
+   size_t capacity; /* set by Unwind_thread: maxFrames */
    DumpCut cut;
 } UnwindStack;
 

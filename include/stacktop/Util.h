@@ -4,6 +4,7 @@
  * Allocation failures are fatal (a monitor that cannot allocate cannot report
  * anything useful); every other failure is returned to the caller. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -27,8 +28,10 @@ void Util_growArray(void** array, size_t* capacity, size_t need, size_t elemSize
 
 /* "stacktop: <message>\n" on stderr. */
 void Util_error(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-/* snprintf into a caller buffer that is never left unterminated. */
-void Util_format(char* buf, size_t size, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+/* snprintf into a caller buffer that is never left unterminated. False when
+ * the text did not fit: it then ends in "..." (a cut message says so; a
+ * caller building a path must check). */
+bool Util_format(char* buf, size_t size, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* CLOCK_MONOTONIC in seconds. */
 double Util_monotonicSeconds(void);

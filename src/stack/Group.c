@@ -1,6 +1,7 @@
 /* Grouping and ordering of thread stacks: see Group.h. */
 #include "stacktop/Group.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,7 @@ static int compareIndex(const void* pa, const void* pb, void* arg) {
 }
 
 static void makeGroup(DumpGroup* g, const GroupThread* threads, const size_t* order, size_t n) {
+   assert(n > 0);
    *g = (DumpGroup){ .count = n };
    g->threads = Util_xcalloc(n, sizeof(DumpThread));
    for (size_t i = 0; i < n; i++)

@@ -20,6 +20,7 @@
  * writes the threads and stack copies into memory shared with stacktop. */
 #include "stacktop/Snapshot.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <elf.h>
 #include <errno.h>
@@ -256,6 +257,7 @@ static bool addThread(Job* job, pid_t tid) {
       return false;
    }
    size_t i = snap->threadCount++;
+   assert(snap->threads == sh->threads && i < sh->threadCapacity);
    snap->threads[i] = (SnapshotThread){ .tid = tid, .state = '?' };
    job->tracees[i] = (Tracee){ 0 };
    return true;

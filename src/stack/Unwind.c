@@ -9,6 +9,7 @@
  * x86_64 stepper fall back to the frame-pointer chain (Go binaries). */
 #include "stacktop/Unwind.h"
 
+#include <assert.h>
 #include <libunwind.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,7 +365,9 @@ static DumpCut goFailure(const Cursor* c, GoUnwindEnd end) {
    }
 }
 
+/* Callers check s->count against maxFrames first. */
 static void push(UnwindStack* s, uint64_t pc, DumpPcKind kind) {
+   assert(s->count < s->capacity);
    s->pcs[s->count] = pc;
    s->kinds[s->count++] = (uint8_t)kind;
 }
@@ -425,6 +428,7 @@ static bool unwindNative(Unwind* this, Cursor* c, size_t maxFrames, UnwindStack*
 
 size_t Unwind_thread(Unwind* this, const SnapshotThread* thread, size_t maxFrames, UnwindStack* s) {
    s->count = 0;
+   s->capacity = maxFrames;
    s->cut = DUMP_CUT_NONE;
    if (!thread->captured || maxFrames == 0) {
       s->cut = thread->captured ? DUMP_CUT_DEPTH : DUMP_CUT_NOT_STOPPED;

@@ -41,7 +41,7 @@ void* Util_xrealloc(void* ptr, size_t size) {
 char* Util_xstrdup(const char* s) {
    char* p = strdup(s ? s : "");
    if (!p)
-      outOfMemory(strlen(s));
+      outOfMemory(s ? strlen(s) + 1 : 1);
    return p;
 }
 
@@ -67,15 +67,23 @@ void Util_error(const char* fmt, ...) {
    va_end(ap);
 }
 
-void Util_format(char* buf, size_t size, const char* fmt, ...) {
+bool Util_format(char* buf, size_t size, const char* fmt, ...) {
    if (size == 0)
-      return;
+      return false;
    va_list ap;
    va_start(ap, fmt);
    int n = vsnprintf(buf, size, fmt, ap);
    va_end(ap);
-   if (n < 0)
+   if (n < 0) {
       buf[0] = '\0';
+      return false;
+   }
+   if ((size_t)n < size)
+      return true;
+   /* Cut short: say so where a reader will see it. */
+   if (size > 3)
+      memcpy(buf + size - 4, "...", 4);
+   return false;
 }
 
 static double clockSeconds(clockid_t id) {
