@@ -29,7 +29,7 @@ DEB_BUILD := build-essential pkg-config libncurses-dev libproc2-dev libunwind-de
              libdw-dev libelf-dev libinih-dev libarchive-dev libcurl4-openssl-dev \
              libarchive13 libcurl4
 DEB_TEST  := libcmocka-dev python3-pytest tmux clang libclang-rt-14-dev gdb elfutils \
-             golang-go libc6-dbg procps htop python3-aiosmtpd nodejs git
+             golang-go libc6-dbg procps htop python3-aiosmtpd nodejs git cppcheck clang-format
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
 PKGS       := libproc2 ncursesw libunwind-ptrace libdw libelf inih
@@ -86,7 +86,7 @@ FIXTURE_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -pthread -Wall -Wext
 # Fuzz targets (clang libFuzzer) add themselves to FUZZ_BINS and FUZZ_RUNS.
 -include $(sort $(wildcard tests/fuzz/*.mk))
 
-.PHONY: all run check deps test-unit test-e2e fixtures fuzz-check bench install uninstall clean pkgcheck
+.PHONY: all run check deps test-unit test-e2e fixtures fuzz-check static-check bench install uninstall clean pkgcheck
 
 all: $(BIN)
 
@@ -137,6 +137,7 @@ check: deps
 	@$(MAKE) --no-print-directory WERROR=1 BUILD=build/asan SAN=1 TEST_HOOKS=1 all test-unit
 	@$(MAKE) --no-print-directory test-e2e STACKTOP_BIN=build/asan/stacktop
 	@$(MAKE) --no-print-directory fuzz-check
+	@$(MAKE) --no-print-directory static-check
 	@echo "make check: every test passed"
 
 test-unit: $(UNIT_BINS)
@@ -146,6 +147,14 @@ STACKTOP_BIN ?= $(BIN)
 test-e2e: $(STACKTOP_BIN) fixtures
 	STACKTOP_BIN=$(abspath $(STACKTOP_BIN)) STACKTOP_FIXTURES=$(abspath $(FIXTURE_DIR)) \
 	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
+
+# Static analysis with zero findings (a false positive gets an inline
+# "cppcheck-suppress" with the reason), and the house format.
+CPPCHECK_FLAGS := --quiet --enable=warning,portability,performance --inline-suppr --error-exitcode=1 \
+                  --std=c11 -Iinclude -D__x86_64__ -D_GNU_SOURCE
+static-check:
+	cppcheck $(CPPCHECK_FLAGS) src
+	@echo "cppcheck: no findings"
 
 fuzz-check: $(FUZZ_BINS)
 	@set -e; for r in $(FUZZ_RUNS); do $$r; done

@@ -372,7 +372,7 @@ double History_growthPerMinute(const History* this, HistorySeries series, double
       from = oldest; /* slice what the resolution holds, so no slice is empty */
    Slices s = { .from = from, .width = (last->time - from) / GROWTH_SLICES };
    forEachPoint(this, res, series, from, slicePoint, &s);
-   HistoryPoint pts[GROWTH_SLICES];
+   HistoryPoint pts[GROWTH_SLICES] = { 0 };
    size_t n = 0;
    for (size_t k = 0; k < GROWTH_SLICES; k++) {
       if (s.used[k])
