@@ -32,7 +32,15 @@ typedef enum GoUnwindEnd_ {
    GO_UNWIND_DEPTH,        /* max frames reached */
 } GoUnwindEnd;
 
+/* What the pclntab says about each pc met, kept across the stacks of one
+ * binary and bias (thousands of goroutines share a few hundred pcs): an
+ * unwinder's only costly work. Owned by the caller; one thread at a time. */
+typedef struct GoUnwindMemo_ GoUnwindMemo;
+GoUnwindMemo* GoUnwindMemo_new(void);
+void GoUnwindMemo_free(GoUnwindMemo* this);
+
 typedef struct GoUnwindStart_ {
+   GoUnwindMemo* memo; /* may be NULL */
    const GoBinary* bin;
    uint64_t bias; /* target address - link-time address of the executable */
    uint64_t pc, sp;

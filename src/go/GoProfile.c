@@ -20,6 +20,22 @@
 /* Inline levels at one pc at most (Pclntab bounds them too). */
 #define MAX_LEVELS 64
 
+/* Levels remembered per (pc, trap): goroutines share few pcs, and
+ * symbolizing one (function, file:line, inline tree) is the pclntab's
+ * costliest read. */
+#define LEVEL_MEMO_SLOTS 2048 /* power of two */
+#define LEVEL_MEMO_DEPTH 8    /* deeper inline chains are not remembered */
+
+typedef struct LevelMemo_ {
+   uint64_t pc; /* 0: empty */
+   bool trap;
+   bool found;
+   PclntabFunc f;
+   uint64_t sym;
+   size_t count;
+   PclntabFrame levels[LEVEL_MEMO_DEPTH];
+} LevelMemo;
+
 typedef struct Ctx_ {
    const GoSnapshot* snap;
    const GoBinary* bin;
@@ -28,6 +44,8 @@ typedef struct Ctx_ {
    GoProfile* out;
    GoPhysFrame* phys; /* scratch, MAX_PHYS_FRAMES */
    PclntabFrame levels[MAX_LEVELS];
+   GoUnwindMemo* unwindMemo;
+   LevelMemo* levelMemo; /* LEVEL_MEMO_SLOTS */
 } Ctx;
 
 /* One counted goroutine while the profile is built. */
@@ -164,7 +182,8 @@ static char* headerOf(const Ctx* c, const GoRoutine* r) {
 /* ---- unwinding and the PC list ---------------------------------------------- */
 
 static size_t unwind(Ctx* c, const GoRoutine* r, GoUnwindEnd* end) {
-   GoUnwindStart s = { .bin = c->bin,
+   GoUnwindStart s = { .memo = c->unwindMemo,
+                       .bin = c->bin,
                        .bias = c->bias,
                        .pc = r->pc,
                        .sp = r->sp,
@@ -175,12 +194,36 @@ static size_t unwind(Ctx* c, const GoRoutine* r, GoUnwindEnd* end) {
    return GoUnwind_frames(&s, c->phys, MAX_PHYS_FRAMES, end, NULL);
 }
 
-/* The levels at a physical frame's symbolization pc, innermost first. */
-static size_t levelsAt(Ctx* c, const GoPhysFrame* fr, PclntabFunc* f, uint64_t* sym) {
+static size_t computeLevels(Ctx* c, const GoPhysFrame* fr, PclntabFunc* f, uint64_t* sym) {
    if (!physicalAt(c, fr->pc, f))
       return 0;
    *sym = symPc(fr, f, c->bias);
    return Pclntab_frames(c->table, *sym - c->bias, c->levels, MAX_LEVELS);
+}
+
+/* The levels at a physical frame's symbolization pc, innermost first, in
+ * c->levels. */
+static size_t levelsAt(Ctx* c, const GoPhysFrame* fr, PclntabFunc* f, uint64_t* sym) {
+   size_t h = (size_t)(((fr->pc ^ (uint64_t)fr->trap) * 0x9e3779b97f4a7c15ull) >> 53) & (LEVEL_MEMO_SLOTS - 1);
+   LevelMemo* slot = &c->levelMemo[h];
+   if (slot->pc == fr->pc && slot->trap == fr->trap) {
+      if (!slot->found)
+         return 0;
+      *f = slot->f;
+      *sym = slot->sym;
+      memcpy(c->levels, slot->levels, slot->count * sizeof(PclntabFrame));
+      return slot->count;
+   }
+   size_t m = computeLevels(c, fr, f, sym);
+   if (m > LEVEL_MEMO_DEPTH || fr->pc == 0)
+      return m;
+   *slot = (LevelMemo){ .pc = fr->pc, .trap = fr->trap, .found = m > 0, .count = m };
+   if (m > 0) {
+      slot->f = *f;
+      slot->sym = *sym;
+      memcpy(slot->levels, c->levels, m * sizeof(PclntabFrame));
+   }
+   return m;
 }
 
 /* tracebackPCs: one PC per logical frame, inline levels as the virtual
@@ -497,6 +540,8 @@ GoProfile* GoProfile_build(const GoSnapshot* snap) {
    p->tracebackOuter = snap->bin->layout->tracebackOuter;
    Ctx c = { .snap = snap, .bin = snap->bin, .table = &snap->bin->pclntab, .bias = snap->bias, .out = p };
    c.phys = Util_xcalloc(MAX_PHYS_FRAMES, sizeof(GoPhysFrame));
+   c.unwindMemo = GoUnwindMemo_new();
+   c.levelMemo = Util_xcalloc(LEVEL_MEMO_SLOTS, sizeof(LevelMemo));
    p->traces = Util_xcalloc(snap->count ? snap->count : 1, sizeof(GoTrace));
    Entry* entries = Util_xcalloc(snap->count ? snap->count : 1, sizeof(Entry));
    size_t entryCount = 0;
@@ -514,6 +559,8 @@ GoProfile* GoProfile_build(const GoSnapshot* snap) {
    }
    free(entries);
    free(c.phys);
+   GoUnwindMemo_free(c.unwindMemo);
+   free(c.levelMemo);
    return p;
 }
 

@@ -42,6 +42,7 @@ typedef struct Module_ {
 struct Unwind_ {
    const Snapshot* snap;
    const GoSnapshot* go; /* the goroutines of the same stop, or NULL */
+   GoUnwindMemo* goMemo; /* Go frame sizes by pc */
    unw_addr_space_t as;
    Module* modules; /* sorted by lo, not overlapping */
    size_t moduleCount, moduleCapacity;
@@ -242,6 +243,7 @@ static unw_accessors_t accessors = {
 Unwind* Unwind_new(const Snapshot* snapshot, ElfCache* cache) {
    Unwind* this = Util_xcalloc(1, sizeof(*this));
    this->snap = snapshot;
+   this->goMemo = GoUnwindMemo_new();
    addModules(this, cache);
    this->as = unw_create_addr_space(&accessors, 0);
    if (this->as)
@@ -254,6 +256,7 @@ void Unwind_free(Unwind* this) {
       return;
    if (this->as)
       unw_destroy_addr_space(this->as);
+   GoUnwindMemo_free(this->goMemo);
    free(this->modules);
    free(this);
 }
@@ -291,7 +294,7 @@ static GoUnwindEnd goStep(Unwind* this, GoReadWord read, void* ctx, GoPhysFrame*
    const GoBinary* go = goCodeAt(this, frame->pc, &bias);
    if (!go)
       return GO_UNWIND_NOT_GO;
-   GoUnwindStart s = { .bin = go, .bias = bias, .read = read, .ctx = ctx };
+   GoUnwindStart s = { .memo = this->goMemo, .bin = go, .bias = bias, .read = read, .ctx = ctx };
    GoPhysFrame caller;
    GoUnwindEnd end = GoUnwind_step(&s, frame, &caller);
    if (end != GO_UNWIND_CONTINUE)
