@@ -56,6 +56,9 @@ void StackView_jumpGroup(StackView* this, int direction);
  * includeCurrent), expands it and puts the cursor on the matching line.
  * Wraps around; returns false (nothing changed) when no group matches. */
 bool StackView_search(StackView* this, const char* text, int direction, bool includeCurrent);
+/* The search line was left: keep (Enter) what the search opened, or close
+ * it again (Esc). */
+void StackView_endSearch(StackView* this, bool keep);
 /* Horizontal scroll by delta cells (clamped at 0). */
 void StackView_scrollH(StackView* this, int delta);
 /* Mouse: puts the cursor on the line drawn at screen line y. */

@@ -17,14 +17,13 @@
 typedef struct Span_ {
    double seconds;
    const char* label;
-   const char* resolution;
 } Span;
 
 static const Span spans[] = {
-   { .seconds = 180.0, .label = "3 min", .resolution = "every refresh" },
-   { .seconds = 3600.0, .label = "1 h", .resolution = "per minute" },
-   { .seconds = 3 * 3600.0, .label = "3 h", .resolution = "per minute" },
-   { .seconds = HISTORY_HORIZON_S, .label = "3 days", .resolution = "per 10 minutes" },
+   { .seconds = 180.0, .label = "3 min" },
+   { .seconds = 3600.0, .label = "1 h" },
+   { .seconds = 3 * 3600.0, .label = "3 h" },
+   { .seconds = HISTORY_HORIZON_S, .label = "3 days" },
 };
 #define SPAN_COUNT (sizeof(spans) / sizeof(spans[0]))
 
@@ -109,13 +108,25 @@ static void drawGraph(const DetailView* this, const GraphSpec* g, const ProcessS
    Draw_text(y, x, text, width - x, Theme_attr(theme, STYLE_INACTIVE));
 }
 
-/* "History: last 1 h, per minute (watched 12 min)   Tab: 3 min, 1 h, 3 h, 3 days" */
+/* What resolution History_points chose: while the raw samples still cover
+ * the span (a process watched for less than the span), the graphs are at
+ * every refresh whatever the span. */
+static const char* resolutionOf(const History* history, double spanS) {
+   HistoryPoint points[POINTS_MAX];
+   size_t n = history ? History_points(history, HISTORY_RES, spanS, points, POINTS_MAX) : 0;
+   if (n < 2)
+      return "every refresh";
+   double step = (points[n - 1].time - points[0].time) / (double)(n - 1);
+   return step < 30 ? "every refresh" : step < 300 ? "per minute" : "per 10 minutes";
+}
+
+/* "History: last 1 h, per minute (watched for 02:13:40)   Tab: 3 min, 1 h, 3 h, 3 days" */
 static void drawSpan(const DetailView* this, const ProcessSample* p, const Theme* theme, int y, int width) {
    const Span* span = &spans[this->span];
    char watched[32], line[256];
    Format_uptime(watched, sizeof(watched), p->history ? History_span(p->history) : 0);
    Util_format(line, sizeof(line), "History: last %s, %s (watched for %s)   Tab: 3 min, 1 h, 3 h, 3 days", span->label,
-               span->resolution, watched);
+               resolutionOf(p->history, span->seconds), watched);
    Draw_text(y, 0, line, width, Theme_attr(theme, STYLE_TITLE));
 }
 

@@ -722,6 +722,8 @@ static void applyDelay(MonitorContext* ctx) {
 static void leaveInput(MonitorContext* ctx, bool keep) {
    if (ctx->input == INPUT_SEARCH && keep && ctx->inputText[0])
       Util_format(ctx->search, sizeof(ctx->search), "%s", ctx->inputText);
+   if (ctx->input == INPUT_SEARCH && ctx->view == VIEW_STACK)
+      StackView_endSearch(ctx->stack, keep);
    if (ctx->input == INPUT_FILTER && !keep) {
       ctx->table.filter[0] = '\0';
       rebuildTable(ctx);
@@ -895,12 +897,12 @@ static void drawStatus(const MonitorContext* ctx, int y, int width) {
       drawHints(ctx, KEYSCOPE_CONFIRM, y, x + 2, width);
       return;
    }
-   if (ctx->statusUntil > 0) {
-      Draw_text(y, 0, ctx->status, width, Theme_attr(theme, ctx->statusError ? STYLE_ERROR : STYLE_STATUS));
-      return;
-   }
    KeyScope scope = currentScope(ctx);
-   int x = drawHints(ctx, scope, y, 0, width);
+   int x;
+   if (ctx->statusUntil > 0)
+      x = Draw_text(y, 0, ctx->status, width, Theme_attr(theme, ctx->statusError ? STYLE_ERROR : STYLE_STATUS));
+   else
+      x = drawHints(ctx, scope, y, 0, width);
    if (scope == KEYSCOPE_TABLE)
       drawTableState(ctx, y, x, width);
 }

@@ -490,6 +490,11 @@ void ProcessTable_move(ProcessTable* this, long delta) {
       target = (long)this->rowCount - 1;
    this->selected = (size_t)target;
    rememberSelection(this);
+   /* A page moves the view with the cursor, so no line is skipped or shown twice. */
+   if (delta > 1 || delta < -1) {
+      long top = (long)this->scroll + delta;
+      this->scroll = top < 0 ? 0 : (size_t)top;
+   }
    ensureVisible(this);
 }
 
@@ -828,15 +833,40 @@ static void drawRow(const ProcessTable* this, const Theme* theme, const Cell* ce
    }
 }
 
+/* Scrolling right stops once the longest line on screen ends at the
+ * right edge, so Left brings it back at once. */
+static void clampScroll(ProcessTable* this, int width) {
+   bool columns[COL_COUNT];
+   fitColumns(this, width, columns);
+   int widest = fixedCells(this, columns);
+   for (int i = 0; columns[COL_COMMAND] && i < this->pageRows; i++) {
+      size_t index = this->scroll + (size_t)i;
+      if (index >= this->rowCount)
+         break;
+      const TableRow* row = &this->rows[index];
+      ProcessSample shown =
+          row->thread >= 0 ? threadAsProcess(row->process, &row->process->threadRows[row->thread]) : *row->process;
+      char buf[4200];
+      formatCell(this, row, &shown, COL_COMMAND, buf, sizeof(buf));
+      int cells = fixedCells(this, columns) + Draw_cells(buf);
+      widest = cells > widest ? cells : widest;
+   }
+   int most = widest - width > 0 ? widest - width : 0;
+   if (this->hscroll > most)
+      this->hscroll = most;
+}
+
 void ProcessTable_draw(ProcessTable* this, const Theme* theme, int y, int height, int width) {
    if (height <= 0)
       return;
+   this->pageRows = height - 1 > 0 ? height - 1 : 1;
+   ensureVisible(this);
+   if (this->hscroll > 0)
+      clampScroll(this, width);
    Cell cells[COL_COUNT];
    size_t count = layoutColumns(this, width, cells);
    drawHeader(this, theme, cells, count, y, width);
    this->drawnY = y;
-   this->pageRows = height - 1 > 0 ? height - 1 : 1;
-   ensureVisible(this);
    for (int i = 0; i < height - 1; i++) {
       size_t index = this->scroll + (size_t)i;
       if (index >= this->rowCount)

@@ -81,6 +81,11 @@ struct StackView_ {
    StackRow* rows;    /* the lines as laid out now (owned) */
    size_t rowCount, rowCapacity;
    size_t cursor, scroll;
+   /* The group the last search step opened (it was closed before), so the
+    * next step can close it again: typing a search does not leave every
+    * partial match open. */
+   bool searchOpened;
+   size_t searchSection, searchGroup;
    int hscroll;
    int pageRows;
    int drawnY; /* screen line of rows[scroll] in the last draw, -1 before */
@@ -343,6 +348,7 @@ static void adoptModel(StackView* this) {
    StackModel_free(this->model);
    this->model = this->job.model;
    this->job.model = NULL;
+   this->searchOpened = false;
    this->expanded = Util_xcalloc(this->model->sectionCount + 1, sizeof(bool*));
    for (size_t s = 0; s < this->model->sectionCount; s++)
       this->expanded[s] = Util_xcalloc(this->model->sections[s].groupCount + 1, sizeof(bool));
@@ -403,6 +409,11 @@ void StackView_move(StackView* this, long delta) {
    if (target >= (long)this->rowCount)
       target = (long)this->rowCount - 1;
    this->cursor = (size_t)target;
+   /* A page moves the view with the cursor, so no line is skipped or shown twice. */
+   if (delta > 1 || delta < -1) {
+      long top = (long)this->scroll + delta;
+      this->scroll = top < 0 ? 0 : (size_t)top;
+   }
    ensureVisible(this);
 }
 
@@ -411,6 +422,7 @@ static const StackRow* cursorRow(const StackView* this) {
 }
 
 static void setGroupExpanded(StackView* this, size_t s, size_t g, bool expanded) {
+   this->searchOpened = false; /* the user decides from here on */
    this->expanded[s][g] = expanded;
    layoutRows(this);
    this->cursor = groupRow(this, s, g);
@@ -437,6 +449,7 @@ void StackView_toggleAll(StackView* this) {
       for (size_t g = 0; g < this->model->sections[s].groupCount; g++)
          all = all && this->expanded[s][g];
    }
+   this->searchOpened = false;
    const StackRow* r = cursorRow(this);
    size_t s0 = r ? r->section : 0, g0 = r ? r->group : 0;
    bool onGroup = r && r->kind != ROW_SECTION;
@@ -498,6 +511,14 @@ bool StackView_search(StackView* this, const char* text, int direction, bool inc
          k -= this->model->sections[s++].groupCount;
       if (!StackModel_groupMatches(&this->model->sections[s].groups[k], text))
          continue;
+      bool same = this->searchOpened && this->searchSection == s && this->searchGroup == k;
+      if (this->searchOpened && !same)
+         this->expanded[this->searchSection][this->searchGroup] = false;
+      if (!same) {
+         this->searchOpened = !this->expanded[s][k];
+         this->searchSection = s;
+         this->searchGroup = k;
+      }
       this->expanded[s][k] = true;
       layoutRows(this);
       this->cursor = matchingRow(this, s, k, text);
@@ -505,6 +526,16 @@ bool StackView_search(StackView* this, const char* text, int direction, bool inc
       return true;
    }
    return false;
+}
+
+void StackView_endSearch(StackView* this, bool keep) {
+   if (this->searchOpened && !keep && this->model) {
+      this->expanded[this->searchSection][this->searchGroup] = false;
+      layoutRows(this);
+      this->cursor = groupRow(this, this->searchSection, this->searchGroup);
+      ensureVisible(this);
+   }
+   this->searchOpened = false;
 }
 
 void StackView_scrollH(StackView* this, int delta) {
@@ -604,10 +635,27 @@ static void formatRow(const StackView* this, const StackRow* r, char* buf, size_
    }
 }
 
+/* Scrolling right stops once the longest line on screen ends at the right edge. */
+static void clampScroll(StackView* this, int width) {
+   int widest = 0;
+   for (int i = 0; i < this->pageRows && this->scroll + (size_t)i < this->rowCount; i++) {
+      char line[1600];
+      ThemeStyle style;
+      formatRow(this, &this->rows[this->scroll + (size_t)i], line, sizeof(line), &style);
+      int cells = Draw_cells(line);
+      widest = cells > widest ? cells : widest;
+   }
+   int most = widest - width > 0 ? widest - width : 0;
+   if (this->hscroll > most)
+      this->hscroll = most;
+}
+
 static void drawRows(StackView* this, const Theme* theme, int y, int height, int width) {
    this->pageRows = height > 0 ? height : 1;
    this->drawnY = y;
    ensureVisible(this);
+   if (this->hscroll > 0)
+      clampScroll(this, width);
    for (int i = 0; i < height && this->scroll + (size_t)i < this->rowCount; i++) {
       size_t index = this->scroll + (size_t)i;
       char line[1600];
