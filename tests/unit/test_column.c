@@ -263,12 +263,52 @@ static void test_format(void** state) {
    assert_string_equal(tiny, "42");
 }
 
+/* Does a .B or .BR line in [start, end) have header as a word? */
+static bool entryFor(const char* start, const char* end, const char* header) {
+   size_t n = strlen(header);
+   for (const char* p = strstr(start, header); p && p < end; p = strstr(p + 1, header)) {
+      const char* line = p;
+      while (line > start && line[-1] != '\n')
+         line--;
+      bool bold = strncmp(line, ".B ", 3) == 0 || strncmp(line, ".BR ", 4) == 0;
+      bool word = (p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || p[n] == '"');
+      if (bold && word)
+         return true;
+   }
+   return false;
+}
+
+/* The man page describes every column (its header, in THE SCREEN) and -s
+ * names them all. */
+static void test_every_column_in_the_man_page(void** state) {
+   (void)state;
+   FILE* f = fopen("doc/stacktop.1", "r");
+   assert_non_null(f);
+   static char man[1 << 18];
+   man[fread(man, 1, sizeof(man) - 1, f)] = '\0';
+   fclose(f);
+   const char* screen = strstr(man, ".SH THE SCREEN");
+   const char* options = strstr(man, ".SH OPTIONS");
+   assert_non_null(screen);
+   assert_non_null(options);
+   for (int id = 0; id < COL_COUNT; id++) {
+      const Column* c = Column_get((ColumnId)id);
+      char name[64];
+      snprintf(name, sizeof(name), " %s ", c->name);
+      if (!entryFor(screen, strstr(screen, ".SH HISTORY"), c->header))
+         fail_msg("column %s has no entry under THE SCREEN", c->header);
+      if (!strstr(options, name) || strstr(options, name) > screen)
+         fail_msg("-s does not list %s in the man page", c->name);
+   }
+}
+
 int main(void) {
    const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_table),
       cmocka_unit_test(test_by_name),
       cmocka_unit_test(test_every_comparator),
       cmocka_unit_test(test_fields),
+      cmocka_unit_test(test_every_column_in_the_man_page),
       cmocka_unit_test(test_unknown_growth_sorts_last),
       cmocka_unit_test(test_ties_break_by_pid),
       cmocka_unit_test(test_sort),

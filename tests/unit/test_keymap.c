@@ -176,6 +176,76 @@ static void test_hints_fit_80_columns(void** state) {
    assert_int_equal(KeyMap_hints(KEYSCOPE_MOVE, hints, 32), 0);
 }
 
+/* ---- the man page lists every key of the table under its scope */
+
+static const char* const manSections[KEYSCOPE_COUNT] = {
+   [KEYSCOPE_MOVE] = ".SS Moving (every list)",
+   [KEYSCOPE_TABLE] = ".SS Process table",
+   [KEYSCOPE_INPUT] = ".SS Search, filter and delay line",
+   [KEYSCOPE_DETAIL] = ".SS Detail view (Enter)",
+   [KEYSCOPE_STACK] = ".SS Stack view (s)",
+   [KEYSCOPE_CHOOSER] = ".SS Column chooser (F6, F2)",
+   [KEYSCOPE_SIGNAL] = ".SS Signal list (k, F9)",
+   [KEYSCOPE_USERS] = ".SS User list (u)",
+   [KEYSCOPE_CONFIRM] = ".SS Questions on the status line",
+   [KEYSCOPE_HELP] = ".SS Help (?, F1)",
+};
+
+/* The man page as plain text: roff's \- and \e unescaped. */
+static char* readManPage(void) {
+   FILE* f = fopen("doc/stacktop.1", "r");
+   assert_non_null(f);
+   static char text[1 << 18];
+   size_t n = fread(text, 1, sizeof(text) - 1, f);
+   fclose(f);
+   text[n] = '\0';
+   char* o = text;
+   for (const char* p = text; *p; p++) {
+      if (p[0] == '\\' && (p[1] == '-' || p[1] == 'e')) {
+         *o++ = p[1] == '-' ? '-' : '\\';
+         p++;
+      } else {
+         *o++ = *p;
+      }
+   }
+   *o = '\0';
+   return text;
+}
+
+/* Is key a word of a .B / .BR line between start and end? */
+static bool keyListed(const char* start, const char* end, const char* key) {
+   for (const char* line = start; line && line < end; line = strchr(line, '\n')) {
+      line += *line == '\n';
+      if (strncmp(line, ".B ", 3) != 0 && strncmp(line, ".BR ", 4) != 0)
+         continue;
+      char buf[256];
+      size_t len = strcspn(line, "\n");
+      snprintf(buf, sizeof(buf), "%.*s", (int)len, line);
+      char* save = NULL;
+      for (char* w = strtok_r(buf, " \"", &save); w; w = strtok_r(NULL, " \"", &save)) {
+         if (strcmp(w, key) == 0)
+            return true;
+      }
+   }
+   return false;
+}
+
+static void test_every_key_in_the_man_page(void** state) {
+   (void)state;
+   char* man = readManPage();
+   const char* keys = strstr(man, ".SH INTERACTIVE KEYS");
+   assert_non_null(keys);
+   for (size_t i = 0; i < KeyMap_count(); i++) {
+      const KeyBinding* b = KeyMap_at(i);
+      const char* start = strstr(keys, manSections[b->scope]);
+      if (!start)
+         fail_msg("no man page section '%s'", manSections[b->scope]);
+      const char* end = strstr(start + 4, "\n.S");
+      if (!keyListed(start, end ? end : start + strlen(start), b->keyName))
+         fail_msg("key %s (%s) is not in the man page under %s", b->keyName, b->help, manSections[b->scope]);
+   }
+}
+
 int main(void) {
    const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_action_bound_and_documented),
@@ -184,6 +254,7 @@ int main(void) {
       cmocka_unit_test(test_move_delta),
       cmocka_unit_test(test_key_names),
       cmocka_unit_test(test_hints_fit_80_columns),
+      cmocka_unit_test(test_every_key_in_the_man_page),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }
