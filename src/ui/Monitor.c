@@ -18,7 +18,7 @@
 #include "stacktop/HelpView.h"
 #include "stacktop/KeyMap.h"
 #include "stacktop/Menu.h"
-#include "stacktop/ProcessControl.h"
+#include "stacktop/ProcessActions.h"
 #include "stacktop/ProcessTable.h"
 #include "stacktop/Sampler.h"
 #include "stacktop/Screen.h"
@@ -33,9 +33,8 @@
 #define BUSY_POLL_MS 100         /* while a dump runs: notice its end, count its seconds */
 #define MIN_LINES 8
 #define MIN_COLUMNS 40
-#define HSCROLL_CELLS 8  /* Left/Right */
-#define WHEEL_LINES 3    /* one mouse wheel step */
-#define MAX_TARGETS 4096 /* processes one kill or renice acts on */
+#define HSCROLL_CELLS 8 /* Left/Right */
+#define WHEEL_LINES 3   /* one mouse wheel step */
 #define MAX_DELAY_S 86400.0
 
 typedef enum MonitorView_ {
@@ -59,16 +58,6 @@ typedef enum MenuKind_ {
    MENU_SIGNAL,
    MENU_USERS,
 } MenuKind;
-
-/* A signal waiting for y/n on the status line, with its targets fixed
- * when k was pressed (the rows may re-sort before the answer). */
-typedef struct PendingSignal_ {
-   bool active;
-   int signal;
-   ProcessKey targets[MAX_TARGETS];
-   size_t count;
-   char question[256];
-} PendingSignal;
 
 typedef struct MonitorContext_ {
    const Options* options;
@@ -173,12 +162,6 @@ static void updateThreadSampling(MonitorContext* ctx) {
 static const ProcessSample* selectedProcess(const MonitorContext* ctx) {
    const TableRow* row = ProcessTable_selectedRow(&ctx->table);
    return row ? row->process : NULL;
-}
-
-/* "1234 (nginx)" for a target, from the current sample. */
-static void describeTarget(const MonitorContext* ctx, ProcessKey key, char* buf, size_t size) {
-   const ProcessSample* p = Sampler_find(ctx->sampler, key.pid);
-   Util_format(buf, size, "%d (%s)", (int)key.pid, p && p->startTicks == key.startTicks ? p->comm : "gone");
 }
 
 /* ---- actions */
@@ -496,122 +479,34 @@ static void actionChooserToggle(MonitorContext* ctx, KeyAction action) {
    rebuildTable(ctx);
 }
 
-/* ---- acting on processes */
+/* ---- acting on processes (ProcessActions) */
 
 static void actionKill(MonitorContext* ctx, KeyAction action) {
    (void)action;
-   PendingSignal* ps = &ctx->pending;
-   ps->count = ProcessTable_targets(&ctx->table, ps->targets, MAX_TARGETS);
-   if (ps->count == 0)
-      return;
-   char title[96], who[64];
-   describeTarget(ctx, ps->targets[0], who, sizeof(who));
-   if (ps->count == 1)
-      Util_format(title, sizeof(title), "Send signal to %s:", who);
-   else
-      Util_format(title, sizeof(title), "Send signal to %zu tagged processes:", ps->count);
-   Menu_reset(&ctx->menu, title);
-   for (size_t i = 0; i < ProcessControl_signalCount(); i++) {
-      const SignalInfo* s = ProcessControl_signalAt(i);
-      char line[128];
-      Util_format(line, sizeof(line), "%2d %-8s %s", s->number, s->name, s->description);
-      Menu_add(&ctx->menu, line, s->number);
-   }
-   Menu_select(&ctx->menu, (long)ProcessControl_signalAt(ProcessControl_signalIndex(SIGTERM))->number);
-   ctx->menuKind = MENU_SIGNAL;
-}
-
-/* The signal picked: ask before sending. */
-static void askSignal(MonitorContext* ctx, int sig) {
-   PendingSignal* ps = &ctx->pending;
-   const SignalInfo* info = ProcessControl_signalAt(ProcessControl_signalIndex(sig));
-   char who[64];
-   describeTarget(ctx, ps->targets[0], who, sizeof(who));
-   if (ps->count == 1)
-      Util_format(ps->question, sizeof(ps->question), "Send %s to %s?", info->name, who);
-   else
-      Util_format(ps->question, sizeof(ps->question), "Send %s to %zu tagged processes (%s, ...)?", info->name,
-                  ps->count, who);
-   ps->signal = sig;
-   ps->active = true;
-}
-
-static void sendPending(MonitorContext* ctx) {
-   PendingSignal* ps = &ctx->pending;
-   ps->active = false;
-   const char* name = ProcessControl_signalAt(ProcessControl_signalIndex(ps->signal))->name;
-   size_t sent = 0, failed = 0;
-   char firstError[256] = "", who[64] = "";
-   for (size_t i = 0; i < ps->count; i++) {
-      char err[256];
-      if (ProcessControl_signal(ps->targets[i], ps->signal, err, sizeof(err)) == 0) {
-         if (sent++ == 0)
-            describeTarget(ctx, ps->targets[i], who, sizeof(who));
-      } else if (failed++ == 0) {
-         Util_format(firstError, sizeof(firstError), "%s", err);
-      }
-   }
-   if (failed)
-      setStatus(ctx, true, "%s%s (%zu sent, %zu failed)", firstError, failed > 1 ? " and more" : "", sent, failed);
-   else if (sent == 1)
-      setStatus(ctx, false, "sent %s to %s", name, who);
-   else
-      setStatus(ctx, false, "sent %s to %zu processes", name, sent);
-   ctx->nextRefresh = 0; /* show the outcome now */
+   if (ProcessActions_openSignals(&ctx->pending, &ctx->menu, &ctx->table, ctx->sampler))
+      ctx->menuKind = MENU_SIGNAL;
 }
 
 static void actionConfirm(MonitorContext* ctx, KeyAction action) {
    (void)action;
-   if (ctx->pending.active)
-      sendPending(ctx);
+   if (!ctx->pending.active)
+      return;
+   char msg[512];
+   bool ok = ProcessActions_send(&ctx->pending, ctx->sampler, msg, sizeof(msg));
+   setStatus(ctx, !ok, "%s", msg);
+   ctx->nextRefresh = 0; /* show the outcome now */
 }
 
 static void actionNice(MonitorContext* ctx, KeyAction action) {
-   ProcessKey targets[MAX_TARGETS];
-   size_t n = ProcessTable_targets(&ctx->table, targets, MAX_TARGETS);
-   int delta = action == ACTION_NICE_MINUS ? -1 : 1;
-   size_t done = 0, failed = 0;
-   int nice = 0;
-   char firstError[256] = "", who[64] = "";
-   for (size_t i = 0; i < n; i++) {
-      char err[256];
-      if (ProcessControl_renice(targets[i], delta, &nice, err, sizeof(err)) == 0) {
-         if (done++ == 0)
-            describeTarget(ctx, targets[i], who, sizeof(who));
-      } else if (failed++ == 0) {
-         Util_format(firstError, sizeof(firstError), "%s", err);
-      }
-   }
-   if (failed)
-      setStatus(ctx, true, "%s%s", firstError, failed > 1 ? " (and more)" : "");
-   else if (done == 1)
-      setStatus(ctx, false, "nice of %s is now %d", who, nice);
-   else if (done)
-      setStatus(ctx, false, "reniced %zu processes by %+d", done, delta);
+   char msg[512];
+   bool ok = ProcessActions_renice(&ctx->table, ctx->sampler, action == ACTION_NICE_MINUS ? -1 : 1, msg, sizeof(msg));
+   setStatus(ctx, !ok, "%s", msg);
    ctx->nextRefresh = 0;
-}
-
-/* ---- the user list */
-
-static int compareUsers(const void* a, const void* b) {
-   return strcmp(((const MenuItem*)a)->text, ((const MenuItem*)b)->text);
 }
 
 static void actionUsers(MonitorContext* ctx, KeyAction action) {
    (void)action;
-   Menu_reset(&ctx->menu, "Show processes of:");
-   Menu_add(&ctx->menu, "All users", -1);
-   for (size_t i = 0; i < ctx->procCount; i++) {
-      const ProcessSample* p = ctx->procs[i];
-      bool seen = false;
-      for (size_t k = 1; k < ctx->menu.count && !seen; k++)
-         seen = ctx->menu.items[k].value == (long)p->uid;
-      if (!seen)
-         Menu_add(&ctx->menu, p->user, (long)p->uid);
-   }
-   if (ctx->menu.count > 2)
-      qsort(ctx->menu.items + 1, ctx->menu.count - 1, sizeof(MenuItem), compareUsers);
-   Menu_select(&ctx->menu, ctx->table.userFilter ? (long)ctx->table.uid : -1);
+   ProcessActions_fillUsers(&ctx->menu, ctx->procs, ctx->procCount, ctx->table.userFilter, ctx->table.uid);
    ctx->menuKind = MENU_USERS;
 }
 
@@ -630,7 +525,7 @@ static void actionMenuSelect(MonitorContext* ctx, KeyAction action) {
    if (!item)
       return;
    if (kind == MENU_SIGNAL)
-      askSignal(ctx, (int)item->value);
+      ProcessActions_ask(&ctx->pending, (int)item->value, ctx->sampler);
    else if (kind == MENU_USERS)
       applyUser(ctx, item);
 }
