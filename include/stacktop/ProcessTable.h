@@ -39,7 +39,7 @@ typedef struct ProcessTable_ {
    bool showThreads;
    bool tree;              /* processes under their parents */
    bool hideKernelThreads; /* [kthreadd] and its children */
-   char filter[64];        /* "" = every process */
+   char filter[192];       /* UTF-8; "" = every process */
    bool userFilter;        /* only processes of uid */
    uid_t uid;
    pid_t selectedPid; /* 0 = nothing selected yet */
