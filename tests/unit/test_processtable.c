@@ -432,7 +432,8 @@ static void test_follow_keeps_the_screen_line(void** state) {
       ProcessTable_init(&t);
       t.pageRows = 2;
       ProcessTable_rebuild(&t, pointers, NPROC); /* 104 103 102 101 100 */
-      ProcessTable_move(&t, 3);                  /* 101: scrolled by 2, on screen line 1 */
+      for (int i = 0; i < 3; i++)
+         ProcessTable_move(&t, 1); /* Down x3 to 101: scrolled by 2, on screen line 1 */
       assert_int_equal(t.selected - t.scroll, 1);
       t.following = follow;
       procs[1].resKiB = 3500; /* 101 moves up to index 2 */
@@ -444,6 +445,27 @@ static void test_follow_keeps_the_screen_line(void** state) {
       assert_false(t.following);
       ProcessTable_done(&t);
    }
+}
+
+/* A page (PgDn) moves the view with the selection: the next page starts
+ * right after the last row shown. */
+static void test_page_moves_the_view(void** state) {
+   (void)state;
+   makeSample();
+   ProcessTable t;
+   ProcessTable_init(&t);
+   t.pageRows = 2;
+   ProcessTable_rebuild(&t, pointers, NPROC); /* 104 103 | 102 101 | 100 */
+   ProcessTable_move(&t, 2);
+   assert_int_equal(t.scroll, 2);
+   assert_int_equal(t.selected, 2);
+   ProcessTable_move(&t, 2); /* the last page ends at the last row */
+   assert_int_equal(t.scroll, 3);
+   assert_int_equal(t.selected, 4);
+   ProcessTable_move(&t, -2);
+   assert_int_equal(t.scroll, 1);
+   assert_int_equal(t.selected, 2);
+   ProcessTable_done(&t);
 }
 
 int main(void) {
@@ -463,6 +485,7 @@ int main(void) {
       cmocka_unit_test(test_tags_and_targets),
       cmocka_unit_test(test_columns_grow_with_values),
       cmocka_unit_test(test_follow_keeps_the_screen_line),
+      cmocka_unit_test(test_page_moves_the_view),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }
