@@ -240,7 +240,8 @@ static void test_every_key_in_the_man_page(void** state) {
       const char* start = strstr(keys, manSections[b->scope]);
       if (!start)
          fail_msg("no man page section '%s'", manSections[b->scope]);
-      const char* end = strstr(start + 4, "\n.S");
+      size_t at = (size_t)(start - man) + strlen(manSections[b->scope]);
+      const char* end = strstr(man + at, "\n.S");
       if (!keyListed(start, end ? end : start + strlen(start), b->keyName))
          fail_msg("key %s (%s) is not in the man page under %s", b->keyName, b->help, manSections[b->scope]);
    }
