@@ -86,7 +86,8 @@ def test_threads_rows_with_states(spawn, tui):
 
 def test_search_jumps_to_match(spawn, tui):
     p = spawn("sleeper")
-    s = tui()
+    # Only this sleeper and init: other sleepers on a shared machine come and go.
+    s = tui("-p", f"1,{p.pid}")
     s.keys("/")
     s.type("sleeper")
     s.wait_for("Search: sleeper_")

@@ -301,7 +301,8 @@ def test_extra_columns_match_proc(spawn, tui, tmp_path, xdg):
 
 def test_wide_name_intact_and_found_by_typing_it(spawn, tui):
     p = spawn("named", NAME_HEX)
-    s = tui()
+    other = spawn("sleeper")
+    s = tui("-s", "pid", "-p", f"1,{other.pid},{p.pid}")
     s.keys("/")
     s.type("眠进")
     s.wait_for("Search: 眠进_")
@@ -312,7 +313,8 @@ def test_wide_name_intact_and_found_by_typing_it(spawn, tui):
     s.keys("Escape", "F4")
     s.type("睡眠x")
     s.keys("BSpace")
-    screen = s.wait_for(lambda text: "Filter: 睡眠_" in text and row_of(text, p.pid), what="filter 睡眠")
+    screen = s.wait_for(lambda text: "Filter: 睡眠_" in text and row_of(text, p.pid) and not row_of(text, other.pid),
+                        what="filter 睡眠")
     assert len(table(screen)[1]) == 1
 
 
