@@ -36,6 +36,9 @@ typedef struct StackModel_ {
 /* The model of a dump: one section with its thread groups, in the dump's
  * order. Caller frees with StackModel_free. */
 StackModel* StackModel_fromDump(const DumpResult* result);
+/* Adds the section of a dump's thread groups to a model (after any section
+ * already there, e.g. goroutines). */
+void StackModel_addThreads(StackModel* this, const DumpResult* result);
 void StackModel_free(StackModel* this);
 
 /* Builders (used by StackModel_fromDump; a goroutine section fills the same

@@ -196,6 +196,11 @@ static void describeFrame(const DumpFrame* f, char* buf, size_t size) {
 
 StackModel* StackModel_fromDump(const DumpResult* result) {
    StackModel* this = StackModel_new();
+   StackModel_addThreads(this, result);
+   return this;
+}
+
+void StackModel_addThreads(StackModel* this, const DumpResult* result) {
    char title[128];
    Util_format(title, sizeof(title), "thread profile: total %zu", result->totalThreads);
    StackSection* section = StackModel_addSection(this, title);
@@ -212,7 +217,6 @@ StackModel* StackModel_fromDump(const DumpResult* result) {
          StackModel_addFrame(group, line);
       }
    }
-   return this;
 }
 
 bool StackModel_groupMatches(const StackGroup* group, const char* text) {

@@ -115,6 +115,11 @@ static void test_builder(void** state) {
    assert_int_equal(s->groupCount, 1);
    assert_int_equal(g->frameCount, 2);
    assert_true(StackModel_groupMatches(g, "goexit"));
+   /* The threads follow the goroutines. */
+   DumpResult r = sample();
+   StackModel_addThreads(m, &r);
+   assert_int_equal(m->sectionCount, 2);
+   assert_string_equal(m->sections[1].title, "thread profile: total 14");
    StackModel_free(m);
    StackModel_free(NULL);
 }
