@@ -1,4 +1,5 @@
 /* Entry point: dispatches to a subcommand, batch mode or the curses monitor. */
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,6 +44,12 @@ static int runMonitorOrBatch(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
+   /* First of all: libproc2 decides once, on its first read, whether names
+    * are UTF-8 (else every non-ASCII byte of a name becomes '?'), and curses
+    * needs the locale to draw wide characters. Numbers stay in the C locale:
+    * batch output, JSON and the rc file use a decimal point. */
+   setlocale(LC_ALL, "");
+   setlocale(LC_NUMERIC, "C");
    if (argc > 1) {
       for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
          if (strcmp(argv[1], subcommands[i].name) == 0)

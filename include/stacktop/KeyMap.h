@@ -9,10 +9,13 @@
 typedef enum KeyScope_ {
    KEYSCOPE_MOVE,    /* every scrollable view */
    KEYSCOPE_TABLE,   /* the process table */
-   KEYSCOPE_INPUT,   /* the search / filter line */
+   KEYSCOPE_INPUT,   /* the search / filter / delay line */
    KEYSCOPE_DETAIL,  /* the detail view of one process */
    KEYSCOPE_STACK,   /* the stack view */
    KEYSCOPE_CHOOSER, /* the column chooser */
+   KEYSCOPE_SIGNAL,  /* the signal list of k / F9 */
+   KEYSCOPE_USERS,   /* the user list of u */
+   KEYSCOPE_CONFIRM, /* a yes/no question on the status line */
    KEYSCOPE_HELP,    /* this help */
    KEYSCOPE_COUNT,
 } KeyScope;
@@ -51,6 +54,30 @@ typedef enum KeyAction_ {
    ACTION_INPUT_ACCEPT,
    ACTION_INPUT_CANCEL,
    ACTION_INPUT_ERASE,
+   ACTION_SCROLL_LEFT,
+   ACTION_SCROLL_RIGHT,
+   ACTION_KILL,
+   ACTION_NICE_MINUS,
+   ACTION_NICE_PLUS,
+   ACTION_TAG,
+   ACTION_TAG_CHILDREN,
+   ACTION_UNTAG,
+   ACTION_TREE,
+   ACTION_EXPAND,
+   ACTION_COLLAPSE,
+   ACTION_TOGGLE_ALL,
+   ACTION_USERS,
+   ACTION_KERNEL_THREADS,
+   ACTION_PAUSE,
+   ACTION_DELAY,
+   ACTION_FOLLOW,
+   ACTION_SPAN_NEXT,
+   ACTION_SPAN_PREV,
+   ACTION_TOGGLE_GROUP,
+   ACTION_NEXT_GROUP,
+   ACTION_PREV_GROUP,
+   ACTION_MENU_SELECT,
+   ACTION_CONFIRM,
    ACTION_COUNT,
 } KeyAction;
 
@@ -60,6 +87,7 @@ typedef struct KeyBinding_ {
    const char* keyName; /* as shown in the help */
    KeyAction action;
    const char* help;
+   const char* hint; /* label on the status line's key hints (this binding's key shown); NULL: not there */
 } KeyBinding;
 
 /* The action bound to key in scope; scrollable scopes also take the
@@ -73,5 +101,11 @@ const char* KeyMap_scopeTitle(KeyScope scope);
 long KeyMap_moveDelta(KeyAction action, long page, long total);
 /* Key names of every binding of action in scope, joined by spaces ("q F10"). */
 void KeyMap_keyNames(KeyScope scope, KeyAction action, char* buf, size_t size);
+/* The status line's key hints of a scope, in table order: writes at most
+ * max bindings that have a hint and returns how many. */
+size_t KeyMap_hints(KeyScope scope, const KeyBinding** out, size_t max);
+/* Cells the hints of scope take as drawn ("KEY Label" joined by two spaces):
+ * every scope's hints fit an 80-column terminal. */
+int KeyMap_hintCells(KeyScope scope);
 
 #endif

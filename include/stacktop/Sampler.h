@@ -32,7 +32,18 @@ typedef struct ThreadSample_ {
    char state;    /* raw /proc letter (R, S, D, t, T, Z, I, ...) */
    double cpuPct; /* share of one core over the last interval */
    double cpuTimeS;
+   int nice;
+   int processor;    /* CPU it last ran on */
+   double startTime; /* CLOCK_REALTIME seconds */
 } ThreadSample;
+
+/* Per-process figures that cost a file of their own per process and
+ * refresh, read only while something shows them (Sampler_setFields). */
+typedef enum SamplerField_ {
+   SAMPLER_FIELD_IO = 1 << 0,    /* /proc/PID/io: read and write rates */
+   SAMPLER_FIELD_WCHAN = 1 << 1, /* /proc/PID/wchan */
+   SAMPLER_FIELD_FDS = 1 << 2,   /* /proc/PID/fd: open file descriptors */
+} SamplerField;
 
 typedef struct ProcessSample_ {
    pid_t pid;
@@ -46,6 +57,14 @@ typedef struct ProcessSample_ {
    double memPct;                 /* RES / MemTotal * 100 */
    double cpuTimeS;               /* utime + stime */
    unsigned long long startTicks; /* distinguishes a reused pid */
+   double startTime;              /* CLOCK_REALTIME seconds the process started */
+   int nice;
+   int processor; /* CPU the main thread last ran on */
+   /* Optional fields (Sampler_setFields); unknown when not read or not
+    * readable (another user's process without privileges). */
+   double ioReadRate, ioWriteRate; /* bytes/s to/from storage (read_bytes, write_bytes); < 0: unknown */
+   long fds;                       /* open file descriptors; -1: unknown */
+   char wchan[32];                 /* kernel function it sleeps in; "" when running or unknown */
    char comm[16];
    char* command; /* cmdline, or "[comm]" for kernel threads; owned by the Sampler */
    bool kernelThread;
@@ -55,7 +74,8 @@ typedef struct ProcessSample_ {
     * has one row. */
    ThreadSample* threadRows;
    size_t threadRowCount;
-   /* Recent samples of this process (owned by the Sampler, survives refreshes). */
+   /* Recent samples of this process (owned by the Sampler, survives
+    * refreshes); NULL for kernel threads, which keep none. */
    const History* history;
    /* Growth of RES's lower envelope over the last SAMPLER_GROWTH_WINDOW_S (see
     * History.h); unknown (false, and 0) until the process was watched for
@@ -102,8 +122,12 @@ void Sampler_free(Sampler* this);
 /* Reads every selected process and the system figures. Processes that exit
  * while being read are dropped silently. Returns 0, or -1 with a message. */
 int Sampler_refresh(Sampler* this, char* err, size_t errSize);
-/* Switch per-thread rows on or off for the following refreshes. */
+/* Switch per-thread rows on or off for the following refreshes. While they
+ * are on, a process's CPU time covers at least the sum of its threads' in
+ * the same refresh (no thread shows more than its process). */
 void Sampler_setThreads(Sampler* this, bool threads);
+/* Which optional fields (SamplerField bits) the following refreshes read. */
+void Sampler_setFields(Sampler* this, unsigned fields);
 
 size_t Sampler_count(const Sampler* this);
 /* Pointers into the Sampler's table, in /proc order; valid until the next refresh. */

@@ -17,9 +17,24 @@ typedef struct Screen_ {
 int Screen_init(Screen* this, char* err, size_t errSize);
 /* Restores the terminal; safe to call more than once. */
 void Screen_done(Screen* this);
-/* Waits up to timeoutMs for a key; returns the curses key code, KEY_RESIZE,
- * or -1 (ERR) on timeout or when a signal arrived. */
+/* A typed non-ASCII character is returned as SCREEN_KEY_CHAR | code point. */
+#define SCREEN_KEY_CHAR 0x40000000
+
+typedef struct ScreenMouse_ {
+   int x, y;
+   bool click; /* button 1 pressed */
+   int wheel;  /* -1 up, 1 down, 0 none */
+} ScreenMouse;
+
+/* Waits up to timeoutMs for a key; returns an ASCII character, a curses key
+ * code (KEY_RESIZE, KEY_MOUSE, ...), SCREEN_KEY_CHAR | code point for
+ * other characters, or -1 (ERR) on timeout or when a signal arrived. */
 int Screen_getKey(Screen* this, int timeoutMs);
+/* The UTF-8 bytes of a printable key from Screen_getKey (NUL-terminated);
+ * returns their count, 0 for a control or function key. */
+size_t Screen_keyUtf8(int key, char* out, size_t size);
+/* After KEY_MOUSE: the event, when it is a click or a wheel step. */
+bool Screen_mouse(Screen* this, ScreenMouse* out);
 /* A SIGINT, SIGTERM or SIGHUP asked the monitor to quit. */
 bool Screen_stopRequested(void);
 int Screen_lines(void);

@@ -37,6 +37,8 @@ typedef enum ThemeRole_ {
    ROLE_STATUS_BG,
    ROLE_KEY_FG,
    ROLE_ERROR_FG,
+   ROLE_TAGGED_FG,
+   ROLE_FOLLOW_BG,
    ROLE_COUNT,
 } ThemeRole;
 
@@ -66,6 +68,8 @@ typedef enum ThemeStyle_ {
    STYLE_STATUS,
    STYLE_STATUS_KEY,
    STYLE_ERROR,
+   STYLE_TAGGED, /* a tagged process row (Space, c) */
+   STYLE_FOLLOW, /* the selected row while following (F) */
    STYLE_COUNT,
 } ThemeStyle;
 

@@ -73,9 +73,16 @@ static void printCell(FILE* out, ColumnId id, const char* text, bool last) {
       fprintf(out, c->leftAlign ? "%-*s " : "%*s ", c->width, text);
 }
 
+/* Batch text shows the default column set, like the monitor on first start. */
+static bool shown(int id) {
+   return Column_get((ColumnId)id)->shownByDefault;
+}
+
 static void printTableHeader(FILE* out) {
-   for (int id = 0; id < COL_COUNT; id++)
-      printCell(out, (ColumnId)id, Column_get((ColumnId)id)->header, id == COL_COUNT - 1);
+   for (int id = 0; id < COL_COUNT; id++) {
+      if (shown(id))
+         printCell(out, (ColumnId)id, Column_get((ColumnId)id)->header, id == COL_COUNT - 1);
+   }
    fputc('\n', out);
 }
 
@@ -91,8 +98,10 @@ static void printThreadRow(FILE* out, const ThreadSample* t) {
    const char* cells[COL_COUNT] = {
       [COL_PID] = tid, [COL_STATE] = state, [COL_CPU] = cpu, [COL_TIME] = time, [COL_COMMAND] = name,
    };
-   for (int id = 0; id < COL_COUNT; id++)
-      printCell(out, (ColumnId)id, cells[id] ? cells[id] : "", id == COL_COUNT - 1);
+   for (int id = 0; id < COL_COUNT; id++) {
+      if (shown(id))
+         printCell(out, (ColumnId)id, cells[id] ? cells[id] : "", id == COL_COUNT - 1);
+   }
    fputc('\n', out);
 }
 
@@ -104,6 +113,8 @@ static void printText(BatchContext* ctx, size_t count) {
    for (size_t i = 0; i < count; i++) {
       const ProcessSample* p = ctx->order[i];
       for (int id = 0; id < COL_COUNT; id++) {
+         if (!shown(id))
+            continue;
          Column_format((ColumnId)id, p, cell, sizeof(cell));
          Text_neutralise(cell);
          printCell(out, (ColumnId)id, cell, id == COL_COUNT - 1);

@@ -70,12 +70,16 @@ enum ProcItem {
    PI_TICS,
    PI_BEGAN,
    PI_CMD,
+   PI_NICE,
+   PI_PROCESSOR,
    PI_COUNT,
 };
 static enum pids_item procItems[PI_COUNT] = {
-   [PI_PID] = PIDS_ID_PID,    [PI_PPID] = PIDS_ID_PPID,     [PI_EUID] = PIDS_ID_EUID,      [PI_EUSER] = PIDS_ID_EUSER,
-   [PI_STATE] = PIDS_STATE,   [PI_NLWP] = PIDS_NLWP,        [PI_VSIZE] = PIDS_VSIZE_BYTES, [PI_RSS] = PIDS_RSS,
-   [PI_TICS] = PIDS_TICS_ALL, [PI_BEGAN] = PIDS_TICS_BEGAN, [PI_CMD] = PIDS_CMD,
+   [PI_PID] = PIDS_ID_PID,          [PI_PPID] = PIDS_ID_PPID, [PI_EUID] = PIDS_ID_EUID,
+   [PI_EUSER] = PIDS_ID_EUSER,      [PI_STATE] = PIDS_STATE,  [PI_NLWP] = PIDS_NLWP,
+   [PI_VSIZE] = PIDS_VSIZE_BYTES,   [PI_RSS] = PIDS_RSS,      [PI_TICS] = PIDS_TICS_ALL,
+   [PI_BEGAN] = PIDS_TICS_BEGAN,    [PI_CMD] = PIDS_CMD,      [PI_NICE] = PIDS_NICE,
+   [PI_PROCESSOR] = PIDS_PROCESSOR,
 };
 
 enum StatItem { SI_BUSY, SI_TOTAL, SI_COUNT };
@@ -99,7 +103,7 @@ typedef struct Tracked_ {
    pid_t pid;
    unsigned long long startTicks;
    unsigned long long ticks; /* TICS_ALL at the previous refresh */
-   History* history;         /* owned */
+   History* history;         /* owned; NULL for kernel threads */
    char* command;            /* owned; cached cmdline */
    char comm[16];            /* comm when command was read: a change means exec */
    /* statm as last read, and the stat figures it was read at (see readMemory). */
@@ -107,6 +111,9 @@ typedef struct Tracked_ {
    unsigned long long vsizeBytes;
    unsigned long rssPages;
    unsigned long virtKiB, resKiB, shrKiB, dataKiB;
+   /* /proc/PID/io at the previous read (SAMPLER_FIELD_IO). */
+   bool ioKnown;
+   unsigned long long ioReadBytes, ioWriteBytes;
 } Tracked;
 
 /* A thread of a selected process and its ticks at the previous refresh. */
@@ -124,6 +131,8 @@ struct Sampler_ {
    struct meminfo_info* memInfo;
    long hertz;
    unsigned long pageKiB;
+   double bootTime; /* CLOCK_REALTIME of boot (btime), for start times */
+   unsigned fields; /* SamplerField bits */
 
    double prevTime; /* monotonic time of the previous refresh, 0 before the first */
    unsigned long refreshes;
@@ -178,6 +187,23 @@ static const TrackedThread* findThreadTicks(const Sampler* this, pid_t tid, unsi
    return t && t->startTicks == startTicks ? t : NULL;
 }
 
+/* btime of /proc/stat: start times are boot time + start ticks. It is a
+ * whole number of seconds, so start times do not jitter between refreshes
+ * the way wall clock minus uptime would. 0 when unreadable. */
+static double readBootTime(void) {
+   size_t len = 0;
+   char* text = Util_slurp("/proc/stat", 1 << 20, &len);
+   if (!text)
+      return 0;
+   double boot = 0;
+   const char* line = strstr(text, "\nbtime ");
+   unsigned long long v;
+   if (line && sscanf(line + 7, "%llu", &v) == 1)
+      boot = (double)v;
+   free(text);
+   return boot;
+}
+
 Sampler* Sampler_new(const SamplerOptions* options, char* err, size_t errSize) {
    Sampler* this = Util_xcalloc(1, sizeof(Sampler));
    if (options)
@@ -195,6 +221,7 @@ Sampler* Sampler_new(const SamplerOptions* options, char* err, size_t errSize) {
    this->hertz = procps_hertz_get();
    if (this->hertz <= 0)
       this->hertz = 100;
+   this->bootTime = readBootTime();
    const char* what = NULL;
    if (procps_pids_new(&this->procInfo, procItems, PI_COUNT) < 0)
       what = "process table (pids)";
@@ -240,6 +267,10 @@ void Sampler_free(Sampler* this) {
 
 void Sampler_setThreads(Sampler* this, bool threads) {
    this->options.threads = threads;
+}
+
+void Sampler_setFields(Sampler* this, unsigned fields) {
+   this->fields = fields;
 }
 
 /* ---- system figures */
@@ -364,7 +395,7 @@ static void readMemory(Sampler* this, Tracked* t, ProcessSample* p, unsigned lon
 }
 
 /* Moves (or creates) the tracking entry of pid into this refresh's list. */
-static Tracked* carryTracked(Sampler* this, pid_t pid, unsigned long long startTicks, bool* isNew) {
+static Tracked* carryTracked(Sampler* this, pid_t pid, unsigned long long startTicks, bool kernelThread, bool* isNew) {
    Util_growArray((void**)&this->nextTracked, &this->nextTrackedCap, this->rowCount, sizeof(Tracked));
    Tracked* dst = &this->nextTracked[this->rowCount];
    Tracked* old = findTracked(this, pid, startTicks);
@@ -376,33 +407,103 @@ static Tracked* carryTracked(Sampler* this, pid_t pid, unsigned long long startT
       return dst;
    }
    *dst = (Tracked){ .pid = pid, .startTicks = startTicks };
-   dst->history = History_new(this->options.historyCapacity);
+   /* Kernel threads have no memory of their own to watch grow. */
+   if (!kernelThread)
+      dst->history = History_new(this->options.historyCapacity);
    return dst;
 }
 
-static void fillRow(Sampler* this, struct pids_stack* s, double elapsed, double now, double wall) {
+/* ---- optional per-process files (Sampler_setFields) */
+
+/* Storage I/O rates from /proc/PID/io (read_bytes, write_bytes), like
+ * htop's DISK READ/WRITE. Unknown on the first read and without access. */
+static void readIo(Tracked* t, ProcessSample* p, double elapsed) {
+   char path[64], buf[512];
+   Util_format(path, sizeof(path), "/proc/%d/io", (int)p->pid);
+   unsigned long long rd = 0, wr = 0;
+   const char *r = NULL, *w = NULL;
+   if (Util_readFile(path, buf, sizeof(buf)) > 0) {
+      r = strstr(buf, "\nread_bytes: ");
+      w = strstr(buf, "\nwrite_bytes: ");
+   }
+   if (!r || !w || sscanf(r + 13, "%llu", &rd) != 1 || sscanf(w + 14, "%llu", &wr) != 1) {
+      t->ioKnown = false;
+      return;
+   }
+   if (t->ioKnown && elapsed > 0) {
+      p->ioReadRate = rd >= t->ioReadBytes ? (double)(rd - t->ioReadBytes) / elapsed : 0;
+      p->ioWriteRate = wr >= t->ioWriteBytes ? (double)(wr - t->ioWriteBytes) / elapsed : 0;
+   }
+   t->ioKnown = true;
+   t->ioReadBytes = rd;
+   t->ioWriteBytes = wr;
+}
+
+static void readWchan(ProcessSample* p) {
+   char path[64], buf[sizeof(p->wchan)];
+   Util_format(path, sizeof(path), "/proc/%d/wchan", (int)p->pid);
+   ssize_t n = Util_readFile(path, buf, sizeof(buf));
+   /* "0" while running. */
+   if (n > 0 && strcmp(buf, "0") != 0)
+      memcpy(p->wchan, buf, (size_t)n + 1);
+}
+
+static void countFds(ProcessSample* p) {
+   char path[64];
+   Util_format(path, sizeof(path), "/proc/%d/fd", (int)p->pid);
+   DIR* dir = opendir(path);
+   if (!dir)
+      return;
+   long n = 0;
+   for (struct dirent* e; (e = readdir(dir)) != NULL;)
+      n += e->d_name[0] != '.';
+   closedir(dir);
+   p->fds = n;
+}
+
+static void readOptional(Sampler* this, Tracked* t, ProcessSample* p, double elapsed) {
+   p->ioReadRate = p->ioWriteRate = -1;
+   p->fds = -1;
+   if (this->fields & SAMPLER_FIELD_IO)
+      readIo(t, p, elapsed);
+   if (this->fields & SAMPLER_FIELD_WCHAN)
+      readWchan(p);
+   if (this->fields & SAMPLER_FIELD_FDS)
+      countFds(p);
+}
+
+static double startTimeOf(const Sampler* this, unsigned long long began) {
+   return this->bootTime + (double)began / (double)this->hertz;
+}
+
+static void fillRow(Sampler* this, struct pids_stack* s, double elapsed) {
    pid_t pid = PIDS_VAL(PI_PID, s_int, s, this->procInfo);
+   pid_t ppid = PIDS_VAL(PI_PPID, s_int, s, this->procInfo);
    unsigned long long began = PIDS_VAL(PI_BEGAN, ull_int, s, this->procInfo);
    unsigned long long ticks = PIDS_VAL(PI_TICS, ull_int, s, this->procInfo);
    const char* comm = PIDS_VAL(PI_CMD, str, s, this->procInfo);
+   bool kernelThread = pid == 2 || ppid == 2;
    bool isNew;
-   Tracked* t = carryTracked(this, pid, began, &isNew);
+   Tracked* t = carryTracked(this, pid, began, kernelThread, &isNew);
 
    Util_growArray((void**)&this->rows, &this->rowCap, this->rowCount, sizeof(ProcessSample));
    Util_growArray((void**)&this->threadOffsets, &this->threadOffsetCap, this->rowCount, sizeof(size_t));
    ProcessSample* p = &this->rows[this->rowCount];
    memset(p, 0, sizeof(*p));
    p->pid = pid;
-   p->ppid = PIDS_VAL(PI_PPID, s_int, s, this->procInfo);
+   p->ppid = ppid;
    p->uid = PIDS_VAL(PI_EUID, u_int, s, this->procInfo);
    Util_format(p->user, sizeof(p->user), "%s", PIDS_VAL(PI_EUSER, str, s, this->procInfo));
    p->state = (char)PIDS_VAL(PI_STATE, s_ch, s, this->procInfo);
    p->threads = PIDS_VAL(PI_NLWP, s_int, s, this->procInfo);
+   p->nice = PIDS_VAL(PI_NICE, s_int, s, this->procInfo);
+   p->processor = PIDS_VAL(PI_PROCESSOR, s_int, s, this->procInfo);
    readMemory(this, t, p, PIDS_VAL(PI_VSIZE, ul_int, s, this->procInfo), PIDS_VAL(PI_RSS, ul_int, s, this->procInfo));
    p->startTicks = began;
+   p->startTime = startTimeOf(this, began);
    p->cpuTimeS = (double)ticks / (double)this->hertz;
    Util_format(p->comm, sizeof(p->comm), "%s", comm);
-   p->kernelThread = pid == 2 || p->ppid == 2;
+   p->kernelThread = kernelThread;
    p->memPct = this->system.memTotalKiB ? (double)p->resKiB / (double)this->system.memTotalKiB * 100.0 : 0.0;
    unsigned long long delta =
        isNew ? newTaskTicks(this, ticks, began, elapsed) : (ticks >= t->ticks ? ticks - t->ticks : 0);
@@ -410,18 +511,29 @@ static void fillRow(Sampler* this, struct pids_stack* s, double elapsed, double 
    t->ticks = ticks;
    refreshCommand(this, t, isNew, comm);
    p->command = t->command;
-
-   HistorySample hs = { .time = now,
-                        .wallTime = wall,
-                        .cpuPct = p->cpuPct,
-                        .resKiB = p->resKiB,
-                        .threads = (unsigned long)(p->threads > 0 ? p->threads : 0),
-                        .goroutines = -1 };
-   History_push(t->history, &hs);
-   p->history = t->history;
-   p->resGrowthKiBPerMin = History_growthPerMinute(t->history, HISTORY_RES, SAMPLER_GROWTH_WINDOW_S,
-                                                   SAMPLER_GROWTH_MIN_SPAN_S, &p->resGrowthKnown);
+   readOptional(this, t, p, elapsed);
    this->rowCount++;
+}
+
+/* Adds this refresh to each process's history. Rows and tracking entries
+ * are parallel arrays by now. */
+static void recordHistory(Sampler* this, double now, double wall) {
+   for (size_t i = 0; i < this->rowCount; i++) {
+      ProcessSample* p = &this->rows[i];
+      Tracked* t = &this->tracked[i];
+      if (!t->history)
+         continue;
+      HistorySample hs = { .time = now,
+                           .wallTime = wall,
+                           .cpuPct = p->cpuPct,
+                           .resKiB = p->resKiB,
+                           .threads = (unsigned long)(p->threads > 0 ? p->threads : 0),
+                           .goroutines = -1 };
+      History_push(t->history, &hs);
+      p->history = t->history;
+      p->resGrowthKiBPerMin = History_growthPerMinute(t->history, HISTORY_RES, SAMPLER_GROWTH_WINDOW_S,
+                                                      SAMPLER_GROWTH_MIN_SPAN_S, &p->resGrowthKnown);
+   }
 }
 
 /* Binary search in this refresh's rows (sorted by pid). */
@@ -474,7 +586,7 @@ static void swapTracked(Sampler* this) {
    this->nextTrackedCap = oldCap;
 }
 
-static int readProcesses(Sampler* this, double elapsed, double now, double wall, char* err, size_t errSize) {
+static int readProcesses(Sampler* this, double elapsed, char* err, size_t errSize) {
    struct pids_fetch* f = procps_pids_reap(this->procInfo, PIDS_FETCH_TASKS_ONLY);
    if (!f) {
       Util_format(err, errSize, "cannot read the process table from /proc");
@@ -502,7 +614,7 @@ static int readProcesses(Sampler* this, double elapsed, double now, double wall,
          continue;
       if (this->options.filterUser && PIDS_VAL(PI_EUID, u_int, s, this->procInfo) != this->options.uid)
          continue;
-      fillRow(this, s, elapsed, now, wall);
+      fillRow(this, s, elapsed);
       if (nlwp <= 1)
          this->rows[this->rowCount - 1].threadStates[state] = 1;
    }
@@ -513,13 +625,16 @@ static int readProcesses(Sampler* this, double elapsed, double now, double wall,
 
 /* ---- threads of multi-threaded processes */
 
-/* One line of /proc/PID/task/TID/stat, the fields the thread view needs. */
+/* One line of /proc/PID/task/TID/stat (or /proc/PID/stat), the fields the
+ * thread view needs. */
 typedef struct TaskStat_ {
    pid_t tid;
    char name[16];
    char state;
    unsigned long long ticks; /* utime + stime */
    unsigned long long began; /* starttime */
+   int nice;
+   int processor; /* -1 when the kernel did not say */
 } TaskStat;
 
 /* Parses a task stat line; returns -1 when it is not one. The comm may hold
@@ -536,14 +651,22 @@ static int parseTaskStat(const char* buf, TaskStat* out) {
    out->name[len] = '\0';
    unsigned long long utime, stime, began;
    char state;
-   /* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
-    * utime stime cutime cstime priority nice num_threads itrealvalue starttime */
-   if (sscanf(close + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %llu", &state,
-              &utime, &stime, &began) != 4)
+   int nice, processor = -1;
+   /* 3 state, 4-8 ppid pgrp session tty tpgid, 9-13 flags minflt cminflt
+    * majflt cmajflt, 14-15 utime stime, 16-18 cutime cstime priority,
+    * 19 nice, 20-21 num_threads itrealvalue, 22 starttime, 23-37 vsize ...
+    * cnswap, 38 exit_signal, 39 processor */
+   int n = sscanf(close + 1,
+                  " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %d %*d %*d %llu"
+                  " %*u %*d %*u %*u %*u %*u %*u %*u %*u %*u %*u %*u %*u %*u %*u %*d %d",
+                  &state, &utime, &stime, &nice, &began, &processor);
+   if (n < 5)
       return -1;
    out->state = state;
    out->ticks = utime + stime;
    out->began = began;
+   out->nice = nice;
+   out->processor = n == 6 ? processor : -1;
    return 0;
 }
 
@@ -573,6 +696,9 @@ static void addThread(Sampler* this, ProcessSample* p, const TaskStat* ts, doubl
    t->tid = ts->tid;
    memcpy(t->name, ts->name, sizeof(t->name));
    t->state = ts->state;
+   t->nice = ts->nice;
+   t->processor = ts->processor;
+   t->startTime = startTimeOf(this, ts->began);
    t->cpuTimeS = (double)ts->ticks / (double)this->hertz;
    const TrackedThread* prev = findThreadTicks(this, ts->tid, ts->began);
    if (prev)
@@ -588,6 +714,9 @@ static void addSoleThread(Sampler* this, ProcessSample* p) {
    t->tid = p->pid;
    memcpy(t->name, p->comm, sizeof(t->name));
    t->state = p->state;
+   t->nice = p->nice;
+   t->processor = p->processor;
+   t->startTime = p->startTime;
    t->cpuTimeS = p->cpuTimeS;
    t->cpuPct = p->cpuPct;
 }
@@ -637,6 +766,19 @@ static void readTasks(Sampler* this, pid_t pid, ProcessSample* p, double elapsed
    closedir(dir);
 }
 
+/* The process's stat is read before its threads', and the kernel rounds
+ * the user/system split of a process and of each thread separately: a busy
+ * thread could show more CPU time than its whole process in the same
+ * refresh. The process shows at least what its threads add up to (exited
+ * threads' time is only in the process figure, so it may be more). */
+static void coverThreadTimes(ProcessSample* p) {
+   double sum = 0;
+   for (size_t i = 0; i < p->threadRowCount; i++)
+      sum += p->threadRows[i].cpuTimeS;
+   if (sum > p->cpuTimeS)
+      p->cpuTimeS = sum;
+}
+
 static int cmpThreadTid(const void* a, const void* b) {
    pid_t x = ((const TrackedThread*)a)->tid, y = ((const TrackedThread*)b)->tid;
    return (x > y) - (x < y);
@@ -662,10 +804,12 @@ static void readThreads(Sampler* this, double elapsed) {
     * Each process's threads were added together, so its slice is contiguous. */
    for (size_t i = 0; i < this->rowCount; i++) {
       ProcessSample* row = &this->rows[i];
-      if (row->threadRowCount && this->threadOffsets[i] != SIZE_MAX)
+      if (row->threadRowCount && this->threadOffsets[i] != SIZE_MAX) {
          row->threadRows = &this->threadPool[this->threadOffsets[i]];
-      else
+         coverThreadTimes(row);
+      } else {
          row->threadRowCount = 0;
+      }
    }
 
    /* Swap the thread tick tables; sorted for the binary search next time. */
@@ -703,10 +847,11 @@ int Sampler_refresh(Sampler* this, char* err, size_t errSize) {
    sys->intervalS = elapsed;
    if (readSystem(this, elapsed, err, errSize) < 0)
       return -1;
-   if (readProcesses(this, elapsed, now, wall, err, errSize) < 0)
+   if (readProcesses(this, elapsed, err, errSize) < 0)
       return -1;
    readThreads(this, elapsed);
    fillMissingStates(this);
+   recordHistory(this, now, wall);
    this->prevTime = now;
    this->refreshes++;
    return 0;

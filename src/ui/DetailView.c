@@ -9,17 +9,40 @@
 #include "stacktop/Sparkline.h"
 #include "stacktop/Util.h"
 
-/* The sparklines show the last few minutes at full resolution. */
-#define DETAIL_SPAN_S 180.0
 #define LABEL_CELLS 10
 #define VALUE_CELLS 12
+#define POINTS_MAX 512 /* more than any resolution holds (432 ten-minute buckets) */
+
+/* The spans Tab cycles through, one per History resolution worth seeing. */
+typedef struct Span_ {
+   double seconds;
+   const char* label;
+} Span;
+
+static const Span spans[] = {
+   { .seconds = 180.0, .label = "3 min" },
+   { .seconds = 3600.0, .label = "1 h" },
+   { .seconds = 3 * 3600.0, .label = "3 h" },
+   { .seconds = HISTORY_HORIZON_S, .label = "3 days" },
+};
+#define SPAN_COUNT (sizeof(spans) / sizeof(spans[0]))
 
 void DetailView_open(DetailView* this, const ProcessSample* p, bool utf8) {
+   size_t span = this->span < SPAN_COUNT ? this->span : 0;
    memset(this, 0, sizeof(*this));
+   this->span = span;
    this->pid = p->pid;
    Util_format(this->comm, sizeof(this->comm), "%s", p->comm);
    this->utf8 = utf8;
    this->pageRows = 10;
+}
+
+void DetailView_cycleSpan(DetailView* this, int direction) {
+   this->span = (this->span + SPAN_COUNT + (direction < 0 ? SPAN_COUNT - 1 : 1)) % SPAN_COUNT;
+}
+
+const char* DetailView_spanLabel(const DetailView* this) {
+   return spans[this->span % SPAN_COUNT].label;
 }
 
 void DetailView_scroll(DetailView* this, long delta) {
@@ -52,15 +75,17 @@ static const GraphSpec graphs[] = {
 };
 
 /* "RES       23.4M  ▁▂▃▅▇  min 20.1M max 23.4M" */
-static void drawGraph(const GraphSpec* g, const ProcessSample* p, const Theme* theme, bool utf8, int y, int width) {
-   double values[HISTORY_DEFAULT_CAPACITY * 4];
+static void drawGraph(const DetailView* this, const GraphSpec* g, const ProcessSample* p, const Theme* theme, int y,
+                      int width) {
+   double values[POINTS_MAX];
    int graphCells = width - LABEL_CELLS - VALUE_CELLS - 30;
    if (graphCells < 4)
       graphCells = 4;
-   size_t n = Sparkline_fromHistory(p->history, g->field, DETAIL_SPAN_S, values, sizeof(values) / sizeof(values[0]));
+   size_t n = Sparkline_fromHistory(p->history, g->field, spans[this->span].seconds, values, POINTS_MAX);
    Draw_text(y, 0, g->label, LABEL_CELLS, Theme_attr(theme, STYLE_TITLE));
    if (n == 0) {
-      Draw_text(y, LABEL_CELLS, "(no history yet)", width - LABEL_CELLS, Theme_attr(theme, STYLE_INACTIVE));
+      Draw_text(y, LABEL_CELLS, p->kernelThread ? "(no history for kernel threads)" : "(no history yet)",
+                width - LABEL_CELLS, Theme_attr(theme, STYLE_INACTIVE));
       return;
    }
    char now[24], lo[24], hi[24], text[128];
@@ -71,14 +96,38 @@ static void drawGraph(const GraphSpec* g, const ProcessSample* p, const Theme* t
    }
    g->format(now, sizeof(now), values[n - 1]);
    Draw_text(y, LABEL_CELLS, now, VALUE_CELLS, Theme_attr(theme, STYLE_VALUE));
-   char line[HISTORY_DEFAULT_CAPACITY * 4 * 3 + 1];
-   size_t cells = Sparkline_render(values, n, (size_t)graphCells, utf8, line, sizeof(line));
+   size_t points = n;
+   n = Sparkline_fit(values, n, (size_t)graphCells, g->field != HISTORY_CPU);
+   char line[POINTS_MAX * 3 + 1];
+   size_t cells = Sparkline_render(values, n, (size_t)graphCells, this->utf8, line, sizeof(line));
    Draw_text(y, LABEL_CELLS + VALUE_CELLS, line, graphCells, Theme_attr(theme, STYLE_GRAPH));
    g->format(lo, sizeof(lo), min);
    g->format(hi, sizeof(hi), max);
-   Util_format(text, sizeof(text), "min %s max %s, %zu samples", lo, hi, n);
+   Util_format(text, sizeof(text), "min %s max %s, %zu samples", lo, hi, points);
    int x = LABEL_CELLS + VALUE_CELLS + (int)cells + 2;
    Draw_text(y, x, text, width - x, Theme_attr(theme, STYLE_INACTIVE));
+}
+
+/* What resolution History_points chose: while the raw samples still cover
+ * the span (a process watched for less than the span), the graphs are at
+ * every refresh whatever the span. */
+static const char* resolutionOf(const History* history, double spanS) {
+   HistoryPoint points[POINTS_MAX];
+   size_t n = history ? History_points(history, HISTORY_RES, spanS, points, POINTS_MAX) : 0;
+   if (n < 2)
+      return "every refresh";
+   double step = (points[n - 1].time - points[0].time) / (double)(n - 1);
+   return step < 30 ? "every refresh" : step < 300 ? "per minute" : "per 10 minutes";
+}
+
+/* "History: last 1 h, per minute (watched for 02:13:40)   Tab: 3 min, 1 h, 3 h, 3 days" */
+static void drawSpan(const DetailView* this, const ProcessSample* p, const Theme* theme, int y, int width) {
+   const Span* span = &spans[this->span];
+   char watched[32], line[256];
+   Format_uptime(watched, sizeof(watched), p->history ? History_span(p->history) : 0);
+   Util_format(line, sizeof(line), "History: last %s, %s (watched for %s)   Tab: 3 min, 1 h, 3 h, 3 days", span->label,
+               resolutionOf(p->history, span->seconds), watched);
+   Draw_text(y, 0, line, width, Theme_attr(theme, STYLE_TITLE));
 }
 
 static void drawFigures(const ProcessSample* p, const Theme* theme, int y, int width) {
@@ -92,8 +141,9 @@ static void drawFigures(const ProcessSample* p, const Theme* theme, int y, int w
       Format_rate(rate, sizeof(rate), p->resGrowthKiBPerMin);
    else
       Util_format(rate, sizeof(rate), "(after %.0f s)", SAMPLER_GROWTH_MIN_SPAN_S);
-   Util_format(line, sizeof(line), "PID %d  PPID %d  user %s  state %c  threads %d  CPU %.1f%%  MEM %.1f%%  TIME+ %s",
-               (int)p->pid, (int)p->ppid, p->user, p->state, p->threads, p->cpuPct, p->memPct, cpuTime);
+   Util_format(line, sizeof(line),
+               "PID %d  PPID %d  user %s  state %c  nice %d  threads %d  CPU %.1f%%  MEM %.1f%%  TIME+ %s", (int)p->pid,
+               (int)p->ppid, p->user, p->state, p->nice, p->threads, p->cpuPct, p->memPct, cpuTime);
    Draw_text(y, 0, line, width, Theme_attr(theme, STYLE_VALUE));
    Util_format(line, sizeof(line), "VIRT %s  RES %s  SHR %s  DATA %s  RES growth %s/min", virt, res, shr, data, rate);
    Draw_text(y + 1, 0, line, width, Theme_attr(theme, STYLE_TEXT));
@@ -143,9 +193,10 @@ void DetailView_draw(DetailView* this, const ProcessSample* p, const Theme* them
       return;
    }
    drawFigures(p, theme, y + 1, width);
+   drawSpan(this, p, theme, y + 4, width);
    int gy = y + 5;
    for (size_t i = 0; i < sizeof(graphs) / sizeof(graphs[0]); i++)
-      drawGraph(&graphs[i], p, theme, this->utf8, gy + (int)i, width);
+      drawGraph(this, &graphs[i], p, theme, gy + (int)i, width);
    int ty = gy + (int)(sizeof(graphs) / sizeof(graphs[0])) + 1;
    if (ty < y + height)
       drawThreads(this, p, theme, ty, y + height - ty, width);

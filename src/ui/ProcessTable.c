@@ -1,4 +1,4 @@
-/* Process table rows, selection, search and drawing. */
+/* Process table rows (flat or tree), selection, tags, search and drawing. */
 #include "stacktop/ProcessTable.h"
 
 #include <curses.h>
@@ -11,6 +11,9 @@
 #include "stacktop/Util.h"
 
 #define DEFAULT_PAGE_ROWS 20
+#define NO_PARENT ((size_t)-1)
+/* Tree depth drawn with branch lines; deeper rows keep this indentation. */
+#define MAX_DRAWN_DEPTH 63
 
 /* Which KiB field a size column shows, for colouring by magnitude. */
 typedef struct SizeField_ {
@@ -25,27 +28,31 @@ static const SizeField sizeFields[COL_COUNT] = {
    [COL_DATA] = { true, offsetof(ProcessSample, dataKiB) },
 };
 
-/* Columns that mean something on a thread row; the others stay blank. */
-static const bool threadColumns[COL_COUNT] = {
-   [COL_PID] = true, [COL_USER] = true, [COL_STATE] = true, [COL_CPU] = true, [COL_TIME] = true, [COL_COMMAND] = true,
-};
-
 static const ThemeStyle magnitudeStyles[] = { STYLE_SIZE_K, STYLE_SIZE_M, STYLE_SIZE_G, STYLE_SIZE_G };
 
 void ProcessTable_init(ProcessTable* this) {
    memset(this, 0, sizeof(*this));
    this->sortColumn = COL_RES;
    this->pageRows = DEFAULT_PAGE_ROWS;
-   for (int i = 0; i < COL_COUNT; i++)
+   this->drawnY = -1;
+   for (int i = 0; i < COL_COUNT; i++) {
       this->visible[i] = true;
+      this->widths[i] = Column_get((ColumnId)i)->width;
+   }
 }
 
 void ProcessTable_done(ProcessTable* this) {
    free(this->rows);
    free(this->sorted);
+   free(this->scratch);
+   free(this->tags);
+   free(this->collapsed);
    this->rows = NULL;
    this->sorted = NULL;
-   this->rowCount = 0;
+   this->scratch = NULL;
+   this->tags = NULL;
+   this->collapsed = NULL;
+   this->rowCount = this->tagCount = this->collapsedCount = 0;
 }
 
 bool ProcessTable_descending(const ProcessTable* this) {
@@ -58,9 +65,298 @@ bool ProcessTable_matches(const ProcessSample* p, const char* text) {
    return strcasestr(p->comm, text) || (p->command && strcasestr(p->command, text));
 }
 
-static void addRow(ProcessTable* this, const ProcessSample* p, long thread) {
+/* ---- sets of processes (tags, collapsed subtrees), sorted by pid */
+
+static int cmpKey(const void* a, const void* b) {
+   pid_t x = ((const ProcessKey*)a)->pid, y = ((const ProcessKey*)b)->pid;
+   return (x > y) - (x < y);
+}
+
+static ProcessKey keyOf(const ProcessSample* p) {
+   return (ProcessKey){ .pid = p->pid, .startTicks = p->startTicks };
+}
+
+static long keyIndex(const ProcessKey* set, size_t count, ProcessKey key) {
+   const ProcessKey* k = count ? bsearch(&key, set, count, sizeof(ProcessKey), cmpKey) : NULL;
+   return k && k->startTicks == key.startTicks ? k - set : -1;
+}
+
+static void keyAdd(ProcessKey** set, size_t* count, size_t* capacity, ProcessKey key) {
+   long i = keyIndex(*set, *count, key);
+   if (i >= 0)
+      return;
+   /* A stale entry for a reused pid is replaced. */
+   const ProcessKey* same = *count ? bsearch(&key, *set, *count, sizeof(ProcessKey), cmpKey) : NULL;
+   if (same) {
+      (*set)[same - *set] = key;
+      return;
+   }
+   Util_growArray((void**)set, capacity, *count, sizeof(ProcessKey));
+   (*set)[(*count)++] = key;
+   qsort(*set, *count, sizeof(ProcessKey), cmpKey);
+}
+
+static void keyRemove(ProcessKey* set, size_t* count, ProcessKey key) {
+   long i = keyIndex(set, *count, key);
+   if (i < 0)
+      return;
+   memmove(&set[i], &set[i + 1], (*count - (size_t)i - 1) * sizeof(ProcessKey));
+   (*count)--;
+}
+
+static int cmpProcPid(const void* key, const void* entry) {
+   pid_t x = *(const pid_t*)key, y = (*(const ProcessSample*const*)entry)->pid;
+   return (x > y) - (x < y);
+}
+
+/* Keeps only the keys of processes still in procs. The Sampler hands them
+ * out by pid, so a binary search does; any other order is scanned. */
+static void keyPrune(ProcessKey* set, size_t* count, const ProcessSample* const* procs, size_t n) {
+   if (*count == 0)
+      return;
+   bool byPid = true;
+   for (size_t i = 1; i < n && byPid; i++)
+      byPid = procs[i - 1]->pid < procs[i]->pid;
+   size_t kept = 0;
+   for (size_t i = 0; i < *count; i++) {
+      const ProcessSample* found = NULL;
+      if (byPid) {
+         const ProcessSample* const* hit = n ? bsearch(&set[i].pid, procs, n, sizeof(*procs), cmpProcPid) : NULL;
+         found = hit ? *hit : NULL;
+      }
+      for (size_t j = 0; !byPid && j < n && !found; j++)
+         found = procs[j]->pid == set[i].pid ? procs[j] : NULL;
+      if (found && found->startTicks == set[i].startTicks)
+         set[kept++] = set[i];
+   }
+   *count = kept;
+}
+
+bool ProcessTable_isTagged(const ProcessTable* this, const ProcessSample* p) {
+   return keyIndex(this->tags, this->tagCount, keyOf(p)) >= 0;
+}
+
+static bool isCollapsed(const ProcessTable* this, const ProcessSample* p) {
+   return keyIndex(this->collapsed, this->collapsedCount, keyOf(p)) >= 0;
+}
+
+/* ---- building rows */
+
+static void addRow(ProcessTable* this, const ProcessSample* p, long thread, unsigned depth, uint64_t lastMask) {
    Util_growArray((void**)&this->rows, &this->rowCapacity, this->rowCount, sizeof(TableRow));
-   this->rows[this->rowCount++] = (TableRow){ .process = p, .thread = thread };
+   this->rows[this->rowCount++] = (TableRow){ .process = p, .thread = thread, .depth = depth, .lastMask = lastMask };
+}
+
+/* Thread rows of p other than its main thread (which is the process row). */
+static size_t extraThreads(const ProcessTable* this, const ProcessSample* p) {
+   if (!this->showThreads)
+      return 0;
+   size_t n = 0;
+   for (size_t t = 0; t < p->threadRowCount; t++)
+      n += p->threadRows[t].tid != p->pid;
+   return n;
+}
+
+static void addThreadRows(ProcessTable* this, const ProcessSample* p, unsigned depth, uint64_t mask, size_t after) {
+   size_t extra = extraThreads(this, p), done = 0;
+   for (size_t t = 0; t < p->threadRowCount && done < extra; t++) {
+      if (p->threadRows[t].tid == p->pid)
+         continue;
+      done++;
+      bool last = done == extra && after == 0;
+      uint64_t m = depth <= MAX_DRAWN_DEPTH && last ? mask | (1ULL << depth) : mask;
+      addRow(this, p, (long)t, depth, m);
+   }
+}
+
+static bool shownProcess(const ProcessTable* this, const ProcessSample* p) {
+   if (this->hideKernelThreads && p->kernelThread)
+      return false;
+   if (this->userFilter && p->uid != this->uid)
+      return false;
+   return ProcessTable_matches(p, this->filter);
+}
+
+static void buildFlat(ProcessTable* this, size_t n) {
+   for (size_t i = 0; i < n; i++) {
+      const ProcessSample* p = this->sorted[i];
+      addRow(this, p, -1, 0, 0);
+      if (!this->showThreads)
+         continue;
+      size_t extra = extraThreads(this, p), done = 0;
+      for (size_t t = 0; t < p->threadRowCount && done < extra; t++) {
+         if (p->threadRows[t].tid != p->pid)
+            addRow(this, p, (long)t, 1, ++done == extra ? 2 : 0);
+      }
+   }
+}
+
+/* The tree, from the shown processes in sort order: each process's children
+ * are the shown processes whose ppid is its pid, in sort order; a process
+ * whose parent is not shown is a root. Iterative, so a hostile fork chain
+ * thousands deep cannot exhaust the stack, and each process is emitted once
+ * even if a pid race made the parent links circular. */
+typedef struct TreeScratch_ {
+   size_t* parent;     /* per sorted index: sorted index of the parent, or NO_PARENT */
+   size_t* childStart; /* per sorted index + 1: offsets into children */
+   size_t* children;   /* sorted indexes grouped by parent, in sort order */
+   size_t* byPid;      /* sorted indexes ordered by pid */
+   size_t* stack;      /* DFS: sorted index per level */
+   size_t* next;       /* DFS: next child position per level */
+   uint64_t* masks;    /* DFS: lastMask per level */
+   bool* emitted;
+   bool* reached; /* below some root, folded or not */
+   bool* isRoot;
+} TreeScratch;
+
+static int cmpByPid(const void* a, const void* b, void* arg) {
+   const ProcessSample* const* sorted = arg;
+   pid_t x = sorted[*(const size_t*)a]->pid, y = sorted[*(const size_t*)b]->pid;
+   return (x > y) - (x < y);
+}
+
+static size_t findByPid(const TreeScratch* s, const ProcessSample* const* sorted, size_t n, pid_t pid) {
+   size_t lo = 0, hi = n;
+   while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (sorted[s->byPid[mid]]->pid < pid)
+         lo = mid + 1;
+      else
+         hi = mid;
+   }
+   return lo < n && sorted[s->byPid[lo]]->pid == pid ? s->byPid[lo] : NO_PARENT;
+}
+
+static void linkParents(TreeScratch* s, const ProcessSample* const* sorted, size_t n) {
+   for (size_t i = 0; i < n; i++)
+      s->byPid[i] = i;
+   qsort_r(s->byPid, n, sizeof(size_t), cmpByPid, (void*)sorted);
+   memset(s->childStart, 0, (n + 1) * sizeof(size_t));
+   for (size_t i = 0; i < n; i++) {
+      pid_t ppid = sorted[i]->ppid;
+      s->parent[i] = ppid > 0 && ppid != sorted[i]->pid ? findByPid(s, sorted, n, ppid) : NO_PARENT;
+      if (s->parent[i] != NO_PARENT)
+         s->childStart[s->parent[i] + 1]++;
+   }
+   for (size_t i = 0; i < n; i++)
+      s->childStart[i + 1] += s->childStart[i];
+   size_t* fill = s->next; /* reused as per-parent fill counters */
+   memset(fill, 0, n * sizeof(size_t));
+   for (size_t i = 0; i < n; i++) {
+      size_t p = s->parent[i];
+      if (p != NO_PARENT)
+         s->children[s->childStart[p] + fill[p]++] = i;
+   }
+}
+
+static void emitSubtree(ProcessTable* this, TreeScratch* s, size_t root) {
+   const ProcessSample* const* sorted = this->sorted;
+   s->emitted[root] = true;
+   size_t top = 0;
+   s->stack[0] = root;
+   s->next[0] = s->childStart[root];
+   s->masks[0] = 0;
+   size_t first = this->rowCount;
+   addRow(this, sorted[root], -1, 0, 0);
+   this->rows[first].collapsed = isCollapsed(this, sorted[root]);
+   size_t rootKids = s->childStart[root + 1] - s->childStart[root];
+   this->rows[first].hasChildren = rootKids + extraThreads(this, sorted[root]) > 0;
+   if (!this->rows[first].collapsed)
+      addThreadRows(this, sorted[root], 1, 0, rootKids);
+   bool descend = !this->rows[first].collapsed;
+   for (;;) {
+      size_t node = s->stack[top];
+      if (!descend || s->next[top] >= s->childStart[node + 1]) {
+         if (top == 0)
+            return;
+         top--;
+         descend = true;
+         continue;
+      }
+      size_t child = s->children[s->next[top]++];
+      if (s->emitted[child])
+         continue;
+      s->emitted[child] = true;
+      unsigned depth = (unsigned)(top + 1);
+      bool last = s->next[top] >= s->childStart[node + 1];
+      uint64_t mask = s->masks[top] | (last && depth <= MAX_DRAWN_DEPTH ? 1ULL << depth : 0);
+      size_t row = this->rowCount;
+      addRow(this, sorted[child], -1, depth, mask);
+      size_t kids = s->childStart[child + 1] - s->childStart[child];
+      TableRow* r = &this->rows[row];
+      r->collapsed = isCollapsed(this, sorted[child]);
+      r->hasChildren = kids + extraThreads(this, sorted[child]) > 0;
+      if (r->collapsed)
+         continue;
+      addThreadRows(this, sorted[child], depth + 1, mask, kids);
+      top++;
+      s->stack[top] = child;
+      s->next[top] = s->childStart[child];
+      s->masks[top] = mask;
+   }
+}
+
+/* Marks everything below root as reached (no rows), iteratively. */
+static void markReached(TreeScratch* s, size_t root) {
+   size_t top = 0;
+   s->reached[root] = true;
+   s->stack[0] = root;
+   s->next[0] = s->childStart[root];
+   for (;;) {
+      size_t node = s->stack[top];
+      if (s->next[top] >= s->childStart[node + 1]) {
+         if (top == 0)
+            return;
+         top--;
+         continue;
+      }
+      size_t child = s->children[s->next[top]++];
+      if (s->reached[child])
+         continue;
+      s->reached[child] = true;
+      top++;
+      s->stack[top] = child;
+      s->next[top] = s->childStart[child];
+   }
+}
+
+static void buildTree(ProcessTable* this, size_t n) {
+   if (n == 0)
+      return;
+   Util_growArray((void**)&this->scratch, &this->scratchCapacity, n * 8 + 1, sizeof(size_t));
+   size_t* base = this->scratch;
+   bool* flags = (bool*)(base + 7 * n + 1); /* n size_t's of room: three bools per process */
+   TreeScratch s = {
+      .parent = base,
+      .childStart = base + n,
+      .children = base + 2 * n + 1,
+      .byPid = base + 3 * n + 1,
+      .stack = base + 4 * n + 1,
+      .next = base + 5 * n + 1,
+      .masks = (uint64_t*)(base + 6 * n + 1),
+      .emitted = flags,
+      .reached = flags + n,
+      .isRoot = flags + 2 * n,
+   };
+   memset(flags, 0, 3 * n * sizeof(bool));
+   linkParents(&s, this->sorted, n);
+   for (size_t i = 0; i < n; i++) {
+      s.isRoot[i] = s.parent[i] == NO_PARENT;
+      if (s.isRoot[i])
+         markReached(&s, i);
+   }
+   /* What no root reaches hangs on a circular parent chain (a pid race):
+    * its first process in sort order stands in as a root. */
+   for (size_t i = 0; i < n; i++) {
+      if (!s.reached[i]) {
+         s.isRoot[i] = true;
+         markReached(&s, i);
+      }
+   }
+   for (size_t i = 0; i < n; i++) {
+      if (s.isRoot[i])
+         emitSubtree(this, &s, i);
+   }
 }
 
 static pid_t rowTid(const TableRow* row) {
@@ -106,36 +402,85 @@ static bool findRow(const ProcessTable* this, pid_t pid, pid_t tid, size_t* out)
    return found;
 }
 
+/* A thread row shown through the process column formatters. */
+static ProcessSample threadAsProcess(const ProcessSample* p, const ThreadSample* t) {
+   ProcessSample copy = *p;
+   copy.pid = t->tid;
+   copy.state = t->state;
+   copy.cpuPct = t->cpuPct;
+   copy.cpuTimeS = t->cpuTimeS;
+   copy.nice = t->nice;
+   copy.processor = t->processor;
+   copy.startTime = t->startTime;
+   copy.command = NULL;
+   return copy;
+}
+
+/* Widths of the columns that grow with their values (THR of a process with
+ * 10051 threads), over every row, so they do not change while scrolling. */
+static void measureWidths(ProcessTable* this) {
+   for (int id = 0; id < COL_COUNT; id++) {
+      const Column* col = Column_get((ColumnId)id);
+      this->widths[id] = col->width;
+      if (!col->grows || !this->visible[id] || col->width == 0)
+         continue;
+      int header = Draw_cells(col->header);
+      int w = col->width > header ? col->width : header;
+      for (size_t i = 0; i < this->rowCount; i++) {
+         const TableRow* row = &this->rows[i];
+         if (row->thread >= 0 && !col->threadValue)
+            continue;
+         ProcessSample shown =
+             row->thread >= 0 ? threadAsProcess(row->process, &row->process->threadRows[row->thread]) : *row->process;
+         char buf[64];
+         Column_format((ColumnId)id, &shown, buf, sizeof(buf));
+         int cells = (int)strlen(buf); /* numbers: one byte a cell */
+         if (cells > w)
+            w = cells;
+      }
+      this->widths[id] = w;
+   }
+}
+
+static void restoreSelection(ProcessTable* this) {
+   size_t index;
+   bool found = this->selectedPid && findRow(this, this->selectedPid, this->selectedTid, &index);
+   int offset = (int)this->selected - (int)this->scroll;
+   if (found)
+      this->selected = index;
+   else if (this->selected >= this->rowCount)
+      this->selected = this->rowCount ? this->rowCount - 1 : 0;
+   if (!found)
+      this->following = false;
+   rememberSelection(this);
+   /* Following: the selected row keeps its line on the screen. */
+   if (this->following && offset >= 0 && (size_t)offset <= this->selected)
+      this->scroll = this->selected - (size_t)offset;
+   ensureVisible(this);
+}
+
 void ProcessTable_rebuild(ProcessTable* this, const ProcessSample* const* procs, size_t count) {
    if (count > 0)
       Util_growArray((void**)&this->sorted, &this->sortedCapacity, count - 1, sizeof(*this->sorted));
+   keyPrune(this->tags, &this->tagCount, procs, count);
+   keyPrune(this->collapsed, &this->collapsedCount, procs, count);
    size_t n = 0;
    for (size_t i = 0; i < count; i++) {
-      if (ProcessTable_matches(procs[i], this->filter))
+      if (shownProcess(this, procs[i]))
          this->sorted[n++] = procs[i];
    }
    Column_sort(this->sorted, n, this->sortColumn, ProcessTable_descending(this));
    this->rowCount = 0;
-   for (size_t i = 0; i < n; i++) {
-      const ProcessSample* p = this->sorted[i];
-      addRow(this, p, -1);
-      if (!this->showThreads)
-         continue;
-      for (size_t t = 0; t < p->threadRowCount; t++) {
-         if (p->threadRows[t].tid != p->pid)
-            addRow(this, p, (long)t);
-      }
-   }
-   size_t index;
-   if (this->selectedPid && findRow(this, this->selectedPid, this->selectedTid, &index))
-      this->selected = index;
-   else if (this->selected >= this->rowCount)
-      this->selected = this->rowCount ? this->rowCount - 1 : 0;
-   rememberSelection(this);
-   ensureVisible(this);
+   if (this->tree)
+      buildTree(this, n);
+   else
+      buildFlat(this, n);
+   measureWidths(this);
+   restoreSelection(this);
 }
 
 void ProcessTable_move(ProcessTable* this, long delta) {
+   this->following = false;
    if (this->rowCount == 0)
       return;
    long target = (long)this->selected + delta;
@@ -145,6 +490,11 @@ void ProcessTable_move(ProcessTable* this, long delta) {
       target = (long)this->rowCount - 1;
    this->selected = (size_t)target;
    rememberSelection(this);
+   /* A page moves the view with the cursor, so no line is skipped or shown twice. */
+   if (delta > 1 || delta < -1) {
+      long top = (long)this->scroll + delta;
+      this->scroll = top < 0 ? 0 : (size_t)top;
+   }
    ensureVisible(this);
 }
 
@@ -184,6 +534,119 @@ ColumnId ProcessTable_adjacentColumn(const ProcessTable* this, int step) {
    return this->sortColumn;
 }
 
+/* ---- tags */
+
+size_t ProcessTable_toggleTag(ProcessTable* this) {
+   const TableRow* row = ProcessTable_selectedRow(this);
+   if (row) {
+      ProcessKey key = keyOf(row->process);
+      if (keyIndex(this->tags, this->tagCount, key) >= 0)
+         keyRemove(this->tags, &this->tagCount, key);
+      else
+         keyAdd(&this->tags, &this->tagCount, &this->tagCapacity, key);
+   }
+   return this->tagCount;
+}
+
+size_t ProcessTable_tagWithChildren(ProcessTable* this, const ProcessSample* const* procs, size_t count) {
+   const TableRow* row = ProcessTable_selectedRow(this);
+   if (!row)
+      return this->tagCount;
+   /* Breadth first from the selected process: each found descendant is
+    * queued once (it is tagged when queued), so circular links end too. */
+   const ProcessSample** queue = Util_xcalloc(count + 1, sizeof(*queue));
+   size_t head = 0, tail = 0;
+   queue[tail++] = row->process;
+   keyAdd(&this->tags, &this->tagCount, &this->tagCapacity, keyOf(row->process));
+   while (head < tail) {
+      pid_t parent = queue[head++]->pid;
+      for (size_t i = 0; i < count && tail <= count; i++) {
+         if (procs[i]->ppid != parent || procs[i]->pid == parent || ProcessTable_isTagged(this, procs[i]))
+            continue;
+         keyAdd(&this->tags, &this->tagCount, &this->tagCapacity, keyOf(procs[i]));
+         queue[tail++] = procs[i];
+      }
+   }
+   free(queue);
+   return this->tagCount;
+}
+
+void ProcessTable_untagAll(ProcessTable* this) {
+   this->tagCount = 0;
+}
+
+size_t ProcessTable_targets(const ProcessTable* this, ProcessKey* out, size_t max) {
+   if (this->tagCount == 0) {
+      const TableRow* row = ProcessTable_selectedRow(this);
+      if (!row || max == 0)
+         return 0;
+      out[0] = keyOf(row->process);
+      return 1;
+   }
+   size_t n = this->tagCount < max ? this->tagCount : max;
+   memcpy(out, this->tags, n * sizeof(ProcessKey));
+   return n;
+}
+
+/* ---- tree folding */
+
+void ProcessTable_setCollapsed(ProcessTable* this, bool collapsed) {
+   const TableRow* row = ProcessTable_selectedRow(this);
+   if (!row)
+      return;
+   ProcessKey key = keyOf(row->process);
+   if (collapsed)
+      keyAdd(&this->collapsed, &this->collapsedCount, &this->collapsedCapacity, key);
+   else
+      keyRemove(this->collapsed, &this->collapsedCount, key);
+   /* Collapsing from a thread row selects its process. */
+   this->selectedTid = 0;
+}
+
+void ProcessTable_toggleAll(ProcessTable* this) {
+   if (this->collapsedCount) {
+      this->collapsedCount = 0;
+      return;
+   }
+   for (size_t i = 0; i < this->rowCount; i++) {
+      const TableRow* r = &this->rows[i];
+      if (r->thread < 0 && r->depth == 0 && r->hasChildren)
+         keyAdd(&this->collapsed, &this->collapsedCount, &this->collapsedCapacity, keyOf(r->process));
+   }
+}
+
+/* ---- scrolling and the mouse */
+
+void ProcessTable_scrollH(ProcessTable* this, int delta) {
+   this->hscroll += delta;
+   if (this->hscroll < 0)
+      this->hscroll = 0;
+}
+
+int ProcessTable_columnAt(const ProcessTable* this, int x) {
+   for (int id = 0; id < COL_COUNT; id++) {
+      if (this->columnX[id] >= 0 && x >= this->columnX[id] && x < this->columnEnd[id])
+         return id;
+   }
+   return -1;
+}
+
+bool ProcessTable_isHeaderLine(const ProcessTable* this, int y) {
+   return this->drawnY >= 0 && y == this->drawnY;
+}
+
+bool ProcessTable_selectAt(ProcessTable* this, int y) {
+   if (this->drawnY < 0 || y <= this->drawnY || y > this->drawnY + this->pageRows)
+      return false;
+   size_t index = this->scroll + (size_t)(y - this->drawnY - 1);
+   if (index >= this->rowCount)
+      return false;
+   this->following = false;
+   this->selected = index;
+   rememberSelection(this);
+   return true;
+}
+
 /* ---- drawing */
 
 static ThemeStyle stateStyle(char state) {
@@ -213,49 +676,76 @@ static ThemeStyle cellStyle(ColumnId id, const ProcessSample* p, bool threadRow)
    return threadRow ? STYLE_THREAD : STYLE_TEXT;
 }
 
-/* A thread row shown through the process column formatters. */
-static ProcessSample threadAsProcess(const ProcessSample* p, const ThreadSample* t) {
-   ProcessSample copy = *p;
-   copy.pid = t->tid;
-   copy.state = t->state;
-   copy.cpuPct = t->cpuPct;
-   copy.cpuTimeS = t->cpuTimeS;
-   copy.command = NULL;
-   return copy;
+/* Branch lines in front of a tree or thread row's name: "│  ├─ ", and
+ * "├+ " for a collapsed subtree ("+ " at the top level). */
+static void branchPrefix(const ProcessTable* this, const TableRow* row, char* buf, size_t size) {
+   enum { VERTICAL, BLANK, TEE, CORNER, TEE_FOLDED, CORNER_FOLDED };
+   static const char* const utf8[] = { "\u2502  ", "   ", "\u251c\u2500 ", "\u2514\u2500 ", "\u251c+ ", "\u2514+ " };
+   static const char* const ascii[] = { "|  ", "   ", "|- ", "`- ", "|+ ", "`+ " };
+   const char* const* g = this->utf8 ? utf8 : ascii;
+   size_t used = 0;
+   buf[0] = '\0';
+   unsigned depth = row->depth > MAX_DRAWN_DEPTH ? MAX_DRAWN_DEPTH : row->depth;
+   for (unsigned d = 1; d <= depth; d++) {
+      bool last = (row->lastMask >> d) & 1;
+      int piece = d < depth ? (last ? BLANK : VERTICAL) : (last ? CORNER : TEE) + (row->collapsed ? 2 : 0);
+      size_t n = strlen(g[piece]);
+      if (used + n >= size)
+         break;
+      memcpy(buf + used, g[piece], n);
+      used += n;
+   }
+   if (depth == 0 && row->collapsed && used + 2 < size) {
+      memcpy(buf + used, "+ ", 2);
+      used += 2;
+   }
+   buf[used] = '\0';
 }
 
 static void formatCell(const ProcessTable* this, const TableRow* row, const ProcessSample* shown, ColumnId id,
                        char* buf, size_t size) {
    buf[0] = '\0';
-   if (row->thread < 0) {
-      Column_format(id, shown, buf, size);
-      return;
-   }
-   if (!threadColumns[id])
+   bool threadRow = row->thread >= 0;
+   if (threadRow && !Column_get(id)->threadValue)
       return;
    if (id != COL_COMMAND) {
       Column_format(id, shown, buf, size);
       return;
    }
-   bool last = (size_t)row->thread + 1 == row->process->threadRowCount;
-   const char* branch = this->utf8 ? (last ? "\u2514\u2500 " : "\u251c\u2500 ") : (last ? "`- " : "|- ");
-   Util_format(buf, size, "%s%s", branch, row->process->threadRows[row->thread].name);
+   char prefix[MAX_DRAWN_DEPTH * 4 + 16];
+   branchPrefix(this, row, prefix, sizeof(prefix));
+   const char* text =
+       threadRow ? row->process->threadRows[row->thread].name : (shown->command ? shown->command : shown->comm);
+   Util_format(buf, size, "%s%s", prefix, text);
 }
 
-/* Where one visible column sits on the screen for this draw. */
+/* Where one visible column sits on the (scrolled) line for this draw. */
 typedef struct Cell_ {
    ColumnId id;
    const Column* col;
-   int x, width;
+   int x, width; /* x on the unscrolled line */
 } Cell;
 
-/* Draws text into one laid-out cell. */
-static void drawCell(int y, const Cell* cell, const char* text, int attr) {
+/* Draws text into one laid-out cell, shifted left by hscroll. */
+static void drawCell(const ProcessTable* this, int y, int screenWidth, const Cell* cell, const char* text, int attr) {
    int cells = Draw_cells(text);
    int pad = (!cell->col->leftAlign && cells < cell->width) ? cell->width - cells : 0;
-   if (pad > 0)
-      Draw_fill(y, cell->x, pad, attr);
-   Draw_text(y, cell->x + pad, text, cell->width - pad, attr);
+   int x = cell->x - this->hscroll;
+   /* Padding and text as one run from x, of which the part left of 0 is skipped. */
+   int skip = x < 0 ? -x : 0;
+   int start = x < 0 ? 0 : x;
+   int room = screenWidth - start;
+   if (room <= 0 || x + cell->width <= 0)
+      return;
+   int padShown = pad - skip > 0 ? pad - skip : 0;
+   if (padShown > 0)
+      Draw_fill(y, start, padShown < room ? padShown : room, attr);
+   int textSkip = skip > pad ? skip - pad : 0;
+   int textX = start + padShown;
+   int textRoom = cell->width - pad - textSkip;
+   if (textRoom > screenWidth - textX)
+      textRoom = screenWidth - textX;
+   Draw_textFrom(y, textX, text, textSkip, textRoom, attr);
 }
 
 /* On a narrow terminal (80 columns over SSH) the fixed columns alone would
@@ -264,12 +754,11 @@ static void drawCell(int y, const Cell* cell, const char* text, int attr) {
 #define MIN_COMMAND_CELLS 20
 static const ColumnId narrowDropOrder[] = { COL_DATA, COL_SHR, COL_VIRT, COL_TIME, COL_MEM, COL_USER };
 
-static int fixedCells(const bool* columns) {
+static int fixedCells(const ProcessTable* this, const bool* columns) {
    int cells = 0;
    for (int id = 0; id < COL_COUNT; id++) {
-      const Column* col = Column_get((ColumnId)id);
-      if (columns[id] && col->width > 0)
-         cells += col->width + 1;
+      if (columns[id] && this->widths[id] > 0)
+         cells += this->widths[id] + 1;
    }
    return cells;
 }
@@ -279,7 +768,7 @@ static void fitColumns(const ProcessTable* this, int width, bool* columns) {
    if (!columns[COL_COMMAND])
       return;
    for (size_t i = 0; i < sizeof(narrowDropOrder) / sizeof(narrowDropOrder[0]); i++) {
-      if (width - fixedCells(columns) >= MIN_COMMAND_CELLS)
+      if (width - fixedCells(this, columns) >= MIN_COMMAND_CELLS)
          return;
       if (narrowDropOrder[i] != this->sortColumn)
          columns[narrowDropOrder[i]] = false;
@@ -287,18 +776,25 @@ static void fitColumns(const ProcessTable* this, int width, bool* columns) {
 }
 
 /* Positions the shown columns once per draw, for the header and every row:
- * fixed widths plus a one-cell separator, the last (COMMAND) takes the rest. */
-static size_t layoutColumns(const ProcessTable* this, int width, Cell* cells) {
+ * each column's width for this rebuild plus a one-cell separator; COMMAND
+ * (width 0) takes the rest of the line, and with a horizontal scroll that
+ * much more. */
+static size_t layoutColumns(ProcessTable* this, int width, Cell* cells) {
    bool columns[COL_COUNT];
    fitColumns(this, width, columns);
    size_t count = 0;
-   int x = 0;
-   for (int id = 0; id < COL_COUNT && x < width; id++) {
+   int x = 0, lineWidth = width + this->hscroll;
+   for (int id = 0; id <= COL_COUNT; id++)
+      this->columnX[id] = this->columnEnd[id] = -1;
+   for (int id = 0; id < COL_COUNT && x < lineWidth; id++) {
       if (!columns[id])
          continue;
       const Column* col = Column_get((ColumnId)id);
-      int w = col->width > 0 && col->width < width - x ? col->width : width - x;
+      int fixed = this->widths[id];
+      int w = fixed > 0 && fixed < lineWidth - x ? fixed : lineWidth - x;
       cells[count++] = (Cell){ .id = (ColumnId)id, .col = col, .x = x, .width = w };
+      this->columnX[id] = x - this->hscroll;
+      this->columnEnd[id] = x - this->hscroll + w + 1;
       x += w + 1;
    }
    return count;
@@ -310,8 +806,17 @@ static void drawHeader(const ProcessTable* this, const Theme* theme, const Cell*
    Draw_fill(y, 0, width, attr);
    for (size_t i = 0; i < count; i++) {
       int cellAttr = cells[i].id == this->sortColumn ? Theme_attr(theme, STYLE_HEADER_SORT) : attr;
-      drawCell(y, &cells[i], cells[i].col->header, cellAttr);
+      drawCell(this, y, width, &cells[i], cells[i].col->header, cellAttr);
    }
+}
+
+static int rowAttr(const ProcessTable* this, const Theme* theme, const TableRow* row, ColumnId id,
+                   const ProcessSample* shown, bool selected) {
+   if (selected)
+      return Theme_attr(theme, this->following ? STYLE_FOLLOW : STYLE_SELECTED);
+   if (row->thread < 0 && ProcessTable_isTagged(this, row->process))
+      return Theme_attr(theme, STYLE_TAGGED);
+   return Theme_attr(theme, cellStyle(id, shown, row->thread >= 0));
 }
 
 static void drawRow(const ProcessTable* this, const Theme* theme, const Cell* cells, size_t count, const TableRow* row,
@@ -319,25 +824,49 @@ static void drawRow(const ProcessTable* this, const Theme* theme, const Cell* ce
    bool threadRow = row->thread >= 0;
    ProcessSample shown =
        threadRow ? threadAsProcess(row->process, &row->process->threadRows[row->thread]) : *row->process;
-   int selectedAttr = Theme_attr(theme, STYLE_SELECTED);
    if (selected)
-      Draw_fill(y, 0, width, selectedAttr);
+      Draw_fill(y, 0, width, rowAttr(this, theme, row, COL_PID, &shown, true));
    for (size_t i = 0; i < count; i++) {
-      char buf[1024];
+      char buf[4200]; /* a whole cmdline (the Sampler caps it at 4 KiB) plus the tree */
       formatCell(this, row, &shown, cells[i].id, buf, sizeof(buf));
-      int attr = selected ? selectedAttr : Theme_attr(theme, cellStyle(cells[i].id, &shown, threadRow));
-      drawCell(y, &cells[i], buf, attr);
+      drawCell(this, y, width, &cells[i], buf, rowAttr(this, theme, row, cells[i].id, &shown, selected));
    }
+}
+
+/* Scrolling right stops once the longest line on screen ends at the
+ * right edge, so Left brings it back at once. */
+static void clampScroll(ProcessTable* this, int width) {
+   bool columns[COL_COUNT];
+   fitColumns(this, width, columns);
+   int widest = fixedCells(this, columns);
+   for (int i = 0; columns[COL_COMMAND] && i < this->pageRows; i++) {
+      size_t index = this->scroll + (size_t)i;
+      if (index >= this->rowCount)
+         break;
+      const TableRow* row = &this->rows[index];
+      ProcessSample shown =
+          row->thread >= 0 ? threadAsProcess(row->process, &row->process->threadRows[row->thread]) : *row->process;
+      char buf[4200];
+      formatCell(this, row, &shown, COL_COMMAND, buf, sizeof(buf));
+      int cells = fixedCells(this, columns) + Draw_cells(buf);
+      widest = cells > widest ? cells : widest;
+   }
+   int most = widest - width > 0 ? widest - width : 0;
+   if (this->hscroll > most)
+      this->hscroll = most;
 }
 
 void ProcessTable_draw(ProcessTable* this, const Theme* theme, int y, int height, int width) {
    if (height <= 0)
       return;
+   this->pageRows = height - 1 > 0 ? height - 1 : 1;
+   ensureVisible(this);
+   if (this->hscroll > 0)
+      clampScroll(this, width);
    Cell cells[COL_COUNT];
    size_t count = layoutColumns(this, width, cells);
    drawHeader(this, theme, cells, count, y, width);
-   this->pageRows = height - 1 > 0 ? height - 1 : 1;
-   ensureVisible(this);
+   this->drawnY = y;
    for (int i = 0; i < height - 1; i++) {
       size_t index = this->scroll + (size_t)i;
       if (index >= this->rowCount)

@@ -3,12 +3,13 @@
 
 #include <curses.h>
 #include <langinfo.h>
-#include <locale.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <term.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "stacktop/Util.h"
 
@@ -81,7 +82,7 @@ static const char* directVariant(char* buf, size_t size) {
 
 int Screen_init(Screen* this, char* err, size_t errSize) {
    memset(this, 0, sizeof(*this));
-   setlocale(LC_ALL, "");
+   /* main() has set the locale before anything read a process name. */
    this->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
       Util_format(err, errSize, "the monitor needs a terminal on stdin and stdout; use -b for batch mode");
@@ -107,6 +108,10 @@ int Screen_init(Screen* this, char* err, size_t errSize) {
    keypad(stdscr, TRUE);
    set_escdelay(25);
    curs_set(0);
+   /* Clicks and the wheel where the terminal reports them (a press is
+    * enough: waiting for the release would add a round trip). */
+   mousemask(BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+   mouseinterval(0);
    return 0;
 }
 
@@ -127,7 +132,49 @@ int Screen_getKey(Screen* this, int timeoutMs) {
    if (stopRequested)
       return ERR;
    wtimeout(stdscr, timeoutMs < 0 ? 0 : timeoutMs);
-   return wgetch(stdscr);
+   wint_t wc;
+   int rc = wget_wch(stdscr, &wc);
+   if (rc == ERR)
+      return ERR;
+   if (rc == KEY_CODE_YES || wc < 0x80)
+      return (int)wc;
+   /* A typed non-ASCII character: kept apart from the KEY_* codes it
+    * would collide with (KEY_MIN is U+0101). */
+   return SCREEN_KEY_CHAR | (int)(wc & 0x1fffff);
+}
+
+size_t Screen_keyUtf8(int key, char* out, size_t size) {
+   if (size == 0)
+      return 0;
+   out[0] = '\0';
+   wchar_t wc;
+   if (key >= 0x20 && key < 0x7f)
+      wc = (wchar_t)key;
+   else if (key & SCREEN_KEY_CHAR)
+      wc = (wchar_t)(key & ~SCREEN_KEY_CHAR);
+   else
+      return 0;
+   char buf[MB_LEN_MAX];
+   mbstate_t state;
+   memset(&state, 0, sizeof(state));
+   size_t n = wcrtomb(buf, wc, &state);
+   if (n == (size_t)-1 || n >= size)
+      return 0;
+   memcpy(out, buf, n);
+   out[n] = '\0';
+   return n;
+}
+
+bool Screen_mouse(Screen* this, ScreenMouse* out) {
+   (void)this;
+   MEVENT ev;
+   if (getmouse(&ev) != OK)
+      return false;
+   out->x = ev.x;
+   out->y = ev.y;
+   out->click = (ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON1_RELEASED)) != 0;
+   out->wheel = (ev.bstate & BUTTON4_PRESSED) ? -1 : (ev.bstate & BUTTON5_PRESSED) ? 1 : 0;
+   return out->click || out->wheel;
 }
 
 bool Screen_stopRequested(void) {

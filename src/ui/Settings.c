@@ -1,10 +1,14 @@
-/* The rc file: parsing, defaults, option overrides and saving. */
+/* The rc file: one table of keys, parsing, defaults, option overrides, and
+ * saving only what keys changed, merged into the file under a lock. */
 #include "stacktop/Settings.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,19 +17,20 @@
 #define SETTINGS_MAX_BYTES (256 * 1024)
 #define SETTINGS_MAX_DELAY 86400.0
 
-static const ColumnId defaultColumns[] = {
-   COL_PID, COL_USER, COL_STATE, COL_THREADS, COL_CPU,  COL_MEM,     COL_VIRT,
-   COL_RES, COL_SHR,  COL_DATA,  COL_RGROW,   COL_TIME, COL_COMMAND,
-};
-
 void Settings_initDefault(Settings* this) {
    memset(this, 0, sizeof(*this));
    this->sortColumn = COL_RES;
    this->invert = false;
    this->delayS = 1.5;
+   this->hideKernelThreads = true;
    Util_format(this->theme, sizeof(this->theme), "default");
-   for (size_t i = 0; i < sizeof(defaultColumns) / sizeof(defaultColumns[0]); i++)
-      this->visible[defaultColumns[i]] = true;
+   for (int i = 0; i < COL_COUNT; i++)
+      this->visible[i] = Column_get((ColumnId)i)->shownByDefault;
+}
+
+void Settings_done(Settings* this) {
+   free(this->unknown);
+   this->unknown = NULL;
 }
 
 void Settings_path(char* buf, size_t size) {
@@ -37,15 +42,7 @@ void Settings_path(char* buf, size_t size) {
       Util_format(buf, size, "%s/.config/stacktop/stacktoprc", home && home[0] ? home : ".");
 }
 
-/* ---- one parser per key; each returns NULL or the problem */
-
-static const char* parseSort(Settings* this, const char* value) {
-   int id = Column_byName(value);
-   if (id < 0)
-      return "unknown column";
-   this->sortColumn = (ColumnId)id;
-   return NULL;
-}
+/* ---- one parser and one writer per key; parsers return NULL or the problem */
 
 static const char* parseBool(const char* value, bool* out) {
    static const char* const yes[] = { "1", "true", "yes", "on" };
@@ -63,8 +60,24 @@ static const char* parseBool(const char* value, bool* out) {
    return "expected 0 or 1";
 }
 
+static const char* parseSort(Settings* this, const char* value) {
+   int id = Column_byName(value);
+   if (id < 0)
+      return "unknown column";
+   this->sortColumn = (ColumnId)id;
+   return NULL;
+}
+
+static void writeSort(const Settings* this, FILE* out) {
+   fputs(Column_get(this->sortColumn)->name, out);
+}
+
 static const char* parseInvert(Settings* this, const char* value) {
    return parseBool(value, &this->invert);
+}
+
+static void writeInvert(const Settings* this, FILE* out) {
+   fputc(this->invert ? '1' : '0', out);
 }
 
 static const char* parseDelay(Settings* this, const char* value) {
@@ -77,11 +90,19 @@ static const char* parseDelay(Settings* this, const char* value) {
    return NULL;
 }
 
+static void writeDelay(const Settings* this, FILE* out) {
+   fprintf(out, "%g", this->delayS);
+}
+
 static const char* parseTheme(Settings* this, const char* value) {
    if (!value[0] || strlen(value) >= sizeof(this->theme))
       return "expected a theme name";
    Util_format(this->theme, sizeof(this->theme), "%s", value);
    return NULL;
+}
+
+static void writeTheme(const Settings* this, FILE* out) {
+   fputs(this->theme, out);
 }
 
 static const char* parseColumns(Settings* this, const char* value) {
@@ -110,16 +131,70 @@ static const char* parseColumns(Settings* this, const char* value) {
    return NULL;
 }
 
+static void writeColumns(const Settings* this, FILE* out) {
+   const char* sep = "";
+   for (int i = 0; i < COL_COUNT; i++) {
+      if (!this->visible[i])
+         continue;
+      fprintf(out, "%s%s", sep, Column_get((ColumnId)i)->name);
+      sep = ",";
+   }
+}
+
+static const char* parseTree(Settings* this, const char* value) {
+   return parseBool(value, &this->tree);
+}
+
+static void writeTree(const Settings* this, FILE* out) {
+   fputc(this->tree ? '1' : '0', out);
+}
+
+static const char* parseShowThreads(Settings* this, const char* value) {
+   return parseBool(value, &this->showThreads);
+}
+
+static void writeShowThreads(const Settings* this, FILE* out) {
+   fputc(this->showThreads ? '1' : '0', out);
+}
+
+static const char* parseHideKernel(Settings* this, const char* value) {
+   return parseBool(value, &this->hideKernelThreads);
+}
+
+static void writeHideKernel(const Settings* this, FILE* out) {
+   fputc(this->hideKernelThreads ? '1' : '0', out);
+}
+
 typedef struct SettingsKey_ {
    const char* key;
    const char* (*parse)(Settings* this, const char* value);
+   void (*write)(const Settings* this, FILE* out);
+   /* Copies this setting from one Settings to another (for the merge). */
+   size_t offset, size;
 } SettingsKey;
 
-static const SettingsKey keys[] = {
-   { .key = "sort_column", .parse = parseSort }, { .key = "sort_invert", .parse = parseInvert },
-   { .key = "delay", .parse = parseDelay },      { .key = "theme", .parse = parseTheme },
-   { .key = "columns", .parse = parseColumns },
+#define FIELD(f) .offset = offsetof(Settings, f), .size = sizeof(((Settings*)0)->f)
+
+static const SettingsKey keys[SETTING_COUNT] = {
+   [SETTING_SORT_COLUMN] = { .key = "sort_column", .parse = parseSort, .write = writeSort, FIELD(sortColumn) },
+   [SETTING_SORT_INVERT] = { .key = "sort_invert", .parse = parseInvert, .write = writeInvert, FIELD(invert) },
+   [SETTING_DELAY] = { .key = "delay", .parse = parseDelay, .write = writeDelay, FIELD(delayS) },
+   [SETTING_THEME] = { .key = "theme", .parse = parseTheme, .write = writeTheme, FIELD(theme) },
+   [SETTING_COLUMNS] = { .key = "columns", .parse = parseColumns, .write = writeColumns, FIELD(visible) },
+   [SETTING_TREE] = { .key = "tree", .parse = parseTree, .write = writeTree, FIELD(tree) },
+   [SETTING_SHOW_THREADS] = { .key = "show_threads",
+                              .parse = parseShowThreads,
+                              .write = writeShowThreads,
+                              FIELD(showThreads) },
+   [SETTING_HIDE_KERNEL_THREADS] = { .key = "hide_kernel_threads",
+                                     .parse = parseHideKernel,
+                                     .write = writeHideKernel,
+                                     FIELD(hideKernelThreads) },
 };
+
+const char* Settings_key(SettingId id) {
+   return (int)id >= 0 && id < SETTING_COUNT ? keys[id].key : "";
+}
 
 static char* trim(char* s) {
    while (isspace((unsigned char)*s))
@@ -130,6 +205,32 @@ static char* trim(char* s) {
    return s;
 }
 
+static void knownKeys(char* buf, size_t size) {
+   size_t used = 0;
+   buf[0] = '\0';
+   for (int i = 0; i < SETTING_COUNT && used < size; i++)
+      used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", keys[i].key);
+}
+
+/* Keeps an unknown key's line for the next save. */
+static void keepUnknown(Settings* this, const char* key, const char* value) {
+   size_t have = this->unknown ? strlen(this->unknown) : 0;
+   size_t add = strlen(key) + strlen(value) + 2;
+   if (have + add > SETTINGS_MAX_BYTES)
+      return;
+   this->unknown = Util_xrealloc(this->unknown, have + add + 1);
+   Util_format(this->unknown + have, add + 1, "%s=%s\n", key, value);
+}
+
+static const char* parseVersion(Settings* this, const char* value) {
+   char* end;
+   long v = strtol(value, &end, 10);
+   if (end == value || *end || v < 0 || v > 1000000)
+      return "expected a version number";
+   this->version = (int)v;
+   return NULL;
+}
+
 /* One line (NUL-terminated, modifiable). Returns NULL or the problem. */
 static const char* parseLine(Settings* this, char* line, char* detail, size_t detailSize) {
    char* eq = strchr(line, '=');
@@ -138,7 +239,9 @@ static const char* parseLine(Settings* this, char* line, char* detail, size_t de
    *eq = '\0';
    char* key = trim(line);
    char* value = trim(eq + 1);
-   for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+   if (strcmp(key, "version") == 0)
+      return parseVersion(this, value);
+   for (size_t i = 0; i < SETTING_COUNT; i++) {
       if (strcmp(key, keys[i].key) != 0)
          continue;
       const char* problem = keys[i].parse(this, value);
@@ -146,7 +249,13 @@ static const char* parseLine(Settings* this, char* line, char* detail, size_t de
          Util_format(detail, detailSize, " for %s: '%.60s'", key, value);
       return problem;
    }
-   Util_format(detail, detailSize, " '%.60s' (known: sort_column, sort_invert, delay, theme, columns)", key);
+   keepUnknown(this, key, value);
+   /* A newer stacktop's keys are expected, not a mistake. */
+   if (this->version > SETTINGS_VERSION)
+      return NULL;
+   char known[256];
+   knownKeys(known, sizeof(known));
+   Util_format(detail, detailSize, " '%.60s' (known: %s)", key, known);
    return "unknown key";
 }
 
@@ -160,7 +269,7 @@ int Settings_parse(Settings* this, const char* text, size_t len, const char* fil
       size_t n = (size_t)((nl ? nl : end) - p);
       char line[1024];
       const char* problem = NULL;
-      char detail[160] = "";
+      char detail[300] = "";
       if (n >= sizeof(line)) {
          problem = "line too long";
       } else if (memchr(p, '\0', n)) {
@@ -208,31 +317,36 @@ void Settings_applyOptions(Settings* this, const Options* options) {
       Util_format(this->theme, sizeof(this->theme), "%s", options->theme);
 }
 
+void Settings_markChanged(Settings* this, SettingId id) {
+   if ((int)id >= 0 && id < SETTING_COUNT)
+      this->changed |= 1u << id;
+}
+
 int Settings_write(const Settings* this, FILE* out) {
-   fprintf(out, "# stacktop settings, rewritten when the monitor quits\n");
-   fprintf(out, "sort_column=%s\n", Column_get(this->sortColumn)->name);
-   fprintf(out, "sort_invert=%d\n", this->invert ? 1 : 0);
-   fprintf(out, "delay=%g\n", this->delayS);
-   fprintf(out, "theme=%s\n", this->theme);
-   fputs("columns=", out);
-   const char* sep = "";
-   for (int i = 0; i < COL_COUNT; i++) {
-      if (!this->visible[i])
-         continue;
-      fprintf(out, "%s%s", sep, Column_get((ColumnId)i)->name);
-      sep = ",";
+   fprintf(out, "# stacktop settings: keys that change a setting in the monitor save it on quit\n");
+   fprintf(out, "version=%d\n", SETTINGS_VERSION);
+   for (int i = 0; i < SETTING_COUNT; i++) {
+      fprintf(out, "%s=", keys[i].key);
+      keys[i].write(this, out);
+      fputc('\n', out);
    }
-   fputc('\n', out);
+   if (this->unknown)
+      fputs(this->unknown, out);
    return ferror(out) ? -1 : 0;
 }
 
-/* mkdir -p for the directory part of path. */
-static int makeParentDirs(const char* path, char* err, size_t errSize) {
-   char dir[1024];
-   Util_format(dir, sizeof(dir), "%s", path);
+/* mkdir -p for the directory part of path; dir gets that directory. */
+static int makeParentDirs(const char* path, char* dir, size_t dirSize, char* err, size_t errSize) {
+   Util_format(dir, dirSize, "%s", path);
    char* slash = strrchr(dir, '/');
-   if (!slash || slash == dir)
+   if (!slash) {
+      Util_format(dir, dirSize, ".");
       return 0;
+   }
+   if (slash == dir) {
+      dir[1] = '\0';
+      return 0;
+   }
    *slash = '\0';
    for (char* p = dir + 1; *p; p++) {
       if (*p != '/')
@@ -250,9 +364,18 @@ fail:
    return -1;
 }
 
-int Settings_save(const Settings* this, const char* path, char* err, size_t errSize) {
-   if (makeParentDirs(path, err, errSize) != 0)
-      return -1;
+/* The file as it is now, with this session's changed settings on top. */
+static void mergeOntoDisk(const Settings* this, const char* path, Settings* merged) {
+   Settings_initDefault(merged);
+   char warn[512];
+   Settings_load(merged, path, warn, sizeof(warn)); /* its problems were reported at start */
+   for (int i = 0; i < SETTING_COUNT; i++) {
+      if (this->changed & (1u << i))
+         memcpy((char*)merged + keys[i].offset, (const char*)this + keys[i].offset, keys[i].size);
+   }
+}
+
+static int writeAtomically(const Settings* s, const char* path, char* err, size_t errSize) {
    /* A fresh unpredictable name opened O_EXCL: a symlink planted at a fixed
     * temporary name would otherwise make root overwrite its target. */
    char tmp[1100];
@@ -267,7 +390,7 @@ int Settings_save(const Settings* this, const char* path, char* err, size_t errS
       }
       return -1;
    }
-   int rc = Settings_write(this, out);
+   int rc = Settings_write(s, out);
    if (fclose(out) != 0)
       rc = -1;
    if (rc != 0 || rename(tmp, path) != 0) {
@@ -276,4 +399,26 @@ int Settings_save(const Settings* this, const char* path, char* err, size_t errS
       return -1;
    }
    return 0;
+}
+
+int Settings_save(const Settings* this, const char* path, char* err, size_t errSize) {
+   char dir[1024];
+   if (makeParentDirs(path, dir, sizeof(dir), err, errSize) != 0)
+      return -1;
+   /* The lock is on the directory itself: no lock file to plant or leave
+    * behind. Another monitor saving at the same moment waits its turn, then
+    * merges into what this one wrote. */
+   int dirFd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+   if (dirFd < 0 || flock(dirFd, LOCK_EX) != 0) {
+      Util_format(err, errSize, "cannot lock settings directory %s: %s", dir, strerror(errno));
+      if (dirFd >= 0)
+         close(dirFd);
+      return -1;
+   }
+   Settings merged;
+   mergeOntoDisk(this, path, &merged);
+   int rc = writeAtomically(&merged, path, err, errSize);
+   Settings_done(&merged);
+   close(dirFd); /* releases the lock */
+   return rc;
 }

@@ -40,6 +40,20 @@ size_t Sparkline_render(const double* values, size_t count, size_t width, bool u
    return cells;
 }
 
+size_t Sparkline_fit(double* values, size_t count, size_t cells, bool useMax) {
+   if (cells == 0 || count <= cells)
+      return count;
+   for (size_t i = 0; i < cells; i++) {
+      /* Bin i covers [from, to): every value lands in exactly one bin. */
+      size_t from = i * count / cells, to = (i + 1) * count / cells;
+      double acc = values[from];
+      for (size_t k = from + 1; k < to; k++)
+         acc = useMax ? (values[k] > acc ? values[k] : acc) : acc + values[k];
+      values[i] = useMax ? acc : acc / (double)(to - from);
+   }
+   return cells;
+}
+
 size_t Sparkline_fromHistory(const History* history, HistorySeries series, double spanS, double* values, size_t max) {
    if (!history || max == 0)
       return 0;

@@ -47,6 +47,8 @@ static const RoleInfo roles[ROLE_COUNT] = {
    [ROLE_STATUS_BG] = { .key = "status_bg", .defaultRgb = 0x303030 },
    [ROLE_KEY_FG] = { .key = "key_fg", .defaultRgb = 0x5fd7ff },
    [ROLE_ERROR_FG] = { .key = "error_fg", .defaultRgb = 0xff5f5f },
+   [ROLE_TAGGED_FG] = { .key = "tagged_fg", .defaultRgb = 0xffff5f },
+   [ROLE_FOLLOW_BG] = { .key = "follow_bg", .defaultRgb = 0xffaf5f },
 };
 
 typedef struct StyleInfo_ {
@@ -79,6 +81,8 @@ static const StyleInfo styles[STYLE_COUNT] = {
    [STYLE_STATUS] = { ROLE_STATUS_FG, ROLE_STATUS_BG, A_NORMAL, A_REVERSE },
    [STYLE_STATUS_KEY] = { ROLE_KEY_FG, ROLE_STATUS_BG, A_BOLD, A_BOLD },
    [STYLE_ERROR] = { ROLE_ERROR_FG, ROLE_MAIN_BG, A_BOLD, A_BOLD },
+   [STYLE_TAGGED] = { ROLE_TAGGED_FG, ROLE_MAIN_BG, A_BOLD, A_BOLD | A_UNDERLINE },
+   [STYLE_FOLLOW] = { ROLE_SELECTED_FG, ROLE_FOLLOW_BG, A_NORMAL, A_REVERSE | A_UNDERLINE },
 };
 
 void Theme_initDefault(Theme* this) {
@@ -301,7 +305,17 @@ int Theme_nearest256(int rgb) {
 /* The 8 ANSI colours as xterm shows them by default. */
 static const int basic8[8] = { 0x000000, 0xcd0000, 0x00cd00, 0xcdcd00, 0x0000ee, 0xcd00cd, 0x00cdcd, 0xe5e5e5 };
 
+/* A colour this close to grey is drawn black or white on 8 colours. */
+#define GREY_SPREAD 48
+
 int Theme_nearest8(int rgb) {
+   int r = channel(rgb, 16), g = channel(rgb, 8), b = channel(rgb, 0);
+   int hi = r > g ? (r > b ? r : b) : (g > b ? g : b);
+   int lo = r < g ? (r < b ? r : b) : (g < b ? g : b);
+   /* By distance a mid grey is nearest to the dark yellow (#cdcd00), which
+    * made every dimmed zero look like a warning: greys stay grey. */
+   if (hi - lo < GREY_SPREAD)
+      return (r + g + b) / 3 >= 0x60 ? 7 : 0;
    int best = 0;
    long bestDist = -1;
    for (int i = 0; i < 8; i++) {
@@ -363,6 +377,9 @@ void Theme_apply(Theme* this) {
       }
       this->attrs[i] = (int)COLOR_PAIR(i + 1) | styles[i].colorAttr;
    }
+   /* The whole screen in the theme's background, not just the cells with
+    * text: a light theme on a dark terminal otherwise paints stripes. */
+   bkgdset((chtype)' ' | (chtype)this->attrs[STYLE_TEXT]);
 }
 
 int Theme_attr(const Theme* this, ThemeStyle style) {

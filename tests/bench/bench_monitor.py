@@ -2,15 +2,19 @@
 """Monitor benchmark. With 1,000 and with 5,000 extra idle processes
 (fixture idle_forker), in the same run: CPU time per refresh (children's
 utime+stime from wait4) of `stacktop -b -n N -d 0.2` against
-`top -b -n N -d 0.2`, both printing the whole table, and the ratio; peak RSS
-of stacktop in batch mode (wait4 ru_maxrss via tests/fixtures/measure.c) and of stacktop's and htop's
-interactive views running in a tmux pane (VmHWM after a few refreshes).
-Goal: less CPU per refresh than top. Figures are printed, never asserted."""
+`top -b -n N -d 0.2`, both printing the whole table, and the ratio; CPU per
+refresh of the interactive monitors, stacktop against htop, each in a tmux
+pane at a 1 s refresh for TUI_SECONDS (utime+stime from /proc/PID/stat,
+start-up excluded); peak RSS of stacktop in batch mode (wait4 ru_maxrss via
+tests/fixtures/measure.c) and of stacktop's and htop's interactive views
+(VmHWM after a few refreshes). Goals: less CPU per refresh than top, and
+than htop. Figures are printed, never asserted."""
 import os
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 import rusage_run
@@ -24,6 +28,8 @@ DELAY = "0.2"
 ROUNDS = 3                      # alternate the tools, report the median
 TMUX = ["tmux", "-L", "stacktop-bench-monitor"]
 TMUX_SETTLE_S = 2.0             # ~10 refreshes at 0.2 s
+TUI_SECONDS = 30                # interactive CPU: measured over this many 1 s refreshes
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def start_idle(count):
@@ -95,6 +101,40 @@ def interactive_peak_rss(argv, quit_key="q"):
         subprocess.run(TMUX + ["kill-server"], stderr=subprocess.DEVNULL)
 
 
+def cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def interactive_cpu_ms(argv, seconds=TUI_SECONDS):
+    """CPU ms per refresh of an interactive monitor refreshing every second in
+    a 200x50 tmux pane, over `seconds` after a settle (so start-up is not
+    counted); None when it cannot run."""
+    if not shutil.which("tmux"):
+        return None
+    session = "cpu"
+    subprocess.run(TMUX + ["kill-server"], stderr=subprocess.DEVNULL)
+    cmd = " ".join(f"'{a}'" for a in argv)
+    rc = subprocess.run(TMUX + ["new-session", "-d", "-s", session, "-x", "200", "-y", "50", f"exec {cmd}"],
+                        env={**os.environ, "TERM": "xterm-256color"})
+    if rc.returncode != 0:
+        return None
+    try:
+        time.sleep(3.0)
+        out = subprocess.run(TMUX + ["list-panes", "-t", session, "-F", "#{pane_pid}"], capture_output=True,
+                             text=True)
+        if out.returncode != 0 or not out.stdout.strip():
+            return None
+        pid = int(out.stdout.split()[0])
+        before = cpu_ticks(pid)
+        time.sleep(seconds)
+        after = cpu_ticks(pid)
+        return (after - before) / CLK_TCK * 1000 / seconds
+    finally:
+        subprocess.run(TMUX + ["kill-server"], stderr=subprocess.DEVNULL)
+
+
 def cpu_per_refresh(tool_argv):
     """(CPU ms per refresh including start-up, marginal CPU ms per refresh):
     the marginal figure is (cost of N refreshes - cost of 1) / (N - 1), so the
@@ -114,10 +154,13 @@ def measure(extra):
             theirs.append(cpu_per_refresh(["top", "-b"]))
         st_tui = interactive_peak_rss([STACKTOP, "-d", DELAY])
         htop_tui = interactive_peak_rss(["htop", "-d", str(int(float(DELAY) * 10))], quit_key="q")
+        st_cpu = interactive_cpu_ms([STACKTOP, "-d", "1"]) if extra == EXTRA[0] else None
+        htop_cpu = interactive_cpu_ms(["htop", "-d", "10"]) if extra == EXTRA[0] else None
         median = lambda runs, i: statistics.median(r[i] for r in runs)  # noqa: E731
         return {"processes": total, "stacktop_ms": median(ours, 0), "top_ms": median(theirs, 0),
                 "stacktop_marginal": median(ours, 1), "top_marginal": median(theirs, 1),
-                "batch_rss": max(r[2] for r in ours), "tui_rss": st_tui, "htop_rss": htop_tui}
+                "batch_rss": max(r[2] for r in ours), "tui_rss": st_tui, "htop_rss": htop_tui,
+                "tui_cpu": st_cpu, "htop_cpu": htop_cpu}
     finally:
         stop_idle(idle)
 
@@ -131,6 +174,9 @@ def ratio(a, b):
 
 
 def main():
+    # The monitors' rc files (stacktop's, htop's) stay out of the user's home.
+    config = tempfile.mkdtemp(prefix="stacktop-bench-config-")
+    os.environ.update({"XDG_CONFIG_HOME": config, "HOME": config})
     for tool in ("top", "htop"):
         if not shutil.which(tool):
             sys.exit(f"bench_monitor: {tool} is not installed (make deps)")
@@ -149,6 +195,12 @@ def main():
         print(f"{extra:>10} {r['processes']:>6} | {r['stacktop_ms']:>8.2f} ms {r['top_ms']:>6.2f} ms "
               f"{ratio(r['stacktop_ms'], r['top_ms']):>6} | {r['stacktop_marginal']:>15.2f} ms "
               f"{r['top_marginal']:>6.2f} ms {ratio(r['stacktop_marginal'], r['top_marginal']):>6}")
+    print(f"\nInteractive CPU per refresh at -d 1 (htop -d 10), {TUI_SECONDS} s in a tmux pane, start-up excluded")
+    for extra, r in zip(EXTRA, rows):
+        if r["tui_cpu"] is None:
+            continue
+        print(f"{extra:>10} extra, {r['processes']} procs | stacktop {r['tui_cpu']:.2f} ms  htop "
+              f"{r['htop_cpu']:.2f} ms  ratio {ratio(r['tui_cpu'], r['htop_cpu'])}")
     head = f"{'extra idle':>10} {'procs':>6} | {'stacktop -b':>11} {'stacktop TUI':>12} {'htop TUI':>9} " \
            f"{'TUI/htop':>8}"
     print("\nPeak RSS (batch: measure.c wait4 ru_maxrss; TUI: VmHWM after ~10 refreshes in tmux)")

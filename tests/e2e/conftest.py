@@ -213,6 +213,37 @@ def spawn():
             fp.kill()
 
 
+@pytest.fixture
+def xdg(tmp_path):
+    """A private XDG_CONFIG_HOME so the user's rc file is never touched."""
+    path = tmp_path / "config"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def tui(xdg, tmp_path):
+    """tui(*args) starts the monitor in tmux (200x50, -d 0.5, a UTF-8 locale)
+    and waits for the process table; every session is killed in teardown."""
+    from tui_session import TuiSession
+    sessions = []
+
+    def start(*args, width=200, height=50, env=None, cwd=None, wait="PID USER"):
+        # TERM stays tmux's own, so the key sequences tmux sends match terminfo.
+        environment = {"XDG_CONFIG_HOME": str(xdg), "LANG": "C.UTF-8"}
+        environment.update(env or {})
+        s = TuiSession([STACKTOP_BIN, "-d", "0.5", *map(str, args)], env=environment,
+                       cwd=cwd or tmp_path, width=width, height=height)
+        sessions.append(s)
+        if wait:
+            s.wait_for(wait)
+        return s
+
+    yield start
+    for s in sessions:
+        s.close()
+
+
 def run_stacktop(*args, timeout=60, **kw):
     """Runs the stacktop binary; returns CompletedProcess with text output."""
     return subprocess.run([STACKTOP_BIN, *map(str, args)], capture_output=True, text=True,

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "stacktop/Column.h"
 
@@ -23,18 +24,30 @@ static ProcessSample make(pid_t pid) {
 static void test_table(void** state) {
    (void)state;
    static const char* names[COL_COUNT] = {
-      "pid", "user", "state", "threads", "cpu", "mem", "virt", "res", "shr", "data", "rgrow", "time", "command",
+      "pid", "ppid", "user",  "state",  "nice",    "threads", "cpu",   "processor", "mem",   "virt",    "res",
+      "shr", "data", "rgrow", "ioread", "iowrite", "fds",     "start", "time",      "wchan", "command",
    };
    static const char* headers[COL_COUNT] = {
-      "PID", "USER", "S", "THR", "CPU%", "MEM%", "VIRT", "RES", "SHR", "DATA", "RGROW", "TIME+", "COMMAND",
+      "PID", "PPID", "USER",  "S",      "NI",     "THR", "CPU%",  "CPU#",  "MEM%",  "VIRT",    "RES",
+      "SHR", "DATA", "RGROW", "IORD/s", "IOWR/s", "FDS", "START", "TIME+", "WCHAN", "COMMAND",
    };
-   char all[256] = "";
+   /* The default set is the columns the monitor always had; the new ones
+    * are a chooser away. */
+   static const bool byDefault[COL_COUNT] = {
+      [COL_PID] = true,   [COL_USER] = true, [COL_STATE] = true,   [COL_THREADS] = true, [COL_CPU] = true,
+      [COL_MEM] = true,   [COL_VIRT] = true, [COL_RES] = true,     [COL_SHR] = true,     [COL_DATA] = true,
+      [COL_RGROW] = true, [COL_TIME] = true, [COL_COMMAND] = true,
+   };
+   char all[512] = "";
    for (int i = 0; i < COL_COUNT; i++) {
       const Column* c = Column_get((ColumnId)i);
       assert_non_null(c);
       assert_string_equal(c->name, names[i]);
       assert_string_equal(c->header, headers[i]);
       assert_non_null(c->description);
+      assert_non_null(c->compare);
+      assert_non_null(c->format);
+      assert_int_equal(c->shownByDefault, byDefault[i]);
       assert_int_equal(Column_byName(names[i]), i);
       assert_int_equal(Column_byName(headers[i]), i);
       strcat(all, i ? "," : "");
@@ -63,6 +76,14 @@ static void setField(ProcessSample* p, ColumnId id, int v) {
    static char commands[8][8] = { "/a", "/b", "/c", "/d", "/e", "/f", "/g", "/h" };
    switch (id) {
    case COL_PID: p->pid = v; break;
+   case COL_PPID: p->ppid = v; break;
+   case COL_NICE: p->nice = v - 2; break;
+   case COL_PROCESSOR: p->processor = v; break;
+   case COL_IO_READ: p->ioReadRate = v * 4096.0; break;
+   case COL_IO_WRITE: p->ioWriteRate = v * 512.0; break;
+   case COL_FDS: p->fds = v; break;
+   case COL_START: p->startTicks = (unsigned long long)v * 100; break;
+   case COL_WCHAN: snprintf(p->wchan, sizeof(p->wchan), "%s", users[v]); break;
    case COL_USER: snprintf(p->user, sizeof(p->user), "%s", users[v]); break;
    case COL_STATE: p->state = "DRSTZ"[v]; break;
    case COL_THREADS: p->threads = v; break;
@@ -72,7 +93,10 @@ static void setField(ProcessSample* p, ColumnId id, int v) {
    case COL_RES: p->resKiB = (unsigned long)v * 1000; break;
    case COL_SHR: p->shrKiB = (unsigned long)v; break;
    case COL_DATA: p->dataKiB = (unsigned long)v; break;
-   case COL_RGROW: p->resGrowthKiBPerMin = v * 100.0 - 150.0; break;
+   case COL_RGROW:
+      p->resGrowthKiBPerMin = v * 100.0 - 150.0;
+      p->resGrowthKnown = true;
+      break;
    case COL_TIME: p->cpuTimeS = v * 1.5; break;
    case COL_COMMAND: p->command = commands[v]; break;
    case COL_COUNT: break;
@@ -89,6 +113,27 @@ static void test_every_comparator(void** state) {
       assert_true(Column_compare((ColumnId)id, &b, &a) > 0);
       assert_int_equal(Column_compare((ColumnId)id, &a, &a), 0);
    }
+}
+
+/* Only columns on screen make the Sampler read their files. */
+static void test_fields(void** state) {
+   (void)state;
+   bool visible[COL_COUNT] = { false };
+   visible[COL_PID] = visible[COL_RES] = visible[COL_COMMAND] = true;
+   assert_int_equal(Column_fields(visible), 0);
+   visible[COL_IO_WRITE] = true;
+   assert_int_equal(Column_fields(visible), SAMPLER_FIELD_IO);
+   visible[COL_WCHAN] = visible[COL_FDS] = true;
+   assert_int_equal(Column_fields(visible), SAMPLER_FIELD_IO | SAMPLER_FIELD_WCHAN | SAMPLER_FIELD_FDS);
+}
+
+/* Growth not known yet sorts below every known figure, negative ones too. */
+static void test_unknown_growth_sorts_last(void** state) {
+   (void)state;
+   ProcessSample known = make(1), unknown = make(2);
+   known.resGrowthKnown = true;
+   known.resGrowthKiBPerMin = -50;
+   assert_true(Column_compare(COL_RGROW, &unknown, &known) < 0);
 }
 
 static void test_ties_break_by_pid(void** state) {
@@ -146,20 +191,41 @@ static void test_format(void** state) {
    p.resGrowthKnown = true;
    p.cpuTimeS = 61.5;
    p.command = "/usr/bin/thing --flag";
-   static const char* want[COL_COUNT] = {
-      "4242",
-      "root",
-      "R",
-      "12",
-      "199.9",
-      "3.2",
-      "23.4M",
-      "812K",
-      "1.00G",
-      "0K",
-      "-300K",
-      "1:01.50",
-      "/usr/bin/thing --flag",
+   p.ppid = 1;
+   p.nice = -5;
+   p.processor = 1;
+   p.ioReadRate = 2048.0 * 1024.0;
+   p.ioWriteRate = 0;
+   p.fds = 17;
+   p.startTime = (double)time(NULL) - 60.0;
+   snprintf(p.wchan, sizeof(p.wchan), "do_epoll_wait");
+   char startedAt[16];
+   time_t started = (time_t)p.startTime;
+   struct tm tm;
+   localtime_r(&started, &tm);
+   strftime(startedAt, sizeof(startedAt), "%H:%M", &tm);
+   const char* want[COL_COUNT] = {
+      [COL_PID] = "4242",
+      [COL_PPID] = "1",
+      [COL_USER] = "root",
+      [COL_STATE] = "R",
+      [COL_NICE] = "-5",
+      [COL_THREADS] = "12",
+      [COL_CPU] = "199.9",
+      [COL_PROCESSOR] = "1",
+      [COL_MEM] = "3.2",
+      [COL_VIRT] = "23.4M",
+      [COL_RES] = "812K",
+      [COL_SHR] = "1.00G",
+      [COL_DATA] = "0K",
+      [COL_RGROW] = "-300K",
+      [COL_IO_READ] = "2.0M",
+      [COL_IO_WRITE] = "0K",
+      [COL_FDS] = "17",
+      [COL_START] = startedAt,
+      [COL_TIME] = "1:01.50",
+      [COL_WCHAN] = "do_epoll_wait",
+      [COL_COMMAND] = "/usr/bin/thing --flag",
    };
    char buf[64];
    for (int id = 0; id < COL_COUNT; id++) {
@@ -175,9 +241,65 @@ static void test_format(void** state) {
    assert_string_equal(buf, "c4242");
    Column_format(COL_COUNT, &p, buf, sizeof(buf));
    assert_string_equal(buf, "");
+   /* Optional figures not read (or not readable) are blank, not 0. */
+   p.ioReadRate = p.ioWriteRate = -1;
+   p.fds = -1;
+   p.processor = -1;
+   for (ColumnId id = COL_IO_READ; id <= COL_FDS; id++) {
+      Column_format(id, &p, buf, sizeof(buf));
+      assert_string_equal(buf, "");
+   }
+   Column_format(COL_PROCESSOR, &p, buf, sizeof(buf));
+   assert_string_equal(buf, "");
+   /* Started more than a day ago: the date; more than a year: the year. */
+   p.startTime = (double)time(NULL) - 3 * 86400.0;
+   Column_format(COL_START, &p, buf, sizeof(buf));
+   assert_int_equal(strlen(buf), 5);
+   p.startTime = (double)time(NULL) - 800 * 86400.0;
+   Column_format(COL_START, &p, buf, sizeof(buf));
+   assert_int_equal(strlen(buf), 4);
    char tiny[3];
    Column_format(COL_PID, &p, tiny, sizeof(tiny));
    assert_string_equal(tiny, "42");
+}
+
+/* Does a .B or .BR line in [start, end) have header as a word? */
+static bool entryFor(const char* start, const char* end, const char* header) {
+   size_t n = strlen(header);
+   for (const char* p = strstr(start, header); p && p < end; p = strstr(p + 1, header)) {
+      const char* line = p;
+      while (line > start && line[-1] != '\n')
+         line--;
+      bool bold = strncmp(line, ".B ", 3) == 0 || strncmp(line, ".BR ", 4) == 0;
+      bool word = (p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || p[n] == '"');
+      if (bold && word)
+         return true;
+   }
+   return false;
+}
+
+/* The man page describes every column (its header, in THE SCREEN) and -s
+ * names them all. */
+static void test_every_column_in_the_man_page(void** state) {
+   (void)state;
+   FILE* f = fopen("doc/stacktop.1", "r");
+   assert_non_null(f);
+   static char man[1 << 18];
+   man[fread(man, 1, sizeof(man) - 1, f)] = '\0';
+   fclose(f);
+   const char* screen = strstr(man, ".SH THE SCREEN");
+   const char* options = strstr(man, ".SH OPTIONS");
+   assert_non_null(screen);
+   assert_non_null(options);
+   for (int id = 0; id < COL_COUNT; id++) {
+      const Column* c = Column_get((ColumnId)id);
+      char name[64];
+      snprintf(name, sizeof(name), " %s ", c->name);
+      if (!entryFor(screen, strstr(screen, ".SH HISTORY"), c->header))
+         fail_msg("column %s has no entry under THE SCREEN", c->header);
+      if (!strstr(options, name) || strstr(options, name) > screen)
+         fail_msg("-s does not list %s in the man page", c->name);
+   }
 }
 
 int main(void) {
@@ -185,6 +307,9 @@ int main(void) {
       cmocka_unit_test(test_table),
       cmocka_unit_test(test_by_name),
       cmocka_unit_test(test_every_comparator),
+      cmocka_unit_test(test_fields),
+      cmocka_unit_test(test_every_column_in_the_man_page),
+      cmocka_unit_test(test_unknown_growth_sorts_last),
       cmocka_unit_test(test_ties_break_by_pid),
       cmocka_unit_test(test_sort),
       cmocka_unit_test(test_format),

@@ -124,6 +124,11 @@ static void test_help_and_version(void** state) {
                                       "--iterations", "--threads", "--format", "--help", "--version" };
    for (size_t i = 0; i < sizeof(mentioned) / sizeof(mentioned[0]); i++)
       assert_non_null(strstr(usage, mentioned[i]));
+   /* The -s list names every column of the table. */
+   for (int id = 0; id < COL_COUNT; id++) {
+      if (!strstr(usage, Column_get((ColumnId)id)->name))
+         fail_msg("--help does not name the column %s", Column_get((ColumnId)id)->name);
+   }
 }
 
 typedef struct BadCase_ {
@@ -146,7 +151,7 @@ static const BadCase badCases[] = {
    { { "-d", "inf" }, { "invalid delay 'inf'" } },
    { { "-d", "100000" }, { "invalid delay '100000'" } },
    { { "-d", "" }, { "invalid delay ''" } },
-   { { "-s", "nosuch" }, { "unknown column 'nosuch'", "pid,user,state,threads,cpu" } },
+   { { "-s", "nosuch" }, { "unknown column 'nosuch'", "pid,ppid,user,state,nice,threads,cpu" } },
    { { "--sort" }, { "'--sort' needs a value", "COLUMN" } },
    { { "-p", "abc" }, { "invalid pid 'abc'", "PID[,PID...]" } },
    { { "-p", "1,,2" }, { "invalid pid ''" } },

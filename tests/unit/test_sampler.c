@@ -5,12 +5,15 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "stacktop/Sampler.h"
+#include "stacktop/Util.h"
 
 static void test_cpu_percent(void** state) {
    (void)state;
@@ -158,12 +161,101 @@ static void test_live_filters(void** state) {
    Sampler_free(s);
 }
 
+/* ---- the fields added for the monitor's columns */
+
+static volatile int spinStop;
+
+static void* spin(void* arg) {
+   (void)arg;
+   while (!spinStop) {
+   }
+   return NULL;
+}
+
+/* With thread rows on, no thread shows more CPU time than its process in
+ * the same refresh (nor all of them together), even while one thread burns
+ * CPU and the others sleep: the process was read before its threads. */
+static void test_thread_time_never_above_process(void** state) {
+   (void)state;
+   pthread_t busy, sleepers[2];
+   spinStop = 0;
+   pthread_mutex_lock(&gate);
+   assert_int_equal(pthread_create(&busy, NULL, spin, NULL), 0);
+   for (int i = 0; i < 2; i++)
+      assert_int_equal(pthread_create(&sleepers[i], NULL, parked, NULL), 0);
+   char err[256];
+   Sampler* s = Sampler_new(NULL, err, sizeof(err));
+   Sampler_setThreads(s, true);
+   for (int i = 0; i < 60; i++) {
+      assert_int_equal(Sampler_refresh(s, err, sizeof(err)), 0);
+      const ProcessSample* me = Sampler_find(s, getpid());
+      assert_non_null(me);
+      double sum = 0;
+      for (size_t t = 0; t < me->threadRowCount; t++) {
+         if (me->threadRows[t].cpuTimeS > me->cpuTimeS)
+            fail_msg("refresh %d: thread %d TIME %.2f above its process's %.2f", i, (int)me->threadRows[t].tid,
+                     me->threadRows[t].cpuTimeS, me->cpuTimeS);
+         sum += me->threadRows[t].cpuTimeS;
+      }
+      assert_true(sum <= me->cpuTimeS + 1e-9);
+      usleep(5000);
+   }
+   Sampler_free(s);
+   spinStop = 1;
+   pthread_join(busy, NULL);
+   pthread_mutex_unlock(&gate);
+   for (int i = 0; i < 2; i++)
+      pthread_join(sleepers[i], NULL);
+}
+
+static void test_new_fields(void** state) {
+   (void)state;
+   char err[256];
+   Sampler* s = Sampler_new(NULL, err, sizeof(err));
+   Sampler_setFields(s, SAMPLER_FIELD_IO | SAMPLER_FIELD_FDS | SAMPLER_FIELD_WCHAN);
+   assert_int_equal(Sampler_refresh(s, err, sizeof(err)), 0);
+   const ProcessSample* me = Sampler_find(s, getpid());
+   assert_int_equal(me->nice, getpriority(PRIO_PROCESS, 0));
+   assert_true(me->processor >= 0 && me->processor < sysconf(_SC_NPROCESSORS_CONF));
+   /* Started before now, and not before boot. */
+   double now = Util_wallSeconds();
+   assert_true(me->startTime <= now + 1 && me->startTime > now - 86400.0 * 3650);
+   /* Rates need two reads. */
+   assert_true(me->ioReadRate < 0 && me->ioWriteRate < 0);
+   assert_true(me->fds >= 3);
+   int extra = open("/dev/null", O_RDONLY);
+   usleep(20000);
+   assert_int_equal(Sampler_refresh(s, err, sizeof(err)), 0);
+   me = Sampler_find(s, getpid());
+   assert_true(me->ioReadRate >= 0 && me->ioWriteRate >= 0);
+   long fds = me->fds;
+   close(extra);
+   assert_int_equal(Sampler_refresh(s, err, sizeof(err)), 0);
+   assert_int_equal(Sampler_find(s, getpid())->fds, fds - 1);
+   /* Without the fields, nothing is read. */
+   Sampler_setFields(s, 0);
+   assert_int_equal(Sampler_refresh(s, err, sizeof(err)), 0);
+   me = Sampler_find(s, getpid());
+   assert_true(me->fds < 0 && me->ioReadRate < 0);
+   assert_string_equal(me->wchan, "");
+   /* Kernel threads keep no history. */
+   const ProcessSample* kthreadd = Sampler_find(s, 2);
+   if (kthreadd) {
+      assert_true(kthreadd->kernelThread);
+      assert_null(kthreadd->history);
+      assert_false(kthreadd->resGrowthKnown);
+   }
+   Sampler_free(s);
+}
+
 int main(void) {
    const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_cpu_percent),
       cmocka_unit_test(test_state_mapping),
       cmocka_unit_test(test_live_self),
       cmocka_unit_test(test_live_filters),
+      cmocka_unit_test(test_thread_time_never_above_process),
+      cmocka_unit_test(test_new_fields),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }

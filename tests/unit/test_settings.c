@@ -29,7 +29,11 @@ static void test_defaults(void** state) {
    assert_true(s.delayS == 1.5);
    assert_string_equal(s.theme, "default");
    for (int i = 0; i < COL_COUNT; i++)
-      assert_true(s.visible[i]);
+      assert_int_equal(s.visible[i], Column_get((ColumnId)i)->shownByDefault);
+   assert_true(s.hideKernelThreads); /* as in htop */
+   assert_false(s.tree);
+   assert_false(s.showThreads);
+   assert_int_equal(s.changed, 0);
 }
 
 static void test_parse_good(void** state) {
@@ -85,6 +89,7 @@ static void test_parse_bad(void** state) {
       assert_int_equal(s.sortColumn, d.sortColumn);
       assert_true(s.delayS == d.delayS);
       assert_memory_equal(s.visible, d.visible, sizeof(d.visible));
+      Settings_done(&s);
    }
 }
 
@@ -136,6 +141,7 @@ static void test_save_and_load(void** state) {
    Settings s, back;
    Settings_initDefault(&s);
    s.sortColumn = COL_CPU;
+   Settings_markChanged(&s, SETTING_SORT_COLUMN);
    assert_int_equal(Settings_save(&s, path, err, sizeof(err)), 0);
    Settings_initDefault(&back);
    assert_int_equal(Settings_load(&back, path, warn, sizeof(warn)), 0);
@@ -179,6 +185,7 @@ static void test_save_ignores_planted_symlink(void** state) {
    Settings s, back;
    Settings_initDefault(&s);
    s.sortColumn = COL_CPU;
+   Settings_markChanged(&s, SETTING_SORT_COLUMN);
    assert_int_equal(Settings_save(&s, path, err, sizeof(err)), 0);
    size_t len = 0;
    char* text = Util_slurp(victim, 4096, &len);
@@ -220,6 +227,141 @@ static void test_apply_options(void** state) {
    assert_string_equal(s.theme, "light");
 }
 
+static char* tempDir(void) {
+   char* dir = strdup("/tmp/stacktop-rc-XXXXXX");
+   assert_non_null(mkdtemp(dir));
+   return dir;
+}
+
+static void writeText(const char* path, const char* text) {
+   FILE* f = fopen(path, "w");
+   assert_non_null(f);
+   fputs(text, f);
+   fclose(f);
+}
+
+static char* readText(const char* path) {
+   size_t len;
+   char* text = Util_slurp(path, 1 << 20, &len);
+   assert_non_null(text);
+   return text;
+}
+
+/* Values from the command line are for one run: quitting does not write
+ * them into the rc file; what a key changed is written. */
+static void test_one_off_options_are_not_saved(void** state) {
+   (void)state;
+   char* dir = tempDir();
+   char path[256], err[512], warn[512] = "";
+   Util_format(path, sizeof(path), "%s/stacktoprc", dir);
+   writeText(path, "version=1\nsort_column=cpu\ndelay=2\ntheme=light\n");
+   Settings s;
+   Settings_initDefault(&s);
+   assert_int_equal(Settings_load(&s, path, warn, sizeof(warn)), 0);
+   Options o;
+   memset(&o, 0, sizeof(o));
+   o.delaySet = true;
+   o.delayS = 0.2;
+   o.sortSet = true;
+   o.sortColumn = COL_TIME;
+   Util_format(o.theme, sizeof(o.theme), "high-contrast");
+   Settings_applyOptions(&s, &o);
+   assert_int_equal(s.sortColumn, COL_TIME);
+   assert_int_equal(Settings_save(&s, path, err, sizeof(err)), 0);
+   Settings back;
+   Settings_initDefault(&back);
+   assert_int_equal(Settings_load(&back, path, warn, sizeof(warn)), 0);
+   assert_int_equal(back.sortColumn, COL_CPU);
+   assert_true(back.delayS == 2.0);
+   assert_string_equal(back.theme, "light");
+   /* A key that changes the delay saves it. */
+   s.delayS = 5;
+   Settings_markChanged(&s, SETTING_DELAY);
+   assert_int_equal(Settings_save(&s, path, err, sizeof(err)), 0);
+   Settings_initDefault(&back);
+   assert_int_equal(Settings_load(&back, path, warn, sizeof(warn)), 0);
+   assert_true(back.delayS == 5.0);
+   assert_int_equal(back.sortColumn, COL_CPU);
+   unlink(path);
+   rmdir(dir);
+   free(dir);
+}
+
+/* Two monitors started from the same file, each changing one setting: the
+ * second to quit keeps what the first saved. */
+static void test_two_instances_do_not_clobber(void** state) {
+   (void)state;
+   char* dir = tempDir();
+   char path[256], err[512], warn[512] = "";
+   Util_format(path, sizeof(path), "%s/stacktoprc", dir);
+   writeText(path, "version=1\nsort_column=res\ntree=0\n");
+   Settings a, b;
+   Settings_initDefault(&a);
+   Settings_initDefault(&b);
+   Settings_load(&a, path, warn, sizeof(warn));
+   Settings_load(&b, path, warn, sizeof(warn));
+   a.sortColumn = COL_CPU;
+   Settings_markChanged(&a, SETTING_SORT_COLUMN);
+   b.tree = true;
+   Settings_markChanged(&b, SETTING_TREE);
+   assert_int_equal(Settings_save(&a, path, err, sizeof(err)), 0);
+   assert_int_equal(Settings_save(&b, path, err, sizeof(err)), 0);
+   Settings back;
+   Settings_initDefault(&back);
+   assert_int_equal(Settings_load(&back, path, warn, sizeof(warn)), 0);
+   assert_int_equal(back.sortColumn, COL_CPU);
+   assert_true(back.tree);
+   unlink(path);
+   rmdir(dir);
+   free(dir);
+}
+
+/* The file says which version wrote it; keys of a newer version are kept
+ * on save and not reported as mistakes. */
+static void test_version_line_and_newer_keys(void** state) {
+   (void)state;
+   char* dir = tempDir();
+   char path[256], err[512], warn[512] = "";
+   Util_format(path, sizeof(path), "%s/stacktoprc", dir);
+   writeText(path, "version=7\nsort_column=time\nfuture_key=42\n");
+   Settings s;
+   Settings_initDefault(&s);
+   assert_int_equal(Settings_load(&s, path, warn, sizeof(warn)), 0);
+   assert_string_equal(warn, "");
+   assert_int_equal(s.version, 7);
+   s.tree = true;
+   Settings_markChanged(&s, SETTING_TREE);
+   assert_int_equal(Settings_save(&s, path, err, sizeof(err)), 0);
+   Settings_done(&s);
+   char* text = readText(path);
+   assert_non_null(strstr(text, "version=1\n"));
+   assert_non_null(strstr(text, "future_key=42\n"));
+   assert_non_null(strstr(text, "sort_column=time\n"));
+   assert_non_null(strstr(text, "tree=1\n"));
+   assert_true(strstr(text, "version=") < strstr(text, "sort_column="));
+   free(text);
+   /* In a file of our own version an unknown key is a mistake worth saying. */
+   writeText(path, "version=1\nfuture_key=42\n");
+   Settings_initDefault(&s);
+   assert_int_equal(Settings_load(&s, path, warn, sizeof(warn)), 1);
+   assert_non_null(strstr(warn, "unknown key 'future_key'"));
+   Settings_done(&s);
+   unlink(path);
+   rmdir(dir);
+   free(dir);
+}
+
+static void test_view_keys(void** state) {
+   (void)state;
+   Settings s;
+   char warn[512];
+   assert_int_equal(parse(&s, "tree=1\nshow_threads=yes\nhide_kernel_threads=0\n", warn, sizeof(warn)), 0);
+   assert_true(s.tree);
+   assert_true(s.showThreads);
+   assert_false(s.hideKernelThreads);
+   assert_string_equal(Settings_key(SETTING_HIDE_KERNEL_THREADS), "hide_kernel_threads");
+}
+
 static void test_path(void** state) {
    (void)state;
    char buf[256];
@@ -243,6 +385,10 @@ int main(void) {
       cmocka_unit_test(test_apply_options),
       cmocka_unit_test(test_path),
       cmocka_unit_test(test_save_ignores_planted_symlink),
+      cmocka_unit_test(test_one_off_options_are_not_saved),
+      cmocka_unit_test(test_two_instances_do_not_clobber),
+      cmocka_unit_test(test_version_line_and_newer_keys),
+      cmocka_unit_test(test_view_keys),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -66,8 +66,33 @@ static void test_from_history(void** state) {
    History_free(h);
 }
 
+/* A long span is squeezed into the width (peaks kept for memory, means for
+ * CPU), not cut to its newest part. */
+static void test_fit(void** state) {
+   (void)state;
+   double v[10] = { 1, 9, 2, 2, 3, 3, 4, 4, 5, 5 };
+   double w[10];
+   memcpy(w, v, sizeof(v));
+   assert_int_equal(Sparkline_fit(w, 10, 5, true), 5);
+   const double peaks[5] = { 9, 2, 3, 4, 5 };
+   for (int i = 0; i < 5; i++)
+      assert_true(w[i] == peaks[i]);
+   memcpy(w, v, sizeof(v));
+   assert_int_equal(Sparkline_fit(w, 10, 5, false), 5);
+   assert_true(w[0] == 5.0 && w[4] == 5.0);
+   /* Uneven bins cover every value once. */
+   memcpy(w, v, sizeof(v));
+   assert_int_equal(Sparkline_fit(w, 10, 3, true), 3);
+   assert_true(w[0] == 9 && w[2] == 5);
+   /* Fewer values than cells: untouched. */
+   memcpy(w, v, sizeof(v));
+   assert_int_equal(Sparkline_fit(w, 10, 80, true), 10);
+   assert_memory_equal(w, v, sizeof(v));
+}
+
 int main(void) {
    const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_fit),
       cmocka_unit_test(test_levels),
       cmocka_unit_test(test_scaled_between_min_and_max),
       cmocka_unit_test(test_width_keeps_newest),

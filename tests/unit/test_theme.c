@@ -198,6 +198,22 @@ static void test_nearest_colors(void** state) {
    assert_int_equal(Theme_nearest8(0xffffff), 7);
 }
 
+/* On an 8-colour terminal a grey is black or white, never a hue: the
+ * dimmed grey of zero counts came out yellow, like a warning. */
+static void test_nearest8_keeps_greys_grey(void** state) {
+   (void)state;
+   static const int greys[] = { 0x808080, 0x8a8a8a, 0xa8a8a8, 0xc0c0c0, 0xd0d0d0, 0x9e9e9e };
+   for (size_t i = 0; i < sizeof(greys) / sizeof(greys[0]); i++) {
+      if (Theme_nearest8(greys[i]) != 7)
+         fail_msg("#%06x maps to colour %d, not white", greys[i], Theme_nearest8(greys[i]));
+   }
+   assert_int_equal(Theme_nearest8(0x303030), 0);
+   assert_int_equal(Theme_nearest8(0x4e4e4e), 0);
+   /* Saturated colours keep their hue. */
+   assert_int_equal(Theme_nearest8(0xffaf00), 3);
+   assert_int_equal(Theme_nearest8(0x5fafff), 6);
+}
+
 static void test_choose_mode(void** state) {
    (void)state;
    assert_int_equal(Theme_chooseMode(true, 1 << 24, NULL), THEME_TRUECOLOR);
@@ -216,7 +232,8 @@ int main(void) {
       cmocka_unit_test(test_parse_good),     cmocka_unit_test(test_parse_bad),
       cmocka_unit_test(test_parse_nul_byte), cmocka_unit_test(test_role_keys),
       cmocka_unit_test(test_shipped_themes), cmocka_unit_test(test_load_search_path),
-      cmocka_unit_test(test_nearest_colors), cmocka_unit_test(test_choose_mode),
+      cmocka_unit_test(test_nearest_colors), cmocka_unit_test(test_nearest8_keeps_greys_grey),
+      cmocka_unit_test(test_choose_mode),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,232 @@
+/* The stack view's model: sections of groups, built from a DumpResult. */
+#include "stacktop/StackModel.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stacktop/Util.h"
+
+/* Thread ids listed in full up to this many; beyond, "a b c ... z". */
+#define TIDS_FULL 10
+#define TIDS_HEAD 3
+#define NAMES_LISTED 4
+
+StackModel* StackModel_new(void) {
+   return Util_xcalloc(1, sizeof(StackModel));
+}
+
+static void freeGroup(StackGroup* g) {
+   free(g->states);
+   free(g->top);
+   free(g->members);
+   for (size_t i = 0; i < g->frameCount; i++)
+      free(g->frames[i]);
+   free(g->frames);
+}
+
+void StackModel_free(StackModel* this) {
+   if (!this)
+      return;
+   for (size_t s = 0; s < this->sectionCount; s++) {
+      StackSection* section = &this->sections[s];
+      for (size_t g = 0; g < section->groupCount; g++)
+         freeGroup(&section->groups[g]);
+      free(section->groups);
+      free(section->title);
+   }
+   free(this->sections);
+   free(this);
+}
+
+StackSection* StackModel_addSection(StackModel* this, const char* title) {
+   Util_growArray((void**)&this->sections, &this->sectionCapacity, this->sectionCount, sizeof(StackSection));
+   StackSection* s = &this->sections[this->sectionCount++];
+   memset(s, 0, sizeof(*s));
+   s->title = Util_xstrdup(title);
+   return s;
+}
+
+StackGroup* StackModel_addGroup(StackSection* section, size_t count, const char* states, const char* top,
+                                const char* members) {
+   Util_growArray((void**)&section->groups, &section->groupCapacity, section->groupCount, sizeof(StackGroup));
+   StackGroup* g = &section->groups[section->groupCount++];
+   memset(g, 0, sizeof(*g));
+   g->count = count;
+   g->states = Util_xstrdup(states);
+   g->top = Util_xstrdup(top);
+   g->members = Util_xstrdup(members);
+   return g;
+}
+
+void StackModel_addFrame(StackGroup* group, const char* line) {
+   Util_growArray((void**)&group->frames, &group->frameCapacity, group->frameCount, sizeof(char*));
+   group->frames[group->frameCount++] = Util_xstrdup(line);
+}
+
+/* ---- from a dump */
+
+static bool startsWith(const char* s, const char* prefix) {
+   return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Frames a person rarely suspects first: the C library, the dynamic
+ * loader and the vdso, and the Go runtime's scheduler and syscall glue. */
+static bool isSystemFrame(const DumpFrame* f) {
+   static const char* const systemDirs[] = { "/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/", "/usr/libexec/" };
+   static const char* const runtimePrefixes[] = { "runtime.", "syscall.", "internal/", "runtime/internal/" };
+   if (!f->function && !f->module)
+      return true;
+   for (size_t i = 0; i < sizeof(systemDirs) / sizeof(systemDirs[0]); i++) {
+      if (startsWith(f->module, systemDirs[i]))
+         return true;
+   }
+   if (f->module && strstr(f->module, "[vdso]"))
+      return true;
+   for (size_t i = 0; i < sizeof(runtimePrefixes) / sizeof(runtimePrefixes[0]); i++) {
+      if (startsWith(f->function, runtimePrefixes[i]))
+         return true;
+   }
+   return false;
+}
+
+const DumpFrame* StackModel_topUserFrame(const DumpGroup* group) {
+   if (group->frameCount == 0)
+      return NULL;
+   for (size_t i = 0; i < group->frameCount; i++) {
+      if (!isSystemFrame(&group->frames[i]))
+         return &group->frames[i];
+   }
+   return &group->frames[0];
+}
+
+static const char* baseName(const char* path) {
+   const char* slash = strrchr(path, '/');
+   return slash ? slash + 1 : path;
+}
+
+/* "function file.c:25", "function+0x1c libfoo.so", "0x4005d0 app". */
+static void describeTop(const DumpFrame* f, char* buf, size_t size) {
+   if (!f) {
+      Util_format(buf, size, "(no frames)");
+      return;
+   }
+   char name[256];
+   if (f->function)
+      Util_format(name, sizeof(name), "%s", f->function);
+   else
+      Util_format(name, sizeof(name), "0x%" PRIx64, f->pc);
+   if (f->file)
+      Util_format(buf, size, "%s %s:%d", name, baseName(f->file), f->line);
+   else if (f->module)
+      Util_format(buf, size, "%s+0x%" PRIx64 " %s", name, f->offset, baseName(f->module));
+   else
+      Util_format(buf, size, "%s", name);
+}
+
+/* "S×38 R×2": per state letter, most frequent first, then by letter. */
+static void describeStates(const DumpGroup* g, char* buf, size_t size) {
+   size_t counts[256] = { 0 };
+   for (size_t i = 0; i < g->count; i++)
+      counts[(unsigned char)g->threads[i].state]++;
+   size_t used = 0;
+   buf[0] = '\0';
+   for (;;) {
+      size_t best = 0;
+      for (size_t c = 1; c < 256; c++) {
+         if (counts[c] > counts[best])
+            best = c;
+      }
+      if (counts[best] == 0 || used >= size)
+         return;
+      char letter = best >= 0x21 && best < 0x7f ? (char)best : '?';
+      used += (size_t)snprintf(buf + used, size - used, "%s%c\u00d7%zu", used ? " " : "", letter, counts[best]);
+      counts[best] = 0;
+   }
+}
+
+static int compareNames(const void* a, const void* b) {
+   return strcmp(*(const char* const*)a, *(const char* const*)b);
+}
+
+/* "threads 5972 5973 5974 ... 6011 (names: parker, worker)" */
+static void describeMembers(const DumpGroup* g, char* buf, size_t size) {
+   size_t used = (size_t)snprintf(buf, size, "threads");
+   for (size_t i = 0; i < g->count && used < size; i++) {
+      if (g->count > TIDS_FULL && i == TIDS_HEAD) {
+         used += (size_t)snprintf(buf + used, size - used, " ...");
+         i = g->count - 1;
+      }
+      if (used < size)
+         used += (size_t)snprintf(buf + used, size - used, " %d", (int)g->threads[i].tid);
+   }
+   const char** names = Util_xcalloc(g->count + 1, sizeof(char*));
+   for (size_t i = 0; i < g->count; i++)
+      names[i] = g->threads[i].name;
+   qsort(names, g->count, sizeof(char*), compareNames);
+   size_t distinct = 0;
+   for (size_t i = 0; i < g->count && used < size; i++) {
+      if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
+         continue;
+      if (distinct < NAMES_LISTED)
+         used += (size_t)snprintf(buf + used, size - used, "%s%s", distinct ? ", " : " (names: ", names[i]);
+      distinct++;
+   }
+   if (distinct > NAMES_LISTED && used < size)
+      used += (size_t)snprintf(buf + used, size - used, ", +%zu more", distinct - NAMES_LISTED);
+   if (distinct && used < size)
+      snprintf(buf + used, size - used, ")");
+   free(names);
+}
+
+/* "0x7f92b8f08f15  __futex_abstimed_wait_common+0xc5  /usr/lib/.../libc.so.6" */
+static void describeFrame(const DumpFrame* f, char* buf, size_t size) {
+   size_t used = (size_t)snprintf(buf, size, "0x%" PRIx64, f->pc);
+   if (used < size && f->function)
+      used += (size_t)snprintf(buf + used, size - used, "  %s+0x%" PRIx64 "%s", f->function, f->offset,
+                               f->inlined ? " (inlined)" : "");
+   else if (used < size && f->module)
+      used += (size_t)snprintf(buf + used, size - used, "  ?");
+   if (used < size && f->file)
+      snprintf(buf + used, size - used, "  %s:%d", f->file, f->line);
+   else if (used < size && f->module)
+      snprintf(buf + used, size - used, "  %s", f->module);
+}
+
+StackModel* StackModel_fromDump(const DumpResult* result) {
+   StackModel* this = StackModel_new();
+   StackModel_addThreads(this, result);
+   return this;
+}
+
+void StackModel_addThreads(StackModel* this, const DumpResult* result) {
+   char title[128];
+   Util_format(title, sizeof(title), "thread profile: total %zu", result->totalThreads);
+   StackSection* section = StackModel_addSection(this, title);
+   for (size_t i = 0; i < result->groupCount; i++) {
+      const DumpGroup* g = &result->groups[i];
+      char states[128], top[600], members[512];
+      describeStates(g, states, sizeof(states));
+      describeTop(StackModel_topUserFrame(g), top, sizeof(top));
+      describeMembers(g, members, sizeof(members));
+      StackGroup* group = StackModel_addGroup(section, g->count, states, top, members);
+      for (size_t f = 0; f < g->frameCount; f++) {
+         char line[1200];
+         describeFrame(&g->frames[f], line, sizeof(line));
+         StackModel_addFrame(group, line);
+      }
+   }
+}
+
+bool StackModel_groupMatches(const StackGroup* group, const char* text) {
+   if (!text[0])
+      return false;
+   if (strcasestr(group->top, text) || strcasestr(group->members, text))
+      return true;
+   for (size_t i = 0; i < group->frameCount; i++) {
+      if (strcasestr(group->frames[i], text))
+         return true;
+   }
+   return false;
+}
