@@ -22,10 +22,18 @@ typedef struct StackGroup_ {
    size_t frameCount, frameCapacity;
 } StackGroup;
 
+typedef enum StackSectionKind_ {
+   STACK_SECTION_THREADS,
+   STACK_SECTION_GOROUTINES,
+} StackSectionKind;
+
 typedef struct StackSection_ {
    char* title; /* "thread profile: total 58" (owned) */
+   StackSectionKind kind;
    StackGroup* groups;
    size_t groupCount, groupCapacity;
+   char** notes; /* what is partial and why, one line each (owned) */
+   size_t noteCount, noteCapacity;
 } StackSection;
 
 typedef struct StackModel_ {
@@ -33,9 +41,14 @@ typedef struct StackModel_ {
    size_t sectionCount, sectionCapacity;
 } StackModel;
 
-/* The model of a dump: one section with its thread groups, in the dump's
- * order. Caller frees with StackModel_free. */
+/* The model of a dump: for a Go process its goroutine groups first (or why
+ * there are none), then the thread groups, each in the dump's order.
+ * Caller frees with StackModel_free. */
 StackModel* StackModel_fromDump(const DumpResult* result);
+struct GoProfile_;
+/* Adds the section of a Go process's goroutine groups (Go's profile order;
+ * states are wait reasons; the top frame is the first Go shows). */
+void StackModel_addGoroutines(StackModel* this, const struct GoProfile_* go);
 /* Adds the section of a dump's thread groups to a model (after any section
  * already there, e.g. goroutines). */
 void StackModel_addThreads(StackModel* this, const DumpResult* result);
@@ -45,6 +58,7 @@ void StackModel_free(StackModel* this);
  * way). Strings are copied. */
 StackModel* StackModel_new(void);
 StackSection* StackModel_addSection(StackModel* this, const char* title);
+void StackModel_addNote(StackSection* section, const char* note);
 StackGroup* StackModel_addGroup(StackSection* section, size_t count, const char* states, const char* top,
                                 const char* members);
 void StackModel_addFrame(StackGroup* group, const char* line);

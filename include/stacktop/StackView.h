@@ -59,6 +59,10 @@ bool StackView_search(StackView* this, const char* text, int direction, bool inc
 /* The search line was left: keep (Enter) what the search opened, or close
  * it again (Esc). */
 void StackView_endSearch(StackView* this, bool keep);
+/* A Go process's dump has two parts, its goroutines (shown first) and its
+ * threads: shows the other one. False (and why in msg) for a process
+ * with threads only. */
+bool StackView_switchPart(StackView* this, char* msg, size_t msgSize);
 /* Horizontal scroll by delta cells (clamped at 0). */
 void StackView_scrollH(StackView* this, int delta);
 /* Mouse: puts the cursor on the line drawn at screen line y. */

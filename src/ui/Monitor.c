@@ -449,6 +449,13 @@ static void actionRetake(MonitorContext* ctx, KeyAction action) {
       setStatus(ctx, true, "%s", msg);
 }
 
+static void actionSwitchPart(MonitorContext* ctx, KeyAction action) {
+   (void)action;
+   char msg[256];
+   if (!StackView_switchPart(ctx->stack, msg, sizeof(msg)))
+      setStatus(ctx, true, "%s", msg);
+}
+
 static void actionSave(MonitorContext* ctx, KeyAction action) {
    (void)action;
    char msg[1400];
@@ -557,6 +564,7 @@ static const ActionHandler handlers[ACTION_COUNT] = {
    [ACTION_BACK] = actionBack,
    [ACTION_RETAKE] = actionRetake,
    [ACTION_GROUPING] = actionRetake,
+   [ACTION_SWITCH_PART] = actionSwitchPart,
    [ACTION_SAVE] = actionSave,
    [ACTION_CHOOSER_SORT] = actionChooserSort,
    [ACTION_CHOOSER_TOGGLE] = actionChooserToggle,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stacktop/GoProfile.h"
 #include "stacktop/Util.h"
 
 /* Thread ids listed in full up to this many; beyond, "a b c ... z". */
@@ -35,6 +36,9 @@ void StackModel_free(StackModel* this) {
          freeGroup(&section->groups[g]);
       free(section->groups);
       free(section->title);
+      for (size_t n = 0; n < section->noteCount; n++)
+         free(section->notes[n]);
+      free(section->notes);
    }
    free(this->sections);
    free(this);
@@ -58,6 +62,11 @@ StackGroup* StackModel_addGroup(StackSection* section, size_t count, const char*
    g->top = Util_xstrdup(top);
    g->members = Util_xstrdup(members);
    return g;
+}
+
+void StackModel_addNote(StackSection* section, const char* note) {
+   Util_growArray((void**)&section->notes, &section->noteCapacity, section->noteCount, sizeof(char*));
+   section->notes[section->noteCount++] = Util_xstrdup(note);
 }
 
 void StackModel_addFrame(StackGroup* group, const char* line) {
@@ -194,10 +203,118 @@ static void describeFrame(const DumpFrame* f, char* buf, size_t size) {
       snprintf(buf + used, size - used, "  %s", f->module);
 }
 
+/* Where a partial stack ends, and where a thread that never stopped waits. */
+static void addCut(StackGroup* group, const DumpGroup* g) {
+   if (g->cut == DUMP_CUT_NONE)
+      return;
+   char line[512];
+   Util_format(line, sizeof(line), "...  stack cut: %s", Dump_cutReason(g->cut));
+   StackModel_addFrame(group, line);
+   if (g->cut != DUMP_CUT_NOT_STOPPED)
+      return;
+   Util_format(line, sizeof(line), "kernel wait channel: %s", g->wait.wchan[0] ? g->wait.wchan : "unknown");
+   StackModel_addFrame(group, line);
+   for (const char* p = g->wait.stack; p && *p;) {
+      const char* end = strchr(p, '\n');
+      int len = end ? (int)(end - p) : (int)strlen(p);
+      Util_format(line, sizeof(line), "kernel: %.*s", len, p);
+      StackModel_addFrame(group, line);
+      p += len + (end ? 1 : 0);
+   }
+}
+
+static void addThreadNotes(StackSection* section, const DumpResult* r) {
+   char note[256];
+   if (r->lateThreads) {
+      Util_format(note, sizeof(note), "%zu threads did not stop before the deadline: listed without user frames",
+                  r->lateThreads);
+      StackModel_addNote(section, note);
+   }
+   if (r->missedThreads) {
+      Util_format(note, sizeof(note), "%zu threads started during the stop and could not be stopped in time",
+                  r->missedThreads);
+      StackModel_addNote(section, note);
+   }
+   if (r->cutStacks) {
+      Util_format(note, sizeof(note), "%zu stacks are partial: see \"stack cut\" in their groups", r->cutStacks);
+      StackModel_addNote(section, note);
+   }
+}
+
 StackModel* StackModel_fromDump(const DumpResult* result) {
    StackModel* this = StackModel_new();
+   if (result->go)
+      StackModel_addGoroutines(this, result->go);
    StackModel_addThreads(this, result);
    return this;
+}
+
+/* ---- goroutines */
+
+/* "chan receive×147 running×1": Go's own state names, most first. */
+static void describeWaits(const GoProfileGroup* g, char* buf, size_t size) {
+   size_t used = 0;
+   buf[0] = '\0';
+   bool* done = Util_xcalloc(g->stateCount + 1, sizeof(bool));
+   for (size_t k = 0; k < g->stateCount && used < size; k++) {
+      size_t best = g->stateCount;
+      for (size_t i = 0; i < g->stateCount; i++) {
+         if (!done[i] && (best == g->stateCount || g->states[i].count > g->states[best].count))
+            best = i;
+      }
+      done[best] = true;
+      used += (size_t)snprintf(buf + used, size - used, "%s%s\u00d7%zu", used ? " " : "", g->states[best].state,
+                               g->states[best].count);
+   }
+   free(done);
+}
+
+/* "goroutines 18 19 20 ... 1047 (labels: {...})" */
+static void describeGoids(const GoProfileGroup* g, char* buf, size_t size) {
+   size_t used = (size_t)snprintf(buf, size, "goroutine%s", g->count == 1 ? "" : "s");
+   for (size_t i = 0; i < g->count && used < size; i++) {
+      if (g->count > TIDS_FULL && i == TIDS_HEAD) {
+         used += (size_t)snprintf(buf + used, size - used, " ...");
+         i = g->count - 1;
+      }
+      if (used < size)
+         used += (size_t)snprintf(buf + used, size - used, " %" PRIu64, g->goids[i]);
+   }
+   if (g->labels && used < size)
+      snprintf(buf + used, size - used, " (labels: %s)", g->labels);
+}
+
+static void describeGoFrame(const GoProfileFrame* f, char* buf, size_t size) {
+   snprintf(buf, size, "0x%" PRIx64 "  %s+0x%" PRIx64 "%s  %s:%d", f->pc, f->function, f->offset,
+            f->inlined ? " (inlined)" : "", f->file ? f->file : "?", f->line);
+}
+
+void StackModel_addGoroutines(StackModel* this, const GoProfile* go) {
+   char title[320];
+   if (go->error[0])
+      Util_format(title, sizeof(title), "goroutines unavailable: %s", go->error);
+   else
+      Util_format(title, sizeof(title), "goroutine profile: total %zu", go->total);
+   StackSection* section = StackModel_addSection(this, title);
+   section->kind = STACK_SECTION_GOROUTINES;
+   for (size_t i = 0; i < go->groupCount; i++) {
+      const GoProfileGroup* g = &go->groups[i];
+      char waits[256], top[600] = "(no frames)", members[512];
+      describeWaits(g, waits, sizeof(waits));
+      describeGoids(g, members, sizeof(members));
+      if (g->frameCount) {
+         const GoProfileFrame* f = &g->frames[0];
+         Util_format(top, sizeof(top), "%s %s:%d", f->function, baseName(f->file ? f->file : "?"), f->line);
+      }
+      StackGroup* group = StackModel_addGroup(section, g->count, waits, top, members);
+      for (size_t f = 0; f < g->frameCount; f++) {
+         char line[1200];
+         describeGoFrame(&g->frames[f], line, sizeof(line));
+         StackModel_addFrame(group, line);
+      }
+   }
+   for (size_t n = 0; n < go->noteCount; n++)
+      StackModel_addNote(section, go->notes[n]);
 }
 
 void StackModel_addThreads(StackModel* this, const DumpResult* result) {
@@ -216,7 +333,9 @@ void StackModel_addThreads(StackModel* this, const DumpResult* result) {
          describeFrame(&g->frames[f], line, sizeof(line));
          StackModel_addFrame(group, line);
       }
+      addCut(group, g);
    }
+   addThreadNotes(section, result);
 }
 
 bool StackModel_groupMatches(const StackGroup* group, const char* text) {

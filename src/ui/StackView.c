@@ -52,6 +52,7 @@ typedef enum RowKind_ {
    ROW_GROUP,
    ROW_MEMBERS,
    ROW_FRAME,
+   ROW_NOTE, /* frame: the note's index */
 } RowKind;
 
 /* One line of the navigator. */
@@ -77,6 +78,7 @@ struct StackView_ {
    char* text;       /* the shown dump as text (owned), for saving */
    size_t textLen;
    StackModel* model; /* the shown dump (owned) */
+   size_t shown;      /* the section on screen: a Go process's goroutines or its threads */
    bool** expanded;   /* per section, per group (owned) */
    StackRow* rows;    /* the lines as laid out now (owned) */
    size_t rowCount, rowCapacity;
@@ -300,22 +302,24 @@ static void addRow(StackView* this, RowKind kind, size_t s, size_t g, size_t f) 
    this->rows[this->rowCount++] = (StackRow){ .kind = kind, .section = s, .group = g, .frame = f };
 }
 
+/* Only the shown section is laid out: one kind of stacks at a time. */
 static void layoutRows(StackView* this) {
    this->rowCount = 0;
-   if (!this->model)
+   if (!this->model || this->shown >= this->model->sectionCount)
       return;
-   for (size_t s = 0; s < this->model->sectionCount; s++) {
-      const StackSection* section = &this->model->sections[s];
-      addRow(this, ROW_SECTION, s, 0, 0);
-      for (size_t g = 0; g < section->groupCount; g++) {
-         addRow(this, ROW_GROUP, s, g, 0);
-         if (!this->expanded[s][g])
-            continue;
-         addRow(this, ROW_MEMBERS, s, g, 0);
-         for (size_t f = 0; f < section->groups[g].frameCount; f++)
-            addRow(this, ROW_FRAME, s, g, f);
-      }
+   size_t s = this->shown;
+   const StackSection* section = &this->model->sections[s];
+   addRow(this, ROW_SECTION, s, 0, 0);
+   for (size_t g = 0; g < section->groupCount; g++) {
+      addRow(this, ROW_GROUP, s, g, 0);
+      if (!this->expanded[s][g])
+         continue;
+      addRow(this, ROW_MEMBERS, s, g, 0);
+      for (size_t f = 0; f < section->groups[g].frameCount; f++)
+         addRow(this, ROW_FRAME, s, g, f);
    }
+   for (size_t n = 0; n < section->noteCount; n++)
+      addRow(this, ROW_NOTE, s, 0, n);
    if (this->cursor >= this->rowCount)
       this->cursor = this->rowCount ? this->rowCount - 1 : 0;
 }
@@ -346,9 +350,19 @@ static void ensureVisible(StackView* this) {
 static void adoptModel(StackView* this) {
    freeExpanded(this);
    StackModel_free(this->model);
+   size_t wasShown = this->shown;
+   StackSectionKind kind = this->model && wasShown < this->model->sectionCount ? this->model->sections[wasShown].kind
+                                                                               : STACK_SECTION_GOROUTINES;
    this->model = this->job.model;
    this->job.model = NULL;
    this->searchOpened = false;
+   /* A re-take stays on the same kind of stacks; the first dump of a Go
+    * process opens on its goroutines (they come first). */
+   this->shown = 0;
+   for (size_t s = 0; s < this->model->sectionCount; s++) {
+      if (this->model->sections[s].kind == kind)
+         this->shown = s;
+   }
    this->expanded = Util_xcalloc(this->model->sectionCount + 1, sizeof(bool*));
    for (size_t s = 0; s < this->model->sectionCount; s++)
       this->expanded[s] = Util_xcalloc(this->model->sections[s].groupCount + 1, sizeof(bool));
@@ -421,6 +435,11 @@ static const StackRow* cursorRow(const StackView* this) {
    return this->cursor < this->rowCount ? &this->rows[this->cursor] : NULL;
 }
 
+/* A line that belongs to a group (its own, its members, its frames). */
+static bool inGroup(const StackRow* r) {
+   return r && (r->kind == ROW_GROUP || r->kind == ROW_MEMBERS || r->kind == ROW_FRAME);
+}
+
 static void setGroupExpanded(StackView* this, size_t s, size_t g, bool expanded) {
    this->searchOpened = false; /* the user decides from here on */
    this->expanded[s][g] = expanded;
@@ -431,13 +450,13 @@ static void setGroupExpanded(StackView* this, size_t s, size_t g, bool expanded)
 
 void StackView_setExpanded(StackView* this, bool expanded) {
    const StackRow* r = cursorRow(this);
-   if (r && r->kind != ROW_SECTION)
+   if (inGroup(r))
       setGroupExpanded(this, r->section, r->group, expanded);
 }
 
 void StackView_toggleGroup(StackView* this) {
    const StackRow* r = cursorRow(this);
-   if (r && r->kind != ROW_SECTION)
+   if (inGroup(r))
       setGroupExpanded(this, r->section, r->group, !this->expanded[r->section][r->group]);
 }
 
@@ -452,7 +471,7 @@ void StackView_toggleAll(StackView* this) {
    this->searchOpened = false;
    const StackRow* r = cursorRow(this);
    size_t s0 = r ? r->section : 0, g0 = r ? r->group : 0;
-   bool onGroup = r && r->kind != ROW_SECTION;
+   bool onGroup = inGroup(r);
    for (size_t s = 0; s < this->model->sectionCount; s++) {
       for (size_t g = 0; g < this->model->sections[s].groupCount; g++)
          this->expanded[s][g] = !all;
@@ -501,7 +520,7 @@ bool StackView_search(StackView* this, const char* text, int direction, bool inc
    const StackRow* r = cursorRow(this);
    for (size_t s = 0; s < this->model->sectionCount; s++) {
       if (r && s == r->section)
-         current = total + (r->kind == ROW_SECTION ? 0 : r->group);
+         current = total + (inGroup(r) ? r->group : 0);
       total += this->model->sections[s].groupCount;
    }
    for (size_t step = includeCurrent ? 0 : 1; total && step <= total; step++) {
@@ -520,6 +539,7 @@ bool StackView_search(StackView* this, const char* text, int direction, bool inc
          this->searchGroup = k;
       }
       this->expanded[s][k] = true;
+      this->shown = s; /* a match among the other kind of stacks shows them */
       layoutRows(this);
       this->cursor = matchingRow(this, s, k, text);
       ensureVisible(this);
@@ -536,6 +556,20 @@ void StackView_endSearch(StackView* this, bool keep) {
       ensureVisible(this);
    }
    this->searchOpened = false;
+}
+
+bool StackView_switchPart(StackView* this, char* msg, size_t msgSize) {
+   if (!this->model || this->model->sectionCount < 2) {
+      Util_format(msg, msgSize, "%d (%s) is not a Go program: it has threads only", (int)this->pid, this->comm);
+      return false;
+   }
+   this->shown = (this->shown + 1) % this->model->sectionCount;
+   this->searchOpened = false;
+   layoutRows(this);
+   this->cursor = this->rowCount > 1 ? 1 : 0;
+   this->scroll = 0;
+   ensureVisible(this);
+   return true;
 }
 
 void StackView_scrollH(StackView* this, int delta) {
@@ -632,6 +666,10 @@ static void formatRow(const StackView* this, const StackRow* r, char* buf, size_
       Util_format(buf, size, "%*s%s", INDENT, "", g->frames[r->frame]);
       *style = STYLE_TEXT;
       return;
+   case ROW_NOTE:
+      Util_format(buf, size, "# %s", section->notes[r->frame]);
+      *style = STYLE_INACTIVE;
+      return;
    }
 }
 
@@ -681,8 +719,15 @@ static void drawBanner(const StackView* this, const Theme* theme, int y, int wid
 
 void StackView_draw(StackView* this, const Theme* theme, int y, int height, int width) {
    char title[160];
-   Util_format(title, sizeof(title), "Stacks of %d (%s), grouped by %s", (int)this->pid, this->comm,
-               this->groupBy == DUMP_GROUP_PC ? "pc" : "function");
+   bool goroutines = this->model && this->shown < this->model->sectionCount &&
+                     this->model->sections[this->shown].kind == STACK_SECTION_GOROUTINES;
+   bool two = this->model && this->model->sectionCount > 1;
+   Util_format(title, sizeof(title), "%s of %d (%s), grouped by %s%s", goroutines ? "Goroutines" : "Stacks",
+               (int)this->pid, this->comm,
+               goroutines                       ? "Go's profile"
+               : this->groupBy == DUMP_GROUP_PC ? "pc"
+                                                : "function",
+               two ? (goroutines ? "  (t: threads)" : "  (t: goroutines)") : "");
    Draw_fill(y, 0, width, Theme_attr(theme, STYLE_HEADER));
    Draw_text(y, 0, title, width, Theme_attr(theme, STYLE_HEADER));
    int row = y + 1;

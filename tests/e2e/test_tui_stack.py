@@ -4,6 +4,8 @@ screen's height, horizontal scrolling, Esc back to where it was opened
 from, and a process that exits or whose pid is reused meanwhile."""
 import os
 import re
+import signal
+import time
 
 import pytest
 
@@ -191,3 +193,69 @@ def test_reused_pid_is_not_dumped_under_the_old_title(spawn, tui):
         assert_not_stopped_or_traced(other.pid)
     finally:
         other.kill()
+
+
+GO_GROUP_RE = re.compile(r"^([+-])\s+(\d+)\s+(.+?×\d+(?: \S+×\d+)*)\s+(\S+) (\S+):(\d+)\s*$")
+
+
+def goroutine_groups(screen):
+    """(marker, count, states, function, file, line) of goroutine group lines."""
+    out = []
+    for line in screen.split("\n"):
+        m = GO_GROUP_RE.match(line.rstrip())
+        if m:
+            out.append((m.group(1), int(m.group(2)), m.group(3), m.group(4), m.group(5), int(m.group(6))))
+    return out
+
+
+def reported_goroutines(p):
+    os.kill(p.pid, signal.SIGUSR1)
+    line = p.wait_line(r"^goroutines \d+", timeout=20)
+    assert line, "goleak did not report its goroutines"
+    return int(line.split()[1])
+
+
+def test_go_program_opens_on_its_goroutines_and_t_switches_to_threads(spawn, tui):
+    """A Go service leaking goroutines: the view opens on the goroutine
+    profile, the leaked watchers one group (chan receive) whose count lies
+    between what the program reported of itself before and after; t shows
+    its threads and back."""
+    p = spawn("goleak", "200")
+    deadline = time.monotonic() + 30
+    while reported_goroutines(p) < 60 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    s = tui("-p", p.pid)
+    before = reported_goroutines(p)
+    s.keys("s")
+    screen = s.wait_for(lambda text: "goroutine profile: total" in text and goroutine_groups(text), timeout=30,
+                        what="the goroutine profile")
+    after = reported_goroutines(p)
+    assert f"Goroutines of {p.pid} (goleak)" in screen and "(t: threads)" in screen
+    leak = [g for g in goroutine_groups(screen) if g[3] == "main.watchConnection"]
+    assert len(leak) == 1, screen
+    marker, count, states, _, file, _ = leak[0]
+    assert states == f"chan receive×{count}" and file == "main.go"
+    assert before - 10 <= count <= after, (before, count, after)
+    total = int(re.search(r"goroutine profile: total (\d+)", screen).group(1))
+    assert before - 10 <= total <= after + 2
+    # Open the leak's group: goroutine ids and Go's frames.
+    s.type("/watchConnection")
+    s.keys("Enter")
+    screen = s.wait_for(lambda text: re.search(r"^\s+goroutines \d+ \d+ \d+ \.\.\. \d+", text, re.M), what="members")
+    assert re.search(r"main\.watchConnection\+0x[0-9a-f]+\s+\S*main\.go:\d+", screen)
+    # t: the threads; t again: the goroutines.
+    s.keys("t")
+    screen = s.wait_for("thread profile: total", what="the threads")
+    assert f"Stacks of {p.pid} (goleak)" in screen and "(t: goroutines)" in screen
+    assert "goroutine profile" not in screen
+    s.keys("t")
+    s.wait_for("goroutine profile: total", what="the goroutines again")
+    assert_not_stopped_or_traced(p.pid)
+
+
+def test_t_on_a_c_program_says_it_has_threads_only(spawn, tui):
+    p = spawn("stack_groups")
+    s = open_stacks(tui, p)
+    s.keys("t")
+    s.wait_for("is not a Go program: it has threads only")
+    assert "thread profile: total" in s.screen()
