@@ -348,11 +348,11 @@ static void ensureVisible(StackView* this) {
 /* Takes the worker's model. The first dump opens collapsed; a re-take keeps
  * the cursor on the same line number as far as it exists. */
 static void adoptModel(StackView* this) {
-   freeExpanded(this);
-   StackModel_free(this->model);
    size_t wasShown = this->shown;
    StackSectionKind kind = this->model && wasShown < this->model->sectionCount ? this->model->sections[wasShown].kind
                                                                                : STACK_SECTION_GOROUTINES;
+   freeExpanded(this);
+   StackModel_free(this->model);
    this->model = this->job.model;
    this->job.model = NULL;
    this->searchOpened = false;

@@ -248,6 +248,11 @@ def test_go_program_opens_on_its_goroutines_and_t_switches_to_threads(spawn, tui
     screen = s.wait_for("thread profile: total", what="the threads")
     assert f"Stacks of {p.pid} (goleak)" in screen and "(t: goroutines)" in screen
     assert "goroutine profile" not in screen
+    # A re-take stays on the threads.
+    s.keys("r")
+    s.wait_for(lambda text: "thread profile: total" in text and "taking stack dump" not in text, timeout=30,
+               what="the re-taken dump")
+    assert "goroutine profile" not in s.screen()
     s.keys("t")
     s.wait_for("goroutine profile: total", what="the goroutines again")
     assert_not_stopped_or_traced(p.pid)
