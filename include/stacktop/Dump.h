@@ -28,8 +28,9 @@ typedef struct DumpOptions_ {
    /* Symbol cache to use and keep (a front end re-taking dumps passes its own,
     * used by one dump at a time); NULL: a temporary one per dump. */
    struct Symbols_* symbols;
-   bool detachOnSignal; /* CLI only: Snapshot's signal handlers detach (see Snapshot.h) */
-   int holdMs;          /* test-only, from STACKTOP_TEST_HOLD_MS: keep threads stopped this long */
+   bool detachOnSignal;  /* CLI only: Snapshot's signal handlers detach (see Snapshot.h) */
+   int holdMs;           /* test-only, from STACKTOP_TEST_HOLD_MS: keep threads stopped this long */
+   size_t maxStackBytes; /* cap on all stack copies together (0: none); deep stacks are cut short */
 } DumpOptions;
 
 typedef struct DumpFrame_ {

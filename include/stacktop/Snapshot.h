@@ -38,9 +38,10 @@ typedef struct Snapshot_ {
 } Snapshot;
 
 typedef struct SnapshotOptions_ {
-   double timeoutS;     /* bound on the wait for all threads to stop */
-   bool detachOnSignal; /* the CLI: let Snapshot's signal handlers detach */
-   int holdMs;          /* test-only: keep the threads stopped this long */
+   double timeoutS;      /* bound on the wait for all threads to stop */
+   bool detachOnSignal;  /* the CLI: let Snapshot's signal handlers detach */
+   int holdMs;           /* test-only: keep the threads stopped this long */
+   size_t maxStackBytes; /* cap on all stack copies together (0: none), see planStacks */
 } SnapshotOptions;
 
 /* Checks the pid (own pid, no process, zombie, kernel thread) and takes the

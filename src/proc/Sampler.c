@@ -99,7 +99,9 @@ typedef struct Tracked_ {
    pid_t pid;
    unsigned long long startTicks;
    unsigned long long ticks; /* TICS_ALL at the previous refresh */
-   History* history;         /* owned */
+   History* history;         /* owned; NULL under historyOnDemand until wanted */
+   HistorySample last;       /* this refresh's sample, to start a history on demand */
+   unsigned long wantedAt;   /* historyOnDemand: refresh count when last wanted */
    char* command;            /* owned; cached cmdline */
    char comm[16];            /* comm when command was read: a change means exec */
    /* statm as last read, and the stat figures it was read at (see readMemory). */
@@ -376,7 +378,8 @@ static Tracked* carryTracked(Sampler* this, pid_t pid, unsigned long long startT
       return dst;
    }
    *dst = (Tracked){ .pid = pid, .startTicks = startTicks };
-   dst->history = History_new(this->options.historyCapacity);
+   if (!this->options.historyOnDemand)
+      dst->history = History_new(this->options.historyCapacity);
    return dst;
 }
 
@@ -417,10 +420,17 @@ static void fillRow(Sampler* this, struct pids_stack* s, double elapsed, double 
                         .resKiB = p->resKiB,
                         .threads = (unsigned long)(p->threads > 0 ? p->threads : 0),
                         .goroutines = -1 };
-   History_push(t->history, &hs);
-   p->history = t->history;
-   p->resGrowthKiBPerMin = History_growthPerMinute(t->history, HISTORY_RES, SAMPLER_GROWTH_WINDOW_S,
-                                                   SAMPLER_GROWTH_MIN_SPAN_S, &p->resGrowthKnown);
+   t->last = hs;
+   if (t->history && this->options.historyOnDemand && this->refreshes - t->wantedAt > SAMPLER_HISTORY_GRACE) {
+      History_free(t->history);
+      t->history = NULL;
+   }
+   if (t->history) {
+      History_push(t->history, &hs);
+      p->history = t->history;
+      p->resGrowthKiBPerMin = History_growthPerMinute(t->history, HISTORY_RES, SAMPLER_GROWTH_WINDOW_S,
+                                                      SAMPLER_GROWTH_MIN_SPAN_S, &p->resGrowthKnown);
+   }
    this->rowCount++;
 }
 
@@ -722,6 +732,19 @@ const ProcessSample* Sampler_at(const Sampler* this, size_t i) {
 
 const ProcessSample* Sampler_find(const Sampler* this, pid_t pid) {
    return rowFor((Sampler*)this, pid);
+}
+
+void Sampler_keepHistory(Sampler* this, pid_t pid) {
+   ProcessSample* row = rowFor(this, pid);
+   if (!row)
+      return;
+   Tracked* t = &this->tracked[row - this->rows]; /* parallel to rows after the swap */
+   t->wantedAt = this->refreshes;
+   if (t->history)
+      return;
+   t->history = History_new(this->options.historyCapacity);
+   History_push(t->history, &t->last);
+   row->history = t->history;
 }
 
 const SystemSample* Sampler_system(const Sampler* this) {

@@ -183,6 +183,7 @@ DumpError Dump_take(pid_t pid, const DumpOptions* options, DumpResult** out, cha
       .timeoutS = options->timeoutS > 0 ? options->timeoutS : DEFAULT_TIMEOUT_S,
       .detachOnSignal = options->detachOnSignal,
       .holdMs = options->holdMs,
+      .maxStackBytes = options->maxStackBytes,
    };
    Snapshot snap;
    DumpError rc = Snapshot_take(&snap, pid, &so, err, errSize);

@@ -384,6 +384,41 @@ static void captureStopped(Job* job, double deadline) {
    }
 }
 
+/* The largest per-thread copy size L with sum(min(size, L)) <= budget: every
+ * stack keeps its innermost part, and the shallow ones are never cut for the
+ * sake of the deep ones. Binary search over L. */
+static size_t fairShare(const Snapshot* snap, size_t budget) {
+   size_t lo = 0, hi = STACK_COPY_CAP;
+   while (lo < hi) {
+      size_t mid = lo + (hi - lo + 1) / 2, total = 0;
+      for (size_t i = 0; i < snap->threadCount && total <= budget; i++) {
+         size_t s = snap->threads[i].captured ? snap->threads[i].stackSize : 0;
+         total += s < mid ? s : mid;
+      }
+      if (total <= budget)
+         lo = mid;
+      else
+         hi = mid - 1;
+   }
+   return lo & ~(size_t)15; /* keep the copies 16-byte aligned */
+}
+
+/* Cuts the far (outer) end of the stacks when all of them together would
+ * exceed the budget, so a process with thousands of deep stacks cannot make
+ * stacktop allocate hundreds of MB. */
+static void applyBudget(Snapshot* snap, size_t budget) {
+   size_t total = 0;
+   for (size_t i = 0; i < snap->threadCount; i++)
+      total += snap->threads[i].captured ? snap->threads[i].stackSize : 0;
+   if (budget == 0 || total <= budget)
+      return;
+   size_t share = fairShare(snap, budget);
+   for (size_t i = 0; i < snap->threadCount; i++) {
+      if (snap->threads[i].stackSize > share)
+         snap->threads[i].stackSize = share;
+   }
+}
+
 /* Sets each captured thread's stack range: SP minus the red zone up to the
  * end of the mapping holding SP, capped. Returns false if some SP lies in no
  * known mapping (a stack mapped after maps was read). */
@@ -630,6 +665,7 @@ static void runSnapshot(Job* job, const ProcInfo* info) {
          if (Maps_read(&snap->maps, memPid, err, sizeof(err)) == 0)
             planStacks(snap);
       }
+      applyBudget(snap, job->options->maxStackBytes);
       copyStacks(snap, memPid);
       if (job->options->holdMs > 0)
          hold(job->options->holdMs);
