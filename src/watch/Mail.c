@@ -299,11 +299,15 @@ typedef struct Dialogue_ {
    bool awaitingRcpt; /* the last command was a RCPT */
    char line[512];    /* a reply line being assembled */
    size_t lineLen;
+   char last[512]; /* the last complete reply: what a failure was about */
 } Dialogue;
 
 static void replyLine(Dialogue* d, const char* line) {
    /* "250-more" continues a multi-line reply; "250 text" ends it. */
-   if (strlen(line) < 4 || line[3] != ' ' || !d->awaitingRcpt)
+   if (strlen(line) < 4 || line[3] != ' ')
+      return;
+   Util_format(d->last, sizeof(d->last), "%s", line);
+   if (!d->awaitingRcpt)
       return;
    d->awaitingRcpt = false;
    size_t i = d->rcptSent - 1;
@@ -409,8 +413,12 @@ size_t Mail_send(const MailServer* server, const char* from, const char* const* 
          sent += outcomes[i].sent;
       }
    } else {
-      char reason[600];
-      Util_format(reason, sizeof(reason), "%s: %s", server->url, curlErr[0] ? curlErr : api->easyStrerror(rc));
+      char reason[1200];
+      /* The server's own words when it refused; libcurl's otherwise. */
+      if (code >= 400 && d.last[0])
+         Util_format(reason, sizeof(reason), "%s refused: %s", server->url, d.last);
+      else
+         Util_format(reason, sizeof(reason), "%s: %s", server->url, curlErr[0] ? curlErr : api->easyStrerror(rc));
       /* A timeout or a broken connection is no verdict on the mail. */
       bool noReply = rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_ABORTED_BY_CALLBACK || rc == CURLE_COULDNT_CONNECT ||
                      rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING;

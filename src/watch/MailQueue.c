@@ -356,7 +356,7 @@ size_t MailQueue_attempt(const WatchConfig* c, int dirFd, const unsigned char ke
          continue;
       }
       waiting++;
-      WatchLog_write(WATCHLOG_WARNING, NULL, "mail %s to %s not sent (attempt %u): %s; %s in %.0fs, the bundle is kept",
+      WatchLog_write(WATCHLOG_WARNING, NULL, "mail %s to %s not sent (attempt %u): %s; %s in %gs, the bundle is kept",
                      file, r->address, attempts, out[i].reason,
                      permanent ? "refused for good, trying again" : "retrying", delay);
    }
