@@ -30,6 +30,17 @@ struct Bundle_ {
    char error[512];
 };
 
+/* libarchive's message, with the system's reason when there is one ("Write
+ * error" alone does not say that the disk is full). */
+static void archiveError(const Bundle* b, char* buf, size_t size) {
+   const char* what = b->api->errorString(b->archive);
+   int e = b->api->errnoOf(b->archive);
+   if (e > 0)
+      Util_format(buf, size, "%s (%s)", what ? what : "error", strerror(e));
+   else
+      Util_format(buf, size, "%s", what ? what : "error");
+}
+
 static void sanitize(char* out, size_t size, const char* in) {
    size_t o = 0;
    for (; *in && o + 1 < size; in++) {
@@ -98,9 +109,10 @@ int Bundle_addData(Bundle* this, const char* name, const void* data, size_t len)
       rc = ARCHIVE_FATAL;
    api->entryFree(e);
    if (rc != ARCHIVE_OK) {
+      char why[300];
+      archiveError(this, why, sizeof(why));
       this->failed = true;
-      Util_format(this->error, sizeof(this->error), "writing %s into %s: %s", name, this->tmpName,
-                  api->errorString(this->archive));
+      Util_format(this->error, sizeof(this->error), "writing %s into %s: %s", name, this->tmpName, why);
       return -1;
    }
    return 0;
@@ -114,9 +126,10 @@ static void closeArchive(Bundle* this) {
    if (!this->archive)
       return;
    if (this->api->writeClose(this->archive) != ARCHIVE_OK && !this->failed) {
+      char why[300];
+      archiveError(this, why, sizeof(why));
       this->failed = true;
-      Util_format(this->error, sizeof(this->error), "finishing %s: %s", this->tmpName,
-                  this->api->errorString(this->archive));
+      Util_format(this->error, sizeof(this->error), "finishing %s: %s", this->tmpName, why);
    }
    this->api->writeFree(this->archive);
    this->archive = NULL;

@@ -564,11 +564,8 @@ static void prepare(Collect* c) {
       c->users[c->userCount++] = in->processes[i].uid;
    size_t n = Sampler_count(c->req->sampler);
    c->top = Util_xcalloc(n ? n : 1, sizeof(*c->top));
-   for (size_t i = 0; i < n; i++) {
-      const ProcessSample* p = Sampler_at(c->req->sampler, i);
-      if (!p->kernelThread)
-         c->top[c->topCount++] = p;
-   }
+   for (size_t i = 0; i < n; i++)
+      c->top[c->topCount++] = Sampler_at(c->req->sampler, i);
    qsort(c->top, c->topCount, sizeof(*c->top), byRes);
 }
 
