@@ -112,11 +112,18 @@ class FixtureProcess:
 
 @pytest.fixture
 def spawn():
-    """spawn(name, *args) starts build/fixtures/NAME and waits for its 'ready' line."""
+    """spawn(name, *args) starts build/fixtures/NAME and waits for its 'ready' line.
+    With user="nobody" (a user name), it runs as that user (setpriv, no groups):
+    another user's process on the same host."""
     started = []
 
-    def _spawn(name, *args, ready_timeout=20):
-        fp = FixtureProcess([fixture_path(name), *map(str, args)], ready_timeout)
+    def _spawn(name, *args, ready_timeout=20, user=None):
+        argv = [fixture_path(name), *map(str, args)]
+        if user is not None:
+            import pwd
+            pw = pwd.getpwnam(user)
+            argv = ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups", *argv]
+        fp = FixtureProcess(argv, ready_timeout)
         started.append(fp)
         return fp
 
