@@ -421,7 +421,7 @@ static void fillRow(Sampler* this, struct pids_stack* s, double elapsed, double 
                         .threads = (unsigned long)(p->threads > 0 ? p->threads : 0),
                         .goroutines = -1 };
    t->last = hs;
-   if (t->history && this->options.historyOnDemand && this->refreshes - t->wantedAt > SAMPLER_HISTORY_GRACE) {
+   if (t->history && this->options.historyOnDemand && this->refreshes - t->wantedAt >= SAMPLER_HISTORY_GRACE) {
       History_free(t->history);
       t->history = NULL;
    }
