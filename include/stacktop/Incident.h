@@ -42,6 +42,7 @@ typedef struct Incident_ {
    double value;     /* in Rule_unit(rule) */
    char* reason;     /* printable, one line */
    double firedWall; /* CLOCK_REALTIME when the rule fired */
+   pid_t pid;        /* the process that fired (STACKTOP_PID), 0 for none */
    IncidentProcess* processes;
    size_t processCount;
    pid_t* gone; /* restart: pids that went away */

@@ -386,13 +386,7 @@ static int runHook(void* arg, int resultFd) {
    const HookJob* h = arg;
    const Incident* in = h->incident;
    char pid[32], value[64];
-   Util_format(pid, sizeof(pid), "%d", in->processCount ? (int)in->processes[0].pid : 0);
-   for (size_t i = 0; i < in->processCount; i++) {
-      char needle[64];
-      Util_format(needle, sizeof(needle), "pid %d ", (int)in->processes[i].pid);
-      if (strncmp(in->reason, needle, strlen(needle)) == 0)
-         Util_format(pid, sizeof(pid), "%d", (int)in->processes[i].pid);
-   }
+   Util_format(pid, sizeof(pid), "%d", (int)in->pid);
    Util_format(value, sizeof(value), "%.3f", in->value);
    const HookVar vars[] = {
       { .name = "STACKTOP_SERVICE", .value = h->service->name },

@@ -86,6 +86,7 @@ int Incident_save(const Incident* this, int dirFd, const unsigned char key[BUNDL
    Record_setf(&r, "value", "%.17g", this->value);
    Record_set(&r, "reason", this->reason);
    Record_setf(&r, "fired", "%.3f", this->firedWall);
+   Record_setf(&r, "pid", "%d", (int)this->pid);
    Record_setf(&r, "attempts", "%u", this->attempts);
    Record_setf(&r, "notice", "%d", this->noticeSent);
    if (this->lastError)
@@ -158,6 +159,7 @@ RecordStatus Incident_load(Incident* this, int dirFd, const char* file, const un
    }
    Incident_init(this, name, service, (RuleKind)kind, Record_get(&r, "threshold"), Record_getDouble(&r, "value", 0),
                  Record_get(&r, "reason"), Record_getDouble(&r, "fired", 0));
+   this->pid = (pid_t)Record_getDouble(&r, "pid", 0);
    this->attempts = (unsigned)Record_getDouble(&r, "attempts", 0);
    this->noticeSent = Record_getDouble(&r, "notice", 0) != 0;
    Incident_setError(this, Record_get(&r, "error"));

@@ -235,7 +235,8 @@ void Jobs_free(Jobs* this) {
       return;
    for (size_t i = 0; i < this->count; i++) {
       killGroup(&this->jobs[i]);
-      waitpid(this->jobs[i].pid, NULL, 0);
+      /* Never blocks: a job stuck in an uninterruptible sleep must not hold up exit. */
+      waitpid(this->jobs[i].pid, NULL, WNOHANG);
       close(this->jobs[i].resultFd);
    }
    free(this->jobs);

@@ -104,6 +104,7 @@ typedef struct Fire_ {
    RuleKind rule;
    const RuleSpec* spec;
    double value;
+   pid_t pid; /* the process that fired, 0 for none */
    const char* reason;
    const ProcessSample** procs;
    size_t procCount;
@@ -277,6 +278,7 @@ static void fire(Watcher* w, const Fire* f) {
    WatchConfig_formatRule(f->rule, f->spec, threshold, sizeof(threshold));
    Incident in;
    Incident_init(&in, name, f->serviceName, f->rule, threshold, f->value, f->reason, wall);
+   in.pid = f->pid;
    for (size_t i = 0; i < f->procCount; i++)
       Incident_addProcess(&in, f->procs[i]);
    for (size_t i = 0; i < f->goneCount; i++)
@@ -361,6 +363,7 @@ static void checkRestart(Watcher* w, const WatchService* svc, ServiceState* st, 
    Fire f = { .serviceName = svc->name,
               .rule = RULE_RESTART,
               .spec = &svc->rules[RULE_RESTART],
+              .pid = n ? procs[0]->pid : 0,
               .reason = reason,
               .procs = procs,
               .procCount = n,
@@ -429,6 +432,7 @@ static void evaluateService(Watcher* w, size_t index) {
                  .rule = kind,
                  .spec = spec,
                  .value = found.value,
+                 .pid = found.pid,
                  .reason = reason,
                  .procs = procs,
                  .procCount = n };

@@ -628,3 +628,20 @@ def test_pidfile_owned_by_a_user_only_names_that_users_processes(tmp_path, spawn
     os.chown(pidfile, 0, 0)
     run_once(conf)
     assert len(bundles_in(bundles)) == 1
+
+
+def test_every_config_key_is_in_the_man_page(tmp_path):
+    """The key table is the one source of keys: each key the binary lists for
+    a section is documented in stacktop.conf(5)."""
+    man = open(os.path.join(os.path.dirname(__file__), "..", "..", "doc", "stacktop.conf.5")).read()
+    keys = set()
+    for section in ("[global]", "[service x]"):
+        conf = tmp_path / "keys.conf"
+        conf.write_text(f"{section}\nno_such_key = 1\n")
+        r = run_stacktop("watch", "-c", conf, "--check-config")
+        assert r.returncode == 2, r.stderr
+        listed = r.stderr.split("expected one of: ", 1)[1].strip()
+        keys.update(k.strip() for k in listed.split(","))
+    assert {"interval", "user", "mail_to", "mail_timeout", "dump_memory", "bundle_timeout"} <= keys
+    missing = [k for k in sorted(keys) if not re.search(rf"^\.B[IR]? {re.escape(k)}(\s|$)", man, re.M)]
+    assert missing == [], missing

@@ -40,6 +40,7 @@ static void test_round_trip_and_description(void** state) {
    Incident_addProcess(&in, &p);
    Incident_addGone(&in, 41);
    in.attempts = 2;
+   in.pid = 42;
    Incident_setError(&in, "No space left on device");
    assert_string_equal(in.processes[0].comm, "ng\\x1bx");
    assert_string_equal(in.reason, "pid 42 (ng\\x1bx): CPU 97.2% of one core");
@@ -64,6 +65,7 @@ static void test_round_trip_and_description(void** state) {
    assert_int_equal(back.goneCount, 1);
    assert_int_equal(back.gone[0], 41);
    assert_int_equal(back.attempts, 2);
+   assert_int_equal(back.pid, 42);
    assert_string_equal(back.lastError, "No space left on device");
    char* text = NULL;
    size_t len = 0;
