@@ -8,6 +8,11 @@ that fires every minute, so bundles, mail (to a local aiosmtpd) and exec hooks
 run all along. Every 30 s it prints the watcher's RSS, its peak, its CPU use
 over the last period, and what was done. The verdict: after the warm-up (the
 longest growth window plus a minute), RSS must stay flat (within SLACK_KIB).
+
+It runs in a PID namespace of its own (unshare --pid --mount-proc): the
+watcher samples every process it can see, and its per-process tables follow
+the number of processes; on a shared machine other people's test runs would
+move its RSS in steps that say nothing about the watcher.
 """
 import os
 import shutil
@@ -50,13 +55,32 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / HZ
 
 
+def in_own_pid_namespace():
+    """Re-runs this script as pid 1 of a new PID namespace (with its own /proc)."""
+    if os.environ.get("STACKTOP_SOAK_NAMESPACE") == "1":
+        return
+    env = dict(os.environ, STACKTOP_SOAK_NAMESPACE="1")
+    os.execvpe("unshare", ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, os.path.abspath(__file__)],
+               env)
+
+
 def main():
+    in_own_pid_namespace()
     work = tempfile.mkdtemp(prefix="stacktop-soak-")
     procs = []
     try:
         port = free_port()
         procs.append(subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}"],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        deadline = time.monotonic() + 30
+        while True:  # the first incident fires at once: the server must be up
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("soak: aiosmtpd did not start")
+                time.sleep(0.1)
         sections = []
         for i in range(SERVICES):
             exe = os.path.join(work, f"soak{i:02d}")
@@ -85,7 +109,8 @@ def main():
         start = time.monotonic()
         rows = []
         last_cpu, last_t = cpu_seconds(watcher.pid), start
-        print(f"soak: {SERVICES} services + 1 firing every minute, interval 1s, {SECONDS}s; {BIN}")
+        print(f"soak: {SERVICES} services + 1 firing every minute, interval 1s, {SECONDS}s, "
+              f"{len(os.listdir('/proc'))} /proc entries in its PID namespace; {BIN}")
         print(f"{'t/s':>5} {'RSS/KiB':>8} {'peak/KiB':>8} {'CPU%':>6} {'bundles':>7} {'mailed':>6} {'jobs':>4}")
         while time.monotonic() - start < SECONDS:
             time.sleep(max(0.0, start + (len(rows) + 1) * PERIOD - time.monotonic()))
