@@ -13,7 +13,6 @@
 #include "stacktop/Bundle.h"
 #include "stacktop/BundleDir.h"
 #include "stacktop/Evidence.h"
-#include "stacktop/Format.h"
 #include "stacktop/Hook.h"
 #include "stacktop/Jobs.h"
 #include "stacktop/MailQueue.h"
@@ -89,11 +88,13 @@ static void reopenDir(Dispatch* d) {
    if (d->dirProblem[0])
       WatchLog_write(WATCHLOG_NOTICE, NULL, "bundle_dir %s is usable again", d->config->bundleDir);
    d->dirProblem[0] = '\0';
-   if (!d->haveKey) {
-      d->haveKey = BundleDir_key(fd, d->key, err, sizeof(err)) == 0;
-      if (!d->haveKey)
-         WatchLog_write(WATCHLOG_ERROR, NULL, "%s", err);
-   }
+   /* Read again every time: a bundle_dir removed and made again has a new key
+    * (the jobs read it from the directory too), and a key file replaced by
+    * someone else must be noticed. */
+   bool had = d->haveKey;
+   d->haveKey = BundleDir_key(fd, d->key, err, sizeof(err)) == 0;
+   if (!d->haveKey && had)
+      WatchLog_write(WATCHLOG_ERROR, NULL, "%s", err);
 }
 
 static void stateTrouble(Dispatch* d, const char* what) {
@@ -441,7 +442,7 @@ static void sendNotice(Dispatch* d, Queued* q) {
    char extra[1400];
    Util_format(extra, sizeof(extra),
                "THE BUNDLE COULD NOT BE WRITTEN: %s\n\nstacktop keeps the incident and tries again (attempt %u so far, "
-               "next in %.0f s); a mail with the bundle follows once it exists.\n",
+               "next in %g s); a mail with the bundle follows once it exists.\n",
                q->incident.lastError ? q->incident.lastError : "unknown error", q->incident.attempts,
                MailQueue_backoff(c->mailRetryS, q->incident.attempts));
    subjectOf(c, &q->incident, " (bundle NOT written)", n.subject, sizeof(n.subject));
@@ -516,8 +517,6 @@ static void bundleDone(void* ctx, const JobOutcome* o) {
    if (o->status == 0 && sscanf(o->result, "ok %llu %zu", &size, &notes) == 2) {
       const char* mail = strchr(o->result, '\n');
       mail = mail ? mail + 1 : "none";
-      char sizeText[16];
-      Format_kib(sizeText, sizeof(sizeText), size / 1024);
       d->counts.bundlesWritten++;
       WatchLog_write(WATCHLOG_NOTICE, q->incident.service,
                      "bundle %s/%s%s written (%lld bytes, %zu item%s not collected; %.1f s, peak memory %ld KiB)",

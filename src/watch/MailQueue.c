@@ -320,9 +320,16 @@ size_t MailQueue_attempt(const WatchConfig* c, int dirFd, const unsigned char ke
    }
    entryRecipients(&e);
    unsigned attempts = (unsigned)Record_getDouble(&e.record, "attempts", 0) + 1;
-   char count[32];
+   char count[32], next[64];
    Util_format(count, sizeof(count), "%u", attempts);
    Record_replace(&e.record, "attempts", count);
+   /* Counted before trying: should the attempt be killed at its deadline, the
+    * entry still says when to try again (instead of at once, again and again). */
+   Util_format(next, sizeof(next), "%.3f",
+               Util_wallSeconds() + c->mailTimeoutS + MailQueue_backoff(c->mailRetryS, attempts));
+   Record_replace(&e.record, "next", next);
+   if (Record_save(&e.record, dirFd, file, key, why, sizeof(why)) < 0)
+      WatchLog_write(WATCHLOG_WARNING, NULL, "%s", why);
    const char** to = Util_xcalloc(e.rcptCount ? e.rcptCount : 1, sizeof(char*));
    for (size_t i = 0; i < e.rcptCount; i++)
       to[i] = e.rcpt[i].address;
