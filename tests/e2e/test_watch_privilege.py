@@ -7,11 +7,13 @@ import json
 import os
 import pwd
 import re
+import shutil
 import subprocess
+import tempfile
 
 import pytest
 
-from conftest import STACKTOP_BIN, run_stacktop
+from conftest import STACKTOP_BIN, FixtureProcess, fixture_path, run_stacktop
 from watch_support import SmtpSink, attachment_of, body_of, bundles_in, run_once, unpack, write_config
 
 NOBODY = pwd.getpwnam("nobody")
@@ -88,19 +90,47 @@ def test_a_planted_mail_file_is_quarantined_not_sent(tmp_path, spawn, smtp):
     assert "x.mail in bundle_dir was not written by stacktop" in r.stderr, r.stderr
 
 
-def test_another_users_process_cannot_trigger_a_root_service(tmp_path, spawn):
+@pytest.fixture
+def unique_busy():
+    """watch_busy under a name of its own (other sessions on this host run
+    watch_busy too), in a directory every user can read: (name, path)."""
+    d = tempfile.mkdtemp(prefix="stacktop-uniq-")
+    os.chmod(d, 0o755)
+    name = f"wb{os.getpid() % 100000}x{len(os.listdir('/tmp')) % 1000}"[:15]
+    path = os.path.join(d, name)
+    shutil.copy(fixture_path("watch_busy"), path)
+    os.chmod(path, 0o755)
+    procs = []
+
+    def _start(user=None):
+        argv = [path]
+        if user:
+            pw = pwd.getpwnam(user)
+            argv = ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups", path]
+        fp = FixtureProcess(argv)
+        procs.append(fp)
+        return fp
+
+    yield name, _start
+    for fp in procs:
+        fp.kill()
+    shutil.rmtree(d)
+
+
+def test_another_users_process_cannot_trigger_a_root_service(tmp_path, unique_busy):
     """comm: matches root's processes unless `user` says otherwise: nobody's
     process of the same name neither triggers a bundle nor burns the cooldown."""
-    spawn("watch_busy", user="nobody")
-    conf, bundles = write_config(tmp_path, "[service web]\nmatch = comm:watch_busy\nthreads_above = 2\n")
+    name, start = unique_busy
+    start(user="nobody")
+    conf, bundles = write_config(tmp_path, f"[service web]\nmatch = comm:{name}\nthreads_above = 2\n")
     r = run_once(conf)
     assert bundles_in(bundles) == [], r.stderr
-    assert "[web] no process matches comm:watch_busy (user root)" in r.stderr
+    assert f"[web] no process matches comm:{name} (user root)" in r.stderr
     # Asked for explicitly, any user's process matches, and --check-config says what that means.
     conf.write_text(conf.read_text().replace("threads_above = 2\n", "threads_above = 2\nuser = any\n"))
     r = run_stacktop("watch", "-c", conf, "--check-config")
     assert r.returncode == 0, r.stderr
-    assert re.search(r"warning: .*:\d+: \[service web\] match = comm:watch_busy with user = any: any local user can "
+    assert re.search(rf"warning: .*:\d+: \[service web\] match = comm:{name} with user = any: any local user can "
                      r"start a process that matches", r.stderr), r.stderr
     assert "# warning:" in r.stdout and "user = any" in r.stdout
     r = run_once(conf)
@@ -109,15 +139,16 @@ def test_another_users_process_cannot_trigger_a_root_service(tmp_path, spawn):
 
 def test_top20_shows_other_users_processes_without_arguments(tmp_path, spawn):
     secret = f"--password=hunter2-{os.getpid()}"
-    hog = spawn("memhog", 64, 0, secret, user="nobody")
-    mine = spawn("memhog", 48, 0, "--mine")  # root's, like the service's processes
+    # Large enough to be in the top 20 even while other sessions run big processes.
+    hog = spawn("memhog", 384, 0, secret, user="nobody")
+    mine = spawn("memhog", 320, 0, "--mine")  # root's, like the service's processes
     conf, bundles = write_config(tmp_path, f"[service hog]\nmatch = pid:{mine.pid}\nres_above = 1MiB\n")
     run_once(conf)
     [bundle] = bundles_in(bundles)
     files = unpack(bundle.read_bytes())
     top = files["system/top20.txt"].decode()
     assert re.search(rf"^\s*{hog.pid}\s+nobody\s.*\[memhog\]$", top, re.M), top
-    assert re.search(rf"^\s*{mine.pid}\s+root\s.*memhog 48 0 --mine$", top, re.M), top
+    assert re.search(rf"^\s*{mine.pid}\s+root\s.*memhog 320 0 --mine$", top, re.M), top
     for name, data in files.items():
         assert secret.encode() not in data, name
 
