@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -189,6 +190,7 @@ def test_retention_touches_only_what_stacktop_wrote(tmp_path, spawn):
     conf, bundles = write_config(tmp_path, f"[service busy]\nmatch = pid:{busy.pid}\nthreads_above = 2\n",
                                  extra_global="cooldown = 100ms\nkeep_bundles = 1\n")
     run_once(conf)
+    first_done = time.monotonic()
     [first] = bundles_in(bundles)
     foreign = bundles / "someone-elses.tar.gz"
     foreign.write_bytes(b"not ours")
@@ -196,7 +198,8 @@ def test_retention_touches_only_what_stacktop_wrote(tmp_path, spawn):
     # The clock went back: the bundle written next looks older than the first.
     future = 4102444800  # 2100-01-01
     os.utime(first, (future, future))
-    wait_until(lambda: False, timeout=0.2)  # past the 100 ms cooldown
+    # The condition for a second bundle is that the 100 ms cooldown has passed.
+    assert wait_until(lambda: time.monotonic() - first_done > 0.15, timeout=5)
     run_once(conf)
     left = bundles_in(bundles)
     assert foreign in left, "a file stacktop did not write was removed"
