@@ -5,7 +5,8 @@
 #   make check   installs missing Debian packages, builds, runs every test
 #                (unit tests plain and under ASan+UBSan, end-to-end tests
 #                against the sanitized binary, a bounded fuzz run)
-# Others: make (build), make bench, make install [PREFIX=/usr/local DESTDIR=],
+# Others: make (build), make bench, make soak (10 minutes of stacktop watch:
+#         RSS must stay flat), make install [PREFIX=/usr/local DESTDIR=],
 #         make deps, make clean.
 
 PREFIX  ?= /usr/local
@@ -86,7 +87,7 @@ FIXTURE_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -pthread -Wall -Wext
 # Fuzz targets (clang libFuzzer) add themselves to FUZZ_BINS and FUZZ_RUNS.
 -include $(sort $(wildcard tests/fuzz/*.mk))
 
-.PHONY: all run check deps test-unit test-e2e fixtures fuzz-check static-check bench install uninstall clean pkgcheck
+.PHONY: all run check deps test-unit test-e2e fixtures fuzz-check static-check bench soak install uninstall clean pkgcheck
 
 all: $(BIN)
 
@@ -163,6 +164,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all fixtures
 	STACKTOP_BIN=$(abspath $(BIN)) STACKTOP_FIXTURES=$(abspath $(FIXTURE_DIR)) \
 	  $(PYTHON) tests/bench/run.py $(BENCH_ARGS)
+
+# Not in `make check`: SOAK_SECONDS (default 600) of watch mode over 20 services.
+soak: deps
+	@$(MAKE) --no-print-directory all fixtures
+	STACKTOP_BIN=$(abspath $(BIN)) STACKTOP_FIXTURES=$(abspath $(FIXTURE_DIR)) $(PYTHON) tests/soak/soak.py
 
 # ---- setup: idempotent; as non-root it prints the command instead of running it
 deps:

@@ -21,6 +21,7 @@ typedef struct ArchiveApi_ {
    __typeof__(archive_write_close)* writeClose;
    __typeof__(archive_write_free)* writeFree;
    __typeof__(archive_error_string)* errorString;
+   __typeof__(archive_errno)* errnoOf;
    __typeof__(archive_entry_new)* entryNew;
    __typeof__(archive_entry_set_pathname)* entrySetPathname;
    __typeof__(archive_entry_set_size)* entrySetSize;

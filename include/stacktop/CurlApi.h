@@ -17,6 +17,7 @@ typedef struct CurlApi_ {
    __typeof__(curl_easy_init)* easyInit;
    __typeof__(curl_easy_setopt)* easySetopt;
    __typeof__(curl_easy_perform)* easyPerform;
+   __typeof__(curl_easy_getinfo)* easyGetinfo;
    __typeof__(curl_easy_cleanup)* easyCleanup;
    __typeof__(curl_easy_strerror)* easyStrerror;
    __typeof__(curl_slist_append)* slistAppend;

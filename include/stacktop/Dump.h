@@ -55,6 +55,9 @@ typedef struct DumpOptions_ {
    /* Bytes of goroutine stacks copied while the target is stopped; past it,
     * the rest are read after the resume and re-checked (0: the default). */
    size_t goStoppedStackBudget;
+   /* Bound on all thread stack copies together (0: the default, 1 GiB); deep
+    * stacks lose their outer ends first, marked cut. */
+   size_t maxStackBytes;
    int holdMs; /* test builds only (TEST_HOOKS=1), from STACKTOP_TEST_HOLD_MS: keep threads stopped this long */
 } DumpOptions;
 

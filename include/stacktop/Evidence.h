@@ -1,35 +1,41 @@
 #ifndef STACKTOP_EVIDENCE_H
 #define STACKTOP_EVIDENCE_H
-/* What goes into a diagnostic bundle when a rule fires: summary.txt and
- * summary.json; per process the grouped stack dump (text and folded), status,
- * smaps_rollup, limits, maps, io, cgroup, the open fds (link targets only) and
- * history.csv; the system's meminfo, loadavg and top 20 by RES; pprof
- * profiles of Go services. Never the environment or memory contents. */
+/* What goes into a diagnostic bundle when a rule fires, one table of
+ * collectors (Evidence.c): per process of the incident the grouped stack
+ * dump (text and folded, stack copies capped by dump_memory), status,
+ * smaps_rollup, limits, maps, io, cgroup, the open fds (link targets only)
+ * and history.csv; the system's meminfo, loadavg and the top 20 by RES; for
+ * a memory incident also the top 20 by RES growth and the smaps_rollup of
+ * each of those; pprof profiles of the service's Go processes (for a memory
+ * incident, the heap of every watched Go service). Then summary.txt and
+ * summary.json: the incident, and every item that could not be collected
+ * and why. Never environments or memory contents; every string a process
+ * controls is made printable, and command lines of other users' processes
+ * are left out. Runs in the bundle job, off the sampling thread. */
 #include <stddef.h>
-#include <sys/types.h>
 
-#include "stacktop/Rules.h"
+#include "stacktop/Incident.h"
+#include "stacktop/ResTrend.h"
 #include "stacktop/Sampler.h"
 #include "stacktop/WatchConfig.h"
 
 typedef struct EvidenceRequest_ {
    const WatchConfig* config;
-   const char* serviceName; /* "system" for the global rule */
-   const char* pprofUrl;    /* NULL: no pprof */
-   RuleKind rule;
-   const char* reason;    /* one line: what fired and the values */
-   const char* threshold; /* the rule as configured, e.g. "90% for 3 samples" */
-   double value;          /* the figure that fired, in Rule_unit(rule) */
-   const ProcessSample* const* processes;
-   size_t processCount;
-   const pid_t* gonePids; /* restart: pids that disappeared */
-   size_t goneCount;
-   const Sampler* sampler; /* system figures and the top 20 */
-   double wallTime;
+   const Incident* incident;
+   const Sampler* sampler; /* the table at collection time: histories, top lists */
+   const ResTrend* trend;  /* RES growth of every process; NULL when not kept */
+   int dirFd;              /* the checked bundle_dir */
 } EvidenceRequest;
 
-/* Writes the bundle; returns 0 and its path, or -1 with a message. Individual
- * items that cannot be collected are noted in the summary, never fatal. */
-int Evidence_write(const EvidenceRequest* req, char* path, size_t pathSize, char* err, size_t errSize);
+typedef struct EvidenceResult_ {
+   unsigned long long size; /* of NAME.tar.gz */
+   size_t notes;            /* items not collected */
+   char mailText[4096];     /* for the mail: goroutine counts, what is missing */
+} EvidenceResult;
+
+/* Writes NAME.tar.gz for the incident; returns 0, or -1 with a message when
+ * the bundle itself could not be written (items that cannot be collected are
+ * noted in the summary, never fatal). */
+int Evidence_write(const EvidenceRequest* req, EvidenceResult* result, char* err, size_t errSize);
 
 #endif

@@ -1,13 +1,19 @@
 #ifndef STACKTOP_RULES_H
 #define STACKTOP_RULES_H
 /* The watch rules as a pure state machine, no I/O:
+ * - one table row per rule (Rules.c): its config name, unit, whether it is
+ *   evaluated per process, how a sample is judged and how a value reads;
  * - per (process, rule): is this sample over the threshold? (consecutive
- *   sample counting for `for N`, least-squares growth only over a full window)
+ *   sample counting for `for N`, growth only over a full window)
  * - per (service, rule): episodes. A rule fires when it starts failing, again
  *   only after `cooldown` while it keeps failing, and a new episode within
  *   `cooldown` of the last bundle is logged but not bundled; recovery is
- *   reported once.
- * - a global flood cap: at most N bundles in any sliding hour. */
+ *   reported once. The cooldown runs from the moment the bundle exists
+ *   (Rules_bundled), not from the decision to write one: while a bundle is
+ *   pending nothing else fires for that (service, rule);
+ * - a global flood cap: at most N bundles in any sliding hour.
+ * Times are seconds on a clock that never goes backwards (the watcher uses
+ * CLOCK_BOOTTIME, carried across restarts by WatchState). */
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -27,10 +33,14 @@ typedef enum RuleKind_ {
 
 /* Config key of a rule ("cpu_above"), also its name in bundles and logs. */
 const char* Rule_name(RuleKind kind);
+/* The rule named so, or -1. */
+int Rule_byName(const char* name);
 /* Unit of Rule values for messages: "%", "KiB", "KiB/min", "threads", ... */
 const char* Rule_unit(RuleKind kind);
 /* Whether the rule is evaluated per process (all but restart and system memory). */
 bool Rule_isPerProcess(RuleKind kind);
+/* A measured value in words: "CPU 97.3% of one core", "RES growing +12.0M/h". */
+void Rule_describe(RuleKind kind, double value, char* buf, size_t size);
 
 typedef struct RuleSpec_ {
    bool enabled;
@@ -38,7 +48,7 @@ typedef struct RuleSpec_ {
                          * threads); threads: count; fds: % of the soft limit;
                          * system memory: % of MemTotal still available */
    unsigned forSamples; /* consecutive samples over the threshold, >= 1 */
-   double windowS;      /* growth rules: least-squares window */
+   double windowS;      /* growth rules: the window */
 } RuleSpec;
 
 /* What one process looked like at one sample. */
@@ -74,6 +84,7 @@ typedef enum RuleAction_ {
    RULE_ACTION_NONE,
    RULE_ACTION_FIRE,              /* write a bundle now */
    RULE_ACTION_SUPPRESS_COOLDOWN, /* new episode inside the cooldown: log only */
+   RULE_ACTION_SUPPRESS_PENDING,  /* new episode while the last bundle is still pending: log only */
    RULE_ACTION_SUPPRESS_CAP,      /* the flood cap is reached: log only (once per episode) */
    RULE_ACTION_RECOVERED,         /* the episode ended */
 } RuleAction;
@@ -83,7 +94,8 @@ typedef struct RuleEpisode_ {
    bool firedThisEpisode;
    bool capLogged; /* the cap suppression was already reported this episode */
    bool everFired;
-   double lastFiredAt; /* monotonic seconds */
+   bool pending;       /* fired, the bundle does not exist yet */
+   double lastFiredAt; /* when the last bundle came to exist */
 } RuleEpisode;
 
 /* A sliding one-hour window of bundle times. */
@@ -98,11 +110,16 @@ void FloodCap_init(FloodCap* this, unsigned maxPerHour);
 bool FloodCap_allows(FloodCap* this, double now);
 void FloodCap_record(FloodCap* this, double now);
 
-/* Advances an episode by one sample. FIRE already records into the cap and
- * the cooldown clock: the caller writes exactly one bundle for it. */
+/* Advances an episode by one sample. FIRE takes a place in the cap and marks
+ * the episode pending: the caller writes exactly one bundle for it and then
+ * calls Rules_bundled (or Rules_dropped if the incident is abandoned). */
 RuleAction Rules_step(RuleEpisode* this, bool failingNow, double now, double cooldownS, FloodCap* cap);
 /* Restart is an event, not a condition: a fire attempt that ignores the
- * "once per episode" part but honours cooldown and cap. */
+ * "once per episode" part but honours pending, cooldown and cap. */
 RuleAction Rules_event(RuleEpisode* this, double now, double cooldownS, FloodCap* cap);
+/* The pending bundle exists now: the cooldown starts. */
+void Rules_bundled(RuleEpisode* this, double now);
+/* The pending incident was given up: a still failing rule may fire again. */
+void Rules_dropped(RuleEpisode* this);
 
 #endif

@@ -75,7 +75,8 @@ typedef struct ProcessSample_ {
    ThreadSample* threadRows;
    size_t threadRowCount;
    /* Recent samples of this process (owned by the Sampler, survives
-    * refreshes); NULL for kernel threads, which keep none. */
+    * refreshes); NULL for kernel threads, which keep none, and under
+    * historyOnDemand until Sampler_keepHistory asks for it. */
    const History* history;
    /* Growth of RES's lower envelope over the last SAMPLER_GROWTH_WINDOW_S (see
     * History.h); unknown (false, and 0) until the process was watched for
@@ -111,7 +112,13 @@ typedef struct SamplerOptions_ {
    bool filterUser;
    uid_t uid;              /* only this user's processes when filterUser */
    size_t historyCapacity; /* 0: HISTORY_DEFAULT_CAPACITY */
+   /* Keep History only for processes passed to Sampler_keepHistory (the
+    * watcher: the processes its services match), not for every process. */
+   bool historyOnDemand;
 } SamplerOptions;
+
+/* historyOnDemand: a process asked for in no refresh for this many loses its history. */
+#define SAMPLER_HISTORY_GRACE 64
 
 typedef struct Sampler_ Sampler;
 
@@ -122,6 +129,10 @@ void Sampler_free(Sampler* this);
 /* Reads every selected process and the system figures. Processes that exit
  * while being read are dropped silently. Returns 0, or -1 with a message. */
 int Sampler_refresh(Sampler* this, char* err, size_t errSize);
+/* historyOnDemand: keep (or start, from this refresh's sample) the history of
+ * pid; its row's history is set at once. Call after each refresh for every
+ * process whose history is wanted. */
+void Sampler_keepHistory(Sampler* this, pid_t pid);
 /* Switch per-thread rows on or off for the following refreshes. While they
  * are on, a process's CPU time covers at least the sum of its threads' in
  * the same refresh (no thread shows more than its process). */

@@ -73,8 +73,10 @@ typedef struct SnapshotOptions_ {
    void* hookCtx;
    double timeoutS;     /* bound on the whole pause: threads not stopped by then are missing */
    bool detachOnSignal; /* the CLI: let Snapshot's signal handlers release the target */
-   size_t maxCopyBytes; /* bound on all stack copies together (0: the default, 1 GiB) */
-   int holdMs;          /* test builds only (STACKTOP_TEST_HOOKS): keep the threads stopped this long */
+   /* Bound on all stack copies together (0: the default, 1 GiB): over it,
+    * the deepest stacks lose their outer ends first (marked cut). */
+   size_t maxCopyBytes;
+   int holdMs; /* test builds only (STACKTOP_TEST_HOOKS): keep the threads stopped this long */
 } SnapshotOptions;
 
 /* Checks the pid (own pid, no process, zombie, kernel thread) and takes the

@@ -11,14 +11,22 @@
 #include "stacktop/Matcher.h"
 #include "stacktop/Rules.h"
 
+/* Mail addresses, from a comma-separated list. */
+typedef struct AddressList_ {
+   char** items;
+   size_t count;
+} AddressList;
+
 typedef struct WatchService_ {
    char* name; /* from [service NAME] */
    int line;   /* line of the section header */
    bool hasMatch;
-   Matcher match;
+   int matchLine;
+   Matcher match;                   /* with `user` */
    RuleSpec rules[RULE_KIND_COUNT]; /* RULE_SYSTEM_MEM_BELOW unused here */
    char* pprofUrl;                  /* NULL: not a Go service */
    char* exec;                      /* NULL: no hook */
+   AddressList mailTo;              /* the service's owners, added to the global mail_to */
 } WatchService;
 
 typedef struct WatchConfig_ {
@@ -27,8 +35,7 @@ typedef struct WatchConfig_ {
    char* bundleDir;                  /* bundle_dir, default /var/lib/stacktop/bundles */
    unsigned long keepBundles;        /* keep_bundles, default 20, 0 = no count limit */
    unsigned long long maxBundleDisk; /* max_bundle_disk bytes, 0 = no size limit */
-   char** mailTo;                    /* mail_to, comma separated; none = no mail */
-   size_t mailToCount;
+   AddressList mailTo;               /* mail_to, comma separated; none = no mail */
    char* mailFrom;
    char* smtpUrl;
    char* smtpUser;
@@ -37,6 +44,9 @@ typedef struct WatchConfig_ {
    bool smtpTlsRequired;                 /* smtp_tls = required (STARTTLS) */
    unsigned long long mailMaxAttachment; /* default 10MiB */
    double mailRetryS;                    /* first retry delay, doubling up to 1h; default 1m */
+   double mailTimeoutS;                  /* one delivery attempt, all recipients; default 2m */
+   double bundleTimeoutS;                /* one bundle job, hard limit; default 5m */
+   unsigned long long dumpMemory;        /* all stack copies of one dump; default 64MiB */
    double cooldownS;                     /* default 15m */
    unsigned long maxBundlesPerHour;      /* default 10, 0 = no cap */
    double pprofSeconds;                  /* profile?seconds=N, default 10 */
@@ -46,7 +56,13 @@ typedef struct WatchConfig_ {
    RuleSpec systemMem;                   /* system_mem_available_below */
    WatchService* services;
    size_t serviceCount;
+   char** warnings; /* "FILE:LINE: ..." for things that work but are risky */
+   size_t warningCount;
 } WatchConfig;
+
+/* Interval limits: below, sampling would spin a core; above, nothing is watched. */
+#define WATCHCONFIG_INTERVAL_MIN_S 0.1
+#define WATCHCONFIG_INTERVAL_MAX_S 3600.0
 
 /* Loads and validates path. Returns 0, or -1 with "FILE:LINE: message" in err
  * (the caller exits with STACKTOP_EXIT_USAGE). On failure the config is freed. */
@@ -60,7 +76,18 @@ void WatchConfig_print(const WatchConfig* this, FILE* out);
 void WatchConfig_formatRule(RuleKind kind, const RuleSpec* spec, char* buf, size_t size);
 /* Samples a --once run takes so that every enabled rule has had its window. */
 unsigned WatchConfig_samplesNeeded(const WatchConfig* this);
-/* History capacity covering the longest growth window. */
+/* Raw samples each watched process keeps (History's sampleCapacity): enough
+ * to cover a growth window until the minute buckets can (12 minutes), at
+ * least HISTORY_DEFAULT_CAPACITY. Longer windows are answered from History's
+ * minute and 10-minute buckets, so memory does not grow with the window. */
 size_t WatchConfig_historyCapacity(const WatchConfig* this);
+/* Whether any mail goes out at all (a global or a service mail_to). */
+bool WatchConfig_mails(const WatchConfig* this);
+/* Recipients of a bundle of `service` (NULL: the system rule): the global
+ * mail_to plus the service's, each once. Pointers into the config; caller
+ * frees the array. */
+const char** WatchConfig_recipients(const WatchConfig* this, const WatchService* service, size_t* count);
+/* The service named so, or NULL. */
+const WatchService* WatchConfig_service(const WatchConfig* this, const char* name);
 
 #endif

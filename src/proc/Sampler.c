@@ -103,7 +103,9 @@ typedef struct Tracked_ {
    pid_t pid;
    unsigned long long startTicks;
    unsigned long long ticks; /* TICS_ALL at the previous refresh */
-   History* history;         /* owned; NULL for kernel threads */
+   History* history;         /* owned; NULL for kernel threads, and under historyOnDemand until wanted */
+   HistorySample last;       /* this refresh's sample, to start a history on demand */
+   unsigned long wantedAt;   /* historyOnDemand: refresh count when last wanted */
    char* command;            /* owned; cached cmdline */
    char comm[16];            /* comm when command was read: a change means exec */
    /* statm as last read, and the stat figures it was read at (see readMemory). */
@@ -408,7 +410,7 @@ static Tracked* carryTracked(Sampler* this, pid_t pid, unsigned long long startT
    }
    *dst = (Tracked){ .pid = pid, .startTicks = startTicks };
    /* Kernel threads have no memory of their own to watch grow. */
-   if (!kernelThread)
+   if (!kernelThread && !this->options.historyOnDemand)
       dst->history = History_new(this->options.historyCapacity);
    return dst;
 }
@@ -521,14 +523,20 @@ static void recordHistory(Sampler* this, double now, double wall) {
    for (size_t i = 0; i < this->rowCount; i++) {
       ProcessSample* p = &this->rows[i];
       Tracked* t = &this->tracked[i];
-      if (!t->history)
-         continue;
       HistorySample hs = { .time = now,
                            .wallTime = wall,
                            .cpuPct = p->cpuPct,
                            .resKiB = p->resKiB,
                            .threads = (unsigned long)(p->threads > 0 ? p->threads : 0),
                            .goroutines = -1 };
+      t->last = hs;
+      /* historyOnDemand: a history nobody asked for lately is dropped. */
+      if (t->history && this->options.historyOnDemand && this->refreshes - t->wantedAt >= SAMPLER_HISTORY_GRACE) {
+         History_free(t->history);
+         t->history = NULL;
+      }
+      if (!t->history)
+         continue;
       History_push(t->history, &hs);
       p->history = t->history;
       p->resGrowthKiBPerMin = History_growthPerMinute(t->history, HISTORY_RES, SAMPLER_GROWTH_WINDOW_S,
@@ -867,6 +875,19 @@ const ProcessSample* Sampler_at(const Sampler* this, size_t i) {
 
 const ProcessSample* Sampler_find(const Sampler* this, pid_t pid) {
    return rowFor((Sampler*)this, pid);
+}
+
+void Sampler_keepHistory(Sampler* this, pid_t pid) {
+   ProcessSample* row = rowFor(this, pid);
+   if (!row)
+      return;
+   Tracked* t = &this->tracked[row - this->rows]; /* parallel to rows after the swap */
+   t->wantedAt = this->refreshes;
+   if (t->history)
+      return;
+   t->history = History_new(this->options.historyCapacity);
+   History_push(t->history, &t->last);
+   row->history = t->history;
 }
 
 const SystemSample* Sampler_system(const Sampler* this) {

@@ -280,6 +280,7 @@ DumpError Dump_take(pid_t pid, const DumpOptions* options, DumpResult** out, cha
       .beforeStop = options->goroutines ? prepareGo : NULL,
       .whileStopped = options->goroutines ? readGoStopped : NULL,
       .hookCtx = &reader,
+      .maxCopyBytes = options->maxStackBytes,
    };
    Snapshot snap;
    DumpError rc = Snapshot_take(&snap, pid, &so, err, errSize);

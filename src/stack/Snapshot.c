@@ -66,8 +66,6 @@
 #define MAX_THREADS (1u << 22)
 /* Stack copies all together at most, by default (the watcher sets its own). */
 #define DEFAULT_MAX_COPY ((size_t)1 << 30)
-/* A stack is never cut below this when the budget is shared out. */
-#define MIN_STACK_SHARE 4096
 /* Faulted in before the stop, per expected thread: most live stacks are smaller. */
 #define PREFAULT_PER_THREAD (4u * 1024u)
 /* The helper's own timer fires this long after the deadline, as a backstop. */
@@ -426,6 +424,25 @@ static void captureStopped(Job* job, double deadline) {
    }
 }
 
+/* The largest per-thread copy size L with sum(min(size, L)) <= budget: every
+ * stack keeps its innermost part, and the shallow ones are never cut for the
+ * sake of the deep ones. Binary search over L. */
+static size_t fairShare(const Snapshot* snap, size_t budget) {
+   size_t lo = 0, hi = STACK_COPY_CAP;
+   while (lo < hi) {
+      size_t mid = lo + (hi - lo + 1) / 2, total = 0;
+      for (size_t i = 0; i < snap->threadCount && total <= budget; i++) {
+         size_t s = snap->threads[i].captured ? snap->threads[i].stackSize : 0;
+         total += s < mid ? s : mid;
+      }
+      if (total <= budget)
+         lo = mid;
+      else
+         hi = mid - 1;
+   }
+   return lo & ~(size_t)15; /* keep the copies 16-byte aligned */
+}
+
 /* Sets each captured thread's stack range: SP minus the red zone up to the
  * end of the mapping holding SP, capped. Returns false if some SP lies in no
  * known mapping (a stack mapped after maps was read). */
@@ -459,26 +476,24 @@ static bool planStacks(Snapshot* snap) {
    return allFound;
 }
 
-/* Over the budget, every stack keeps the same share of its top part (the
- * innermost frames), never less than MIN_STACK_SHARE. */
+/* Over the budget (a process with thousands of deep stacks must not make
+ * stacktop copy hundreds of MB while it is stopped), the deep stacks lose
+ * their far (outer) ends: each keeps min(size, share) with the largest
+ * share that fits, so the shallow ones are never cut for the deep ones;
+ * cut stacks say so. */
 static void fitBudget(Snapshot* snap, size_t budget) {
-   size_t total = 0, n = 0;
-   for (size_t i = 0; i < snap->threadCount; i++) {
+   size_t total = 0;
+   for (size_t i = 0; i < snap->threadCount; i++)
       total += snap->threads[i].captured ? snap->threads[i].stackSize : 0;
-      n += snap->threads[i].captured;
-   }
-   if (total <= budget || n == 0)
+   if (total <= budget)
       return;
-   size_t share = budget / n > MIN_STACK_SHARE ? budget / n : MIN_STACK_SHARE;
-   size_t used = 0;
+   size_t share = fairShare(snap, budget);
    for (size_t i = 0; i < snap->threadCount; i++) {
       SnapshotThread* th = &snap->threads[i];
-      size_t want = th->stackSize < share ? th->stackSize : share;
-      if (!th->captured || used + want > budget)
-         want = 0;
-      th->stackCut |= want < th->stackSize;
-      th->stackSize = want;
-      used += want;
+      if (!th->captured || th->stackSize <= share)
+         continue;
+      th->stackSize = share;
+      th->stackCut = true;
    }
 }
 

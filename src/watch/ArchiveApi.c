@@ -25,6 +25,7 @@ static const struct {
    { .name = "archive_write_close", .offset = offsetof(ArchiveApi, writeClose) },
    { .name = "archive_write_free", .offset = offsetof(ArchiveApi, writeFree) },
    { .name = "archive_error_string", .offset = offsetof(ArchiveApi, errorString) },
+   { .name = "archive_errno", .offset = offsetof(ArchiveApi, errnoOf) },
    { .name = "archive_entry_new", .offset = offsetof(ArchiveApi, entryNew) },
    { .name = "archive_entry_set_pathname", .offset = offsetof(ArchiveApi, entrySetPathname) },
    { .name = "archive_entry_set_size", .offset = offsetof(ArchiveApi, entrySetSize) },

@@ -20,6 +20,7 @@ static const struct {
    { .name = "curl_easy_init", .offset = offsetof(CurlApi, easyInit) },
    { .name = "curl_easy_setopt", .offset = offsetof(CurlApi, easySetopt) },
    { .name = "curl_easy_perform", .offset = offsetof(CurlApi, easyPerform) },
+   { .name = "curl_easy_getinfo", .offset = offsetof(CurlApi, easyGetinfo) },
    { .name = "curl_easy_cleanup", .offset = offsetof(CurlApi, easyCleanup) },
    { .name = "curl_easy_strerror", .offset = offsetof(CurlApi, easyStrerror) },
    { .name = "curl_slist_append", .offset = offsetof(CurlApi, slistAppend) },

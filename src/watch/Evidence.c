@@ -1,8 +1,9 @@
-/* Collects a diagnostic bundle's contents. */
+/* Collects a diagnostic bundle's contents; see Evidence.h. */
 #include "stacktop/Evidence.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,54 +12,71 @@
 #include <unistd.h>
 
 #include "stacktop/Bundle.h"
-#include "stacktop/Column.h"
 #include "stacktop/Dump.h"
 #include "stacktop/Format.h"
 #include "stacktop/Json.h"
 #include "stacktop/Pprof.h"
+#include "stacktop/Printable.h"
 #include "stacktop/Util.h"
 
 /* Caps on what one item may add to a bundle. */
 #define PROC_FILE_MAX (16u << 20)
 #define PPROF_MAX (64u << 20)
 #define FDS_MAX 100000
+#define TOP_COUNT 20
+#define SMAPS_COUNT 10
+/* Snapshot copies at most this much of one stack (Snapshot.c). */
+#define STACK_COPY_CAP (512u * 1024u)
 
-/* /proc/PID files copied as they are. Never environ, mem or anything with contents. */
+/* /proc/PID files copied (made printable). Never environ, mem or anything with contents. */
 static const char* const procFiles[] = { "status", "smaps_rollup", "limits", "maps", "io", "cgroup" };
 
 typedef struct PprofItem_ {
    const char* path; /* relative to pprof_url; "%d" takes pprof_seconds */
    const char* file; /* name inside pprof/ */
    bool timed;       /* runs for pprof_seconds */
+   bool memory;      /* also fetched from every Go service in a memory incident */
 } PprofItem;
 
 static const PprofItem pprofItems[] = {
-   { .path = "goroutine?debug=1", .file = "goroutine_debug1.txt" },
+   { .path = "goroutine?debug=1", .file = "goroutine_debug1.txt", .memory = true },
    { .path = "goroutine?debug=2", .file = "goroutine_debug2.txt" },
-   { .path = "heap", .file = "heap.pb.gz" },
+   { .path = "heap", .file = "heap.pb.gz", .memory = true },
    { .path = "profile?seconds=%d", .file = "profile.pb.gz", .timed = true },
 };
 
-/* Notes gathered while collecting, for both summaries. */
-typedef struct Notes_ {
-   char** lines;
-   size_t count, cap;
-} Notes;
+/* Everything a collector needs, and what it found. */
+typedef struct Collect_ {
+   const EvidenceRequest* req;
+   const WatchConfig* config;
+   const Incident* incident;
+   Bundle* bundle;
+   bool memoryIncident;
+   char** notes;
+   size_t noteCount, noteCap;
+   char mail[4096]; /* lines for the mail */
+   uid_t* users;    /* the incident's processes' users: their command lines are shown */
+   size_t userCount;
+   const ProcessSample** top; /* by RES, for top20 and the smaps of memory incidents */
+   size_t topCount;
+} Collect;
 
-__attribute__((format(printf, 2, 3))) static void note(Notes* n, const char* fmt, ...) {
+__attribute__((format(printf, 2, 3))) static void note(Collect* c, const char* fmt, ...) {
    char buf[1024];
    va_list ap;
    va_start(ap, fmt);
    vsnprintf(buf, sizeof(buf), fmt, ap);
    va_end(ap);
-   Util_growArray((void**)&n->lines, &n->cap, n->count, sizeof(char*));
-   n->lines[n->count++] = Util_xstrdup(buf);
+   Util_growArray((void**)&c->notes, &c->noteCap, c->noteCount, sizeof(char*));
+   c->notes[c->noteCount++] = Printable_dup(buf);
 }
 
-static void notesFree(Notes* n) {
-   for (size_t i = 0; i < n->count; i++)
-      free(n->lines[i]);
-   free(n->lines);
+__attribute__((format(printf, 2, 3))) static void mailLine(Collect* c, const char* fmt, ...) {
+   size_t used = strlen(c->mail);
+   va_list ap;
+   va_start(ap, fmt);
+   vsnprintf(c->mail + used, sizeof(c->mail) - used, fmt, ap);
+   va_end(ap);
 }
 
 /* An in-memory text file built with stdio. */
@@ -72,33 +90,80 @@ static void memOpen(MemFile* m) {
    m->data = NULL;
    m->len = 0;
    m->f = open_memstream(&m->data, &m->len);
-   if (!m->f)
-      Util_error("out of memory opening a memory stream");
 }
 
 /* Closes the stream and adds it to the bundle; frees the text. */
-static void memAdd(MemFile* m, Bundle* b, const char* name) {
+static void memAdd(MemFile* m, Collect* c, const char* name) {
    if (m->f)
       fclose(m->f);
-   Bundle_addData(b, name, m->data ? m->data : "", m->data ? m->len : 0);
+   else
+      note(c, "%s: out of memory", name);
+   Bundle_addData(c->bundle, name, m->data ? m->data : "", m->data ? m->len : 0);
    free(m->data);
 }
 
-static void addStacks(Bundle* b, const char* dir, const ProcessSample* p, Notes* notes) {
+/* A text file from /proc, made printable line by line. */
+static void addProcText(Collect* c, const char* src, const char* name, const char* what) {
+   size_t len;
+   char* data = Util_slurp(src, PROC_FILE_MAX, &len);
+   if (!data) {
+      note(c, "%s unreadable: %s", what, strerror(errno));
+      return;
+   }
+   size_t outLen;
+   char* text = Printable_text(data, len, true, &outLen);
+   Bundle_addData(c->bundle, name, text, outLen);
+   free(text);
+   free(data);
+}
+
+/* ---- per process */
+
+/* The process still is the one the incident saw (pids are reused). */
+static const ProcessSample* stillThere(const Collect* c, const IncidentProcess* ip) {
+   const ProcessSample* p = Sampler_find(c->req->sampler, ip->pid);
+   return p && p->startTicks == ip->startTicks ? p : NULL;
+}
+
+static bool alive(const IncidentProcess* ip) {
+   char path[64], buf[1024];
+   Util_format(path, sizeof(path), "/proc/%d/stat", (int)ip->pid);
+   if (Util_readFile(path, buf, sizeof(buf)) <= 0)
+      return false;
+   const char* close = strrchr(buf, ')');
+   unsigned long long start = 0;
+   /* field 22, starttime, is the 20th after the comm */
+   return close &&
+          sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+                 &start) == 1 &&
+          start == ip->startTicks;
+}
+
+static void collectStacks(Collect* c, const IncidentProcess* ip, const char* dir) {
    DumpOptions opts;
    DumpOptions_init(&opts);
+   opts.maxStackBytes = (size_t)c->config->dumpMemory;
    DumpResult* dump = NULL;
-   char err[512];
-   char name[300];
-   DumpError rc = Dump_take(p->pid, &opts, &dump, err, sizeof(err));
+   char err[512], name[300];
+   if ((unsigned long long)ip->threads * STACK_COPY_CAP > c->config->dumpMemory) {
+      char budget[32];
+      Format_kib(budget, sizeof(budget), c->config->dumpMemory / 1024);
+      note(c,
+           "pid %d: %d threads: stack copies limited to dump_memory (%sB in all), so the outermost frames of deep "
+           "stacks may be missing",
+           (int)ip->pid, ip->threads, budget);
+   }
+   DumpError rc = Dump_take(ip->pid, &opts, &dump, err, sizeof(err));
    if (rc != DUMP_OK) {
       char text[700];
-      Util_format(text, sizeof(text), "stack dump of pid %d failed: %s\n", (int)p->pid, err);
+      Util_format(text, sizeof(text), "stack dump of pid %d failed: %s\n", (int)ip->pid, err);
+      char* safe = Printable_text(text, strlen(text), true, NULL);
       Util_format(name, sizeof(name), "%s/stacks.txt", dir);
-      Bundle_addText(b, name, text);
+      Bundle_addText(c->bundle, name, safe);
       Util_format(name, sizeof(name), "%s/stacks.folded", dir);
-      Bundle_addText(b, name, text);
-      note(notes, "pid %d: stack dump failed: %s", (int)p->pid, err);
+      Bundle_addText(c->bundle, name, safe);
+      free(safe);
+      note(c, "pid %d: stack dump failed: %s", (int)ip->pid, err);
       return;
    }
    static const struct {
@@ -112,36 +177,30 @@ static void addStacks(Bundle* b, const char* dir, const ProcessSample* p, Notes*
       MemFile m;
       memOpen(&m);
       if (m.f && Dump_write(dump, outputs[i].format, m.f) < 0)
-         note(notes, "pid %d: writing %s failed: %s", (int)p->pid, outputs[i].file, strerror(errno));
+         note(c, "pid %d: writing %s failed: %s", (int)ip->pid, outputs[i].file, strerror(errno));
       Util_format(name, sizeof(name), "%s/%s", dir, outputs[i].file);
-      memAdd(&m, b, name);
+      memAdd(&m, c, name);
    }
    Dump_free(dump);
 }
 
-static void addProcFiles(Bundle* b, const char* dir, pid_t pid, Notes* notes) {
+static void collectProcFiles(Collect* c, const IncidentProcess* ip, const char* dir) {
    for (size_t i = 0; i < sizeof(procFiles) / sizeof(procFiles[0]); i++) {
-      char src[64], name[300];
-      Util_format(src, sizeof(src), "/proc/%d/%s", (int)pid, procFiles[i]);
+      char src[64], name[300], what[128];
+      Util_format(src, sizeof(src), "/proc/%d/%s", (int)ip->pid, procFiles[i]);
       Util_format(name, sizeof(name), "%s/%s", dir, procFiles[i]);
-      size_t len;
-      char* data = Util_slurp(src, PROC_FILE_MAX, &len);
-      if (!data) {
-         note(notes, "pid %d: %s unreadable: %s", (int)pid, procFiles[i], strerror(errno));
-         continue;
-      }
-      Bundle_addData(b, name, data, len);
-      free(data);
+      Util_format(what, sizeof(what), "pid %d: %s", (int)ip->pid, procFiles[i]);
+      addProcText(c, src, name, what);
    }
 }
 
-/* "fd -> target" per open descriptor: targets only, never contents. */
-static void addFds(Bundle* b, const char* dir, pid_t pid, Notes* notes) {
+/* "fd -> target" per open descriptor: targets only (made printable), never contents. */
+static void collectFds(Collect* c, const IncidentProcess* ip, const char* dir) {
    char fdDir[64], name[300];
-   Util_format(fdDir, sizeof(fdDir), "/proc/%d/fd", (int)pid);
+   Util_format(fdDir, sizeof(fdDir), "/proc/%d/fd", (int)ip->pid);
    DIR* d = opendir(fdDir);
    if (!d) {
-      note(notes, "pid %d: fd list unreadable: %s", (int)pid, strerror(errno));
+      note(c, "pid %d: fd list unreadable: %s", (int)ip->pid, strerror(errno));
       return;
    }
    MemFile m;
@@ -151,175 +210,296 @@ static void addFds(Bundle* b, const char* dir, pid_t pid, Notes* notes) {
    while (m.f && (e = readdir(d)) && n < FDS_MAX) {
       if (e->d_name[0] == '.')
          continue;
-      char link[128], target[PATH_MAX];
+      char link[128], target[PATH_MAX], safe[PATH_MAX * 2];
       Util_format(link, sizeof(link), "%s/%s", fdDir, e->d_name);
       ssize_t len = readlink(link, target, sizeof(target) - 1);
       if (len < 0)
          continue;
       target[len] = '\0';
-      fprintf(m.f, "%s -> %s\n", e->d_name, target);
+      fprintf(m.f, "%s -> %s\n", e->d_name, Printable_copy(safe, sizeof(safe), target));
       n++;
    }
    closedir(d);
    Util_format(name, sizeof(name), "%s/fds", dir);
-   memAdd(&m, b, name);
+   memAdd(&m, c, name);
 }
 
-static void addHistory(Bundle* b, const char* dir, const ProcessSample* p) {
+static void collectHistory(Collect* c, const IncidentProcess* ip, const char* dir) {
+   const ProcessSample* p = stillThere(c, ip);
+   if (!p || !p->history) {
+      note(c, "pid %d: no sample history (the process is gone)", (int)ip->pid);
+      return;
+   }
    char name[300];
    MemFile m;
    memOpen(&m);
    if (m.f) {
       fputs("time,cpu_pct,res_kib,threads\n", m.f);
-      size_t n = p->history ? History_count(p->history) : 0;
+      size_t n = History_count(p->history);
       for (size_t i = 0; i < n; i++) {
          const HistorySample* s = History_at(p->history, i);
          fprintf(m.f, "%.3f,%.1f,%lu,%lu\n", s->wallTime, s->cpuPct, s->resKiB, s->threads);
       }
    }
    Util_format(name, sizeof(name), "%s/history.csv", dir);
-   memAdd(&m, b, name);
+   memAdd(&m, c, name);
 }
 
-static void procDir(char* buf, size_t size, pid_t pid) {
-   Util_format(buf, size, "proc-%d", (int)pid);
-}
+typedef void (*ProcessCollector)(Collect* c, const IncidentProcess* ip, const char* dir);
 
-static void addProcess(Bundle* b, const ProcessSample* p, Notes* notes) {
-   char dir[64];
-   procDir(dir, sizeof(dir), p->pid);
-   addStacks(b, dir, p, notes);
-   addProcFiles(b, dir, p->pid, notes);
-   addFds(b, dir, p->pid, notes);
-   addHistory(b, dir, p);
-}
+/* Per process of the incident, in this order: the stacks first, to be as
+ * close as possible to the moment the rule fired. */
+static const ProcessCollector processCollectors[] = { collectStacks, collectProcFiles, collectFds, collectHistory };
 
-static void addSystem(Bundle* b, const Sampler* sampler, Notes* notes) {
-   static const char* const files[][2] = { { "/proc/meminfo", "system/meminfo" },
-                                           { "/proc/loadavg", "system/loadavg" } };
-   for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-      size_t len;
-      char* data = Util_slurp(files[i][0], PROC_FILE_MAX, &len);
-      if (!data) {
-         note(notes, "%s unreadable: %s", files[i][0], strerror(errno));
+static void collectProcesses(Collect* c) {
+   for (size_t i = 0; i < c->incident->processCount; i++) {
+      const IncidentProcess* ip = &c->incident->processes[i];
+      if (!alive(ip)) {
+         note(c, "pid %d (%s) is gone since the incident: nothing collected from it", (int)ip->pid, ip->comm);
          continue;
       }
-      Bundle_addData(b, files[i][1], data, len);
-      free(data);
+      char dir[64];
+      Util_format(dir, sizeof(dir), "proc-%d", (int)ip->pid);
+      for (size_t k = 0; k < sizeof(processCollectors) / sizeof(processCollectors[0]); k++)
+         processCollectors[k](c, ip, dir);
    }
-   size_t n = Sampler_count(sampler);
-   const ProcessSample** rows = Util_xcalloc(n ? n : 1, sizeof(*rows));
-   for (size_t i = 0; i < n; i++)
-      rows[i] = Sampler_at(sampler, i);
-   Column_sort(rows, n, COL_RES, true);
+}
+
+/* ---- the system */
+
+static void collectSystemFiles(Collect* c) {
+   static const char* const files[][2] = { { "/proc/meminfo", "system/meminfo" },
+                                           { "/proc/loadavg", "system/loadavg" } };
+   for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+      addProcText(c, files[i][0], files[i][1], files[i][0]);
+}
+
+static bool showArgs(const Collect* c, uid_t uid) {
+   for (size_t i = 0; i < c->userCount; i++) {
+      if (c->users[i] == uid)
+         return true;
+   }
+   return false;
+}
+
+/* A process line: other users' command lines (secrets on them) are not shown. */
+static void processLine(const Collect* c, FILE* f, const ProcessSample* p, const char* growth) {
+   char res[16], user[64], what[4096 * 4 + 64];
+   Format_kib(res, sizeof(res), p->resKiB);
+   Printable_copy(user, sizeof(user), p->user);
+   if (showArgs(c, p->uid) && p->command)
+      Printable_copy(what, sizeof(what), p->command);
+   else {
+      char comm[64];
+      Util_format(what, sizeof(what), "[%s]", Printable_copy(comm, sizeof(comm), p->comm));
+   }
+   fprintf(f, "%7d %-10.10s %8s %6.1f %5d %9s %s\n", (int)p->pid, user, res, p->cpuPct, p->threads, growth, what);
+}
+
+static void growthText(const Collect* c, const ProcessSample* p, char* buf, size_t size) {
+   double perMin, span;
+   if (c->req->trend && ResTrend_growth(c->req->trend, p->pid, p->startTicks, &perMin, &span))
+      Format_rate(buf, size, perMin * 60);
+   else if (p->resGrowthKnown)
+      Format_rate(buf, size, p->resGrowthKiBPerMin * 60);
+   else
+      Util_format(buf, size, "-");
+}
+
+static void collectTop(Collect* c) {
    MemFile m;
    memOpen(&m);
    if (m.f) {
-      fprintf(m.f, "%7s %-10s %8s %6s %5s %s\n", "PID", "USER", "RES", "CPU%", "THR", "COMMAND");
-      for (size_t i = 0; i < n && i < 20; i++) {
-         char res[16];
-         Format_kib(res, sizeof(res), rows[i]->resKiB);
-         fprintf(m.f, "%7d %-10.10s %8s %6.1f %5d %s\n", (int)rows[i]->pid, rows[i]->user, res, rows[i]->cpuPct,
-                 rows[i]->threads, rows[i]->command ? rows[i]->command : rows[i]->comm);
+      fprintf(m.f, "%7s %-10s %8s %6s %5s %9s %s\n", "PID", "USER", "RES", "CPU%", "THR", "RGROW/h", "COMMAND");
+      for (size_t i = 0; i < c->topCount && i < TOP_COUNT; i++) {
+         char g[24];
+         growthText(c, c->top[i], g, sizeof(g));
+         processLine(c, m.f, c->top[i], g);
       }
    }
-   memAdd(&m, b, "system/top20.txt");
-   free(rows);
+   memAdd(&m, c, "system/top20.txt");
 }
 
-static void addPprof(Bundle* b, const EvidenceRequest* req, Notes* notes) {
-   const WatchConfig* c = req->config;
+typedef struct Grower_ {
+   const ProcessSample* p;
+   double perMin;
+} Grower;
+
+static int byGrowth(const void* a, const void* b) {
+   double x = ((const Grower*)a)->perMin, y = ((const Grower*)b)->perMin;
+   return (y > x) - (y < x);
+}
+
+static void addSmaps(Collect* c, const ProcessSample* p, const ProcessSample** done, size_t* doneCount) {
+   for (size_t i = 0; i < *doneCount; i++) {
+      if (done[i] == p)
+         return;
+   }
+   done[(*doneCount)++] = p;
+   char src[64], name[128], what[64];
+   Util_format(src, sizeof(src), "/proc/%d/smaps_rollup", (int)p->pid);
+   Util_format(name, sizeof(name), "system/smaps_rollup/%d", (int)p->pid);
+   Util_format(what, sizeof(what), "smaps_rollup of pid %d", (int)p->pid);
+   addProcText(c, src, name, what);
+}
+
+/* Who holds the memory, and who is taking more: top by RES growth and the
+ * smaps_rollup of the largest and fastest-growing processes. */
+static void collectMemoryHolders(Collect* c) {
+   size_t n = Sampler_count(c->req->sampler), g = 0;
+   Grower* grow = Util_xcalloc(n ? n : 1, sizeof(Grower));
+   for (size_t i = 0; i < n; i++) {
+      const ProcessSample* p = Sampler_at(c->req->sampler, i);
+      double perMin, span;
+      if (c->req->trend && ResTrend_growth(c->req->trend, p->pid, p->startTicks, &perMin, &span))
+         grow[g++] = (Grower){ .p = p, .perMin = perMin };
+   }
+   qsort(grow, g, sizeof(Grower), byGrowth);
+   MemFile m;
+   memOpen(&m);
+   if (m.f) {
+      fprintf(m.f, "%7s %-10s %8s %6s %5s %9s %s\n", "PID", "USER", "RES", "CPU%", "THR", "RGROW/h", "COMMAND");
+      for (size_t i = 0; i < g && i < TOP_COUNT; i++) {
+         char rate[24];
+         Format_rate(rate, sizeof(rate), grow[i].perMin * 60);
+         processLine(c, m.f, grow[i].p, rate);
+      }
+      if (g == 0)
+         fputs("(no RES trend yet: the watcher has not run long enough)\n", m.f);
+   }
+   memAdd(&m, c, "system/top20_growth.txt");
+   if (g == 0)
+      note(c, "top by RES growth: no trend yet (needs a few samples per process)");
+   const ProcessSample** done = Util_xcalloc(2 * SMAPS_COUNT, sizeof(*done));
+   size_t doneCount = 0;
+   for (size_t i = 0; i < c->topCount && i < SMAPS_COUNT; i++)
+      addSmaps(c, c->top[i], done, &doneCount);
+   for (size_t i = 0; i < g && i < SMAPS_COUNT; i++) {
+      if (grow[i].perMin > 0)
+         addSmaps(c, grow[i].p, done, &doneCount);
+   }
+   free(done);
+   free(grow);
+}
+
+/* ---- pprof */
+
+/* "goroutine profile: total N" at the start of debug=1 output. */
+static long goroutineTotal(const char* data) {
+   long n;
+   return sscanf(data, "goroutine profile: total %ld", &n) == 1 ? n : -1;
+}
+
+static void fetchPprof(Collect* c, const char* service, const char* url, const char* dir, bool memoryOnly) {
+   const WatchConfig* cfg = c->config;
    for (size_t i = 0; i < sizeof(pprofItems) / sizeof(pprofItems[0]); i++) {
       const PprofItem* item = &pprofItems[i];
-      char path[64], name[128], err[512];
+      if (memoryOnly && !item->memory)
+         continue;
+      char path[64], name[400], err[512];
       if (item->timed)
-         Util_format(path, sizeof(path), "profile?seconds=%d", (int)c->pprofSeconds);
+         Util_format(path, sizeof(path), "profile?seconds=%d", (int)cfg->pprofSeconds);
       else
          Util_format(path, sizeof(path), "%s", item->path);
-      double timeout = c->pprofTimeoutS + (item->timed ? c->pprofSeconds : 0);
+      double timeout = cfg->pprofTimeoutS + (item->timed ? cfg->pprofSeconds : 0);
       size_t len;
       PprofError error;
-      char* data = Pprof_fetch(req->pprofUrl, path, timeout, PPROF_MAX, &len, &error, err, sizeof(err));
+      char* data = Pprof_fetch(url, path, timeout, PPROF_MAX, &len, &error, err, sizeof(err));
       if (!data) {
-         note(notes, "pprof %s not fetched: %s", path, err);
+         note(c, "%s: pprof %s not fetched: %s", service, path, err);
          /* An unreachable service answers nothing else either: do not wait on every endpoint. */
          if (error == PPROF_UNREACHABLE)
             break;
          continue;
       }
-      Util_format(name, sizeof(name), "pprof/%s", item->file);
-      Bundle_addData(b, name, data, len);
+      long total = strcmp(item->file, "goroutine_debug1.txt") == 0 ? goroutineTotal(data) : -1;
+      if (total >= 0)
+         mailLine(c, "goroutines: %ld in %s (pprof goroutine?debug=1 when the bundle was collected)\n", total, service);
+      Util_format(name, sizeof(name), "%s/%s", dir, item->file);
+      Bundle_addData(c->bundle, name, data, len);
       free(data);
    }
 }
 
-static void isoTime(char* buf, size_t size, double wall) {
-   time_t t = (time_t)wall;
-   struct tm tm;
-   gmtime_r(&t, &tm);
-   strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+static void collectPprof(Collect* c) {
+   const WatchService* own = WatchConfig_service(c->config, c->incident->service);
+   if (!c->memoryIncident) {
+      if (own && own->pprofUrl)
+         fetchPprof(c, own->name, own->pprofUrl, "pprof", false);
+      return;
+   }
+   /* A memory incident: the heap of every watched Go service. */
+   for (size_t i = 0; i < c->config->serviceCount; i++) {
+      const WatchService* s = &c->config->services[i];
+      if (!s->pprofUrl)
+         continue;
+      char dir[300], safe[200];
+      size_t o = 0;
+      for (const char* p = s->name; *p && o + 1 < sizeof(safe); p++)
+         safe[o++] = (*p == '/' || (unsigned char)*p < 0x20) ? '_' : *p;
+      safe[o] = '\0';
+      Util_format(dir, sizeof(dir), "pprof/%s", safe);
+      fetchPprof(c, s->name, s->pprofUrl, dir, true);
+   }
 }
 
-static void writeSummaryText(Bundle* b, const EvidenceRequest* req, const Notes* notes) {
+/* ---- summaries */
+
+static void summaryText(Collect* c, double collected) {
    char when[32];
-   isoTime(when, sizeof(when), req->wallTime);
+   Incident_isoTime(collected, when, sizeof(when));
    MemFile m;
    memOpen(&m);
    if (m.f) {
       FILE* f = m.f;
-      fprintf(f,
-              "stacktop %s diagnostic bundle\n\nhost:      %s\ntime:      %s\nservice:   %s\nrule:      %s = %s\n"
-              "fired:     %s\n",
-              STACKTOP_VERSION, req->config->hostname, when, req->serviceName, Rule_name(req->rule), req->threshold,
-              req->reason);
-      fprintf(f, "\nprocesses (%zu):\n", req->processCount);
-      for (size_t i = 0; i < req->processCount; i++) {
-         const ProcessSample* p = req->processes[i];
-         char res[16];
-         Format_kib(res, sizeof(res), p->resKiB);
-         fprintf(f, "  pid %d (%s) user %s state %c threads %d cpu %.1f%% res %s: %s  [proc-%d/]\n", (int)p->pid,
-                 p->comm, p->user, p->state, p->threads, p->cpuPct, res, p->command ? p->command : "", (int)p->pid);
-      }
-      for (size_t i = 0; i < req->goneCount; i++)
-         fprintf(f, "  pid %d is gone\n", (int)req->gonePids[i]);
-      fprintf(f, "\nnotes (%zu):\n", notes->count);
-      for (size_t i = 0; i < notes->count; i++)
-         fprintf(f, "  %s\n", notes->lines[i]);
-      if (notes->count == 0)
-         fputs("  everything was collected\n", f);
+      fprintf(f, "stacktop %s diagnostic bundle\n\n", STACKTOP_VERSION);
+      Incident_describe(c->incident, c->config->hostname, f);
+      fprintf(f, "\ncollected: %s (%.0f s after the rule fired)\n", when, collected - c->incident->firedWall);
+      fprintf(f, "\nnot collected (%zu):\n", c->noteCount);
+      for (size_t i = 0; i < c->noteCount; i++)
+         fprintf(f, "  %s\n", c->notes[i]);
+      if (c->noteCount == 0)
+         fputs("  nothing: every item was collected\n", f);
    }
-   memAdd(&m, b, "summary.txt");
+   memAdd(&m, c, "summary.txt");
 }
 
-static void writeSummaryJson(Bundle* b, const EvidenceRequest* req, const Notes* notes) {
-   char when[32];
-   isoTime(when, sizeof(when), req->wallTime);
+static void summaryJson(Collect* c, double collected) {
+   const Incident* in = c->incident;
+   char when[32], fired[32];
+   Incident_isoTime(collected, when, sizeof(when));
+   Incident_isoTime(in->firedWall, fired, sizeof(fired));
    MemFile m;
    memOpen(&m);
    if (m.f) {
       Json j;
       Json_init(&j, m.f);
       Json_beginObject(&j);
+      char host[256];
       Json_key(&j, "host");
-      Json_string(&j, req->config->hostname);
+      Json_string(&j, Printable_copy(host, sizeof(host), c->config->hostname));
       Json_key(&j, "time");
+      Json_string(&j, fired);
+      Json_key(&j, "collected");
       Json_string(&j, when);
+      Json_key(&j, "recovered");
+      Json_bool(&j, in->recovered);
       Json_key(&j, "service");
-      Json_string(&j, req->serviceName);
+      Json_string(&j, in->service);
       Json_key(&j, "rule");
-      Json_string(&j, Rule_name(req->rule));
+      Json_string(&j, Rule_name(in->rule));
       Json_key(&j, "threshold");
-      Json_string(&j, req->threshold);
+      Json_string(&j, in->threshold);
       Json_key(&j, "value");
-      Json_double(&j, req->value, 3);
+      Json_double(&j, in->value, 3);
       Json_key(&j, "unit");
-      Json_string(&j, Rule_unit(req->rule));
+      Json_string(&j, Rule_unit(in->rule));
       Json_key(&j, "reason");
-      Json_string(&j, req->reason);
+      Json_string(&j, in->reason);
       Json_key(&j, "processes");
       Json_beginArray(&j);
-      for (size_t i = 0; i < req->processCount; i++) {
-         const ProcessSample* p = req->processes[i];
+      for (size_t i = 0; i < in->processCount; i++) {
+         const IncidentProcess* p = &in->processes[i];
          Json_beginObject(&j);
          Json_key(&j, "pid");
          Json_int(&j, p->pid);
@@ -340,35 +520,86 @@ static void writeSummaryJson(Bundle* b, const EvidenceRequest* req, const Notes*
       Json_endArray(&j);
       Json_key(&j, "gone_pids");
       Json_beginArray(&j);
-      for (size_t i = 0; i < req->goneCount; i++)
-         Json_int(&j, req->gonePids[i]);
+      for (size_t i = 0; i < in->goneCount; i++)
+         Json_int(&j, in->gone[i]);
       Json_endArray(&j);
       Json_key(&j, "notes");
       Json_beginArray(&j);
-      for (size_t i = 0; i < notes->count; i++)
-         Json_string(&j, notes->lines[i]);
+      for (size_t i = 0; i < c->noteCount; i++)
+         Json_string(&j, c->notes[i]);
       Json_endArray(&j);
       Json_endObject(&j);
       fputc('\n', m.f);
    }
-   memAdd(&m, b, "summary.json");
+   memAdd(&m, c, "summary.json");
 }
 
-int Evidence_write(const EvidenceRequest* req, char* path, size_t pathSize, char* err, size_t errSize) {
-   const WatchConfig* c = req->config;
-   Bundle* b =
-       Bundle_create(c->bundleDir, c->hostname, req->serviceName, Rule_name(req->rule), req->wallTime, err, errSize);
+/* ---- the table */
+
+typedef struct Collector_ {
+   const char* name;
+   void (*collect)(Collect* c);
+   bool memoryOnly; /* only for system_mem_available_below */
+} Collector;
+
+/* In order: the incident's processes first (closest to the moment it fired),
+ * then the host, then pprof (the slowest: a CPU profile takes pprof_seconds). */
+static const Collector collectors[] = {
+   { .name = "processes", .collect = collectProcesses },
+   { .name = "system files", .collect = collectSystemFiles },
+   { .name = "top by RES", .collect = collectTop },
+   { .name = "memory holders", .collect = collectMemoryHolders, .memoryOnly = true },
+   { .name = "pprof", .collect = collectPprof },
+};
+
+static int byRes(const void* a, const void* b) {
+   unsigned long x = (*(const ProcessSample*const*)a)->resKiB, y = (*(const ProcessSample*const*)b)->resKiB;
+   return (y > x) - (y < x);
+}
+
+static void prepare(Collect* c) {
+   const Incident* in = c->incident;
+   c->users = Util_xcalloc(in->processCount + 1, sizeof(uid_t));
+   for (size_t i = 0; i < in->processCount; i++)
+      c->users[c->userCount++] = in->processes[i].uid;
+   size_t n = Sampler_count(c->req->sampler);
+   c->top = Util_xcalloc(n ? n : 1, sizeof(*c->top));
+   for (size_t i = 0; i < n; i++)
+      c->top[c->topCount++] = Sampler_at(c->req->sampler, i);
+   qsort(c->top, c->topCount, sizeof(*c->top), byRes);
+}
+
+int Evidence_write(const EvidenceRequest* req, EvidenceResult* result, char* err, size_t errSize) {
+   memset(result, 0, sizeof(*result));
+   const Incident* in = req->incident;
+   Bundle* b = Bundle_create(req->dirFd, in->name, in->firedWall, err, errSize);
    if (!b)
       return -1;
-   Notes notes = { 0 };
-   /* Stacks first: they should show the moment the rule fired. */
-   for (size_t i = 0; i < req->processCount; i++)
-      addProcess(b, req->processes[i], &notes);
-   addSystem(b, req->sampler, &notes);
-   if (req->pprofUrl)
-      addPprof(b, req, &notes);
-   writeSummaryText(b, req, &notes);
-   writeSummaryJson(b, req, &notes);
-   notesFree(&notes);
-   return Bundle_finish(b, path, pathSize, err, errSize);
+   Collect c = { .req = req,
+                 .config = req->config,
+                 .incident = in,
+                 .bundle = b,
+                 .memoryIncident = in->rule == RULE_SYSTEM_MEM_BELOW };
+   prepare(&c);
+   for (size_t i = 0; i < sizeof(collectors) / sizeof(collectors[0]); i++) {
+      if (collectors[i].memoryOnly && !c.memoryIncident)
+         continue;
+      collectors[i].collect(&c);
+   }
+   double collected = Util_wallSeconds();
+   summaryText(&c, collected);
+   summaryJson(&c, collected);
+   if (c.noteCount) {
+      mailLine(&c, "\nnot collected (%zu, see summary.txt):\n", c.noteCount);
+      for (size_t i = 0; i < c.noteCount; i++)
+         mailLine(&c, "  %s\n", c.notes[i]);
+   }
+   Util_format(result->mailText, sizeof(result->mailText), "%s", c.mail);
+   result->notes = c.noteCount;
+   for (size_t i = 0; i < c.noteCount; i++)
+      free(c.notes[i]);
+   free(c.notes);
+   free(c.users);
+   free(c.top);
+   return Bundle_finish(b, &result->size, err, errSize);
 }

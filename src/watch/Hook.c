@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "stacktop/Printable.h"
 #include "stacktop/Util.h"
 #include "stacktop/WatchLog.h"
 
@@ -18,7 +19,6 @@
 #define HOOK_LOG_MAX (64 * 1024)
 
 static void childExec(const char* command, const HookVar* vars, size_t varCount, int out) {
-   setpgid(0, 0);
    int devnull = open("/dev/null", O_RDONLY);
    if (devnull >= 0)
       dup2(devnull, STDIN_FILENO);
@@ -38,8 +38,12 @@ static void logLines(char* buf, size_t* len, bool flush, const char* service, si
       if (buf[i] != '\n' && !(flush && i + 1 == *len))
          continue;
       size_t n = i - start + (buf[i] == '\n' ? 0 : 1);
-      if (*logged < HOOK_LOG_MAX)
-         WatchLog_write(WATCHLOG_INFO, service, "exec: %.*s", (int)n, buf + start);
+      if (*logged < HOOK_LOG_MAX) {
+         char line[4096 * 4 + 1];
+         char raw[4097];
+         Util_format(raw, sizeof(raw), "%.*s", (int)n, buf + start);
+         WatchLog_write(WATCHLOG_INFO, service, "exec: %s", Printable_copy(line, sizeof(line), raw));
+      }
       *logged += n + 1;
       start = i + 1;
    }
@@ -110,7 +114,6 @@ int Hook_run(const char* command, const HookVar* vars, size_t varCount, double t
    if (inTime)
       inTime = reap(pid, deadline, &status);
    if (!inTime) {
-      kill(-pid, SIGKILL);
       kill(pid, SIGKILL);
       waitpid(pid, &status, 0);
       WatchLog_write(WATCHLOG_WARNING, service, "exec '%s' killed after exec_timeout (%gs)", command, timeoutS);

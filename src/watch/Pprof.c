@@ -50,8 +50,10 @@ char* Pprof_fetch(const char* baseUrl, const char* path, double timeoutS, size_t
    api->easySetopt(curl, CURLOPT_NOSIGNAL, 1L);
    api->easySetopt(curl, CURLOPT_FAILONERROR, 1L);
    api->easySetopt(curl, CURLOPT_ERRORBUFFER, curlErr);
-   api->easySetopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-   api->easySetopt(curl, CURLOPT_TIMEOUT_MS, (long)(timeoutS * 1000));
+   /* 0 would mean "no limit" to libcurl: a tiny timeout must stay a timeout. */
+   long timeoutMs = timeoutS * 1000 >= 1 ? (long)(timeoutS * 1000) : 1L;
+   api->easySetopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeoutMs < 5000 ? timeoutMs : 5000L);
+   api->easySetopt(curl, CURLOPT_TIMEOUT_MS, timeoutMs);
    api->easySetopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
    CURLcode rc = api->easyPerform(curl);
    api->easyCleanup(curl);

@@ -4,34 +4,20 @@
 #include <math.h>
 #include <string.h>
 
+#include "stacktop/Format.h"
+#include "stacktop/Util.h"
+
+/* Judges one process at one sample (per-process rules only). */
+typedef RuleVerdict (*RuleEvaluate)(const RuleSpec* spec, const RuleInput* in, RuleProcessState* state, double* value);
+typedef void (*RuleDescribe)(double value, char* buf, size_t size);
+
 typedef struct RuleInfo_ {
    const char* name;
    const char* unit;
-   bool perProcess;
+   RuleEvaluate evaluate; /* NULL: not per process */
+   RuleDescribe describe;
+   bool windowed; /* needs its whole window before a --once run may end */
 } RuleInfo;
-
-static const RuleInfo ruleInfo[RULE_KIND_COUNT] = {
-   [RULE_CPU_ABOVE] = { .name = "cpu_above", .unit = "%", .perProcess = true },
-   [RULE_RES_ABOVE] = { .name = "res_above", .unit = "KiB", .perProcess = true },
-   [RULE_RES_GROWTH_ABOVE] = { .name = "res_growth_above", .unit = "KiB/min", .perProcess = true },
-   [RULE_THREADS_ABOVE] = { .name = "threads_above", .unit = "threads", .perProcess = true },
-   [RULE_THREAD_GROWTH_ABOVE] = { .name = "thread_growth_above", .unit = "threads/min", .perProcess = true },
-   [RULE_FDS_ABOVE] = { .name = "fds_above", .unit = "% of open-files limit", .perProcess = true },
-   [RULE_RESTART] = { .name = "restart", .unit = "", .perProcess = false },
-   [RULE_SYSTEM_MEM_BELOW] = { .name = "system_mem_available_below", .unit = "% available", .perProcess = false },
-};
-
-const char* Rule_name(RuleKind kind) {
-   return ruleInfo[kind].name;
-}
-
-const char* Rule_unit(RuleKind kind) {
-   return ruleInfo[kind].unit;
-}
-
-bool Rule_isPerProcess(RuleKind kind) {
-   return ruleInfo[kind].perProcess;
-}
 
 /* Counts consecutive samples over the threshold; over once `for N` is reached. */
 static RuleVerdict countConsecutive(const RuleSpec* spec, bool over, RuleProcessState* state) {
@@ -59,38 +45,141 @@ static RuleVerdict growth(const RuleSpec* spec, const RuleInput* in, HistorySeri
    return slope > spec->threshold ? RULE_OVER : RULE_UNDER;
 }
 
+static RuleVerdict evalCpu(const RuleSpec* spec, const RuleInput* in, RuleProcessState* st, double* value) {
+   /* The first sample of a process has no tick delta yet. */
+   const HistorySample* last = in->history ? History_last(in->history) : NULL;
+   if (!last || History_count(in->history) < 2)
+      return RULE_NOT_READY;
+   *value = last->cpuPct;
+   return countConsecutive(spec, last->cpuPct > spec->threshold, st);
+}
+
+static RuleVerdict evalRes(const RuleSpec* spec, const RuleInput* in, RuleProcessState* st, double* value) {
+   const HistorySample* last = in->history ? History_last(in->history) : NULL;
+   if (!last)
+      return RULE_NOT_READY;
+   *value = (double)last->resKiB;
+   return countConsecutive(spec, *value > spec->threshold, st);
+}
+
+static RuleVerdict evalThreads(const RuleSpec* spec, const RuleInput* in, RuleProcessState* st, double* value) {
+   const HistorySample* last = in->history ? History_last(in->history) : NULL;
+   if (!last)
+      return RULE_NOT_READY;
+   *value = (double)last->threads;
+   return countConsecutive(spec, *value > spec->threshold, st);
+}
+
+static RuleVerdict evalFds(const RuleSpec* spec, const RuleInput* in, RuleProcessState* st, double* value) {
+   if (in->fdsPct < 0)
+      return RULE_NOT_READY;
+   *value = in->fdsPct;
+   return countConsecutive(spec, *value > spec->threshold, st);
+}
+
+static RuleVerdict evalResGrowth(const RuleSpec* spec, const RuleInput* in, RuleProcessState* st, double* value) {
+   (void)st;
+   return growth(spec, in, HISTORY_RES, value);
+}
+
+static RuleVerdict evalThreadGrowth(const RuleSpec* spec, const RuleInput* in, RuleProcessState* st, double* value) {
+   (void)st;
+   return growth(spec, in, HISTORY_THREADS, value);
+}
+
+static void describeCpu(double v, char* buf, size_t size) {
+   Util_format(buf, size, "CPU %.1f%% of one core", v);
+}
+
+static void describeRes(double v, char* buf, size_t size) {
+   char k[16];
+   Format_kib(k, sizeof(k), (unsigned long long)(v > 0 ? v : 0));
+   Util_format(buf, size, "RES %s", k);
+}
+
+static void describeResGrowth(double v, char* buf, size_t size) {
+   char k[16];
+   Format_kib(k, sizeof(k), (unsigned long long)fabs(v * 60));
+   Util_format(buf, size, "RES growing %s%s/h", v < 0 ? "-" : "+", k);
+}
+
+static void describeThreads(double v, char* buf, size_t size) {
+   Util_format(buf, size, "%.0f threads", v);
+}
+
+static void describeThreadGrowth(double v, char* buf, size_t size) {
+   Util_format(buf, size, "threads growing %+.1f/h", v * 60);
+}
+
+static void describeFds(double v, char* buf, size_t size) {
+   Util_format(buf, size, "%.1f%% of the open-files limit in use", v);
+}
+
+static void describeRestart(double v, char* buf, size_t size) {
+   (void)v;
+   Util_format(buf, size, "a process of the service went away");
+}
+
+static void describeSystemMem(double v, char* buf, size_t size) {
+   Util_format(buf, size, "%.1f%% of memory available", v);
+}
+
+static const RuleInfo ruleInfo[RULE_KIND_COUNT] = {
+   [RULE_CPU_ABOVE] = { .name = "cpu_above", .unit = "%", .evaluate = evalCpu, .describe = describeCpu },
+   [RULE_RES_ABOVE] = { .name = "res_above", .unit = "KiB", .evaluate = evalRes, .describe = describeRes },
+   [RULE_RES_GROWTH_ABOVE] = { .name = "res_growth_above",
+                               .unit = "KiB/min",
+                               .evaluate = evalResGrowth,
+                               .describe = describeResGrowth,
+                               .windowed = true },
+   [RULE_THREADS_ABOVE] = { .name = "threads_above",
+                            .unit = "threads",
+                            .evaluate = evalThreads,
+                            .describe = describeThreads },
+   [RULE_THREAD_GROWTH_ABOVE] = { .name = "thread_growth_above",
+                                  .unit = "threads/min",
+                                  .evaluate = evalThreadGrowth,
+                                  .describe = describeThreadGrowth,
+                                  .windowed = true },
+   [RULE_FDS_ABOVE] = { .name = "fds_above",
+                        .unit = "% of open-files limit",
+                        .evaluate = evalFds,
+                        .describe = describeFds },
+   [RULE_RESTART] = { .name = "restart", .unit = "", .describe = describeRestart },
+   [RULE_SYSTEM_MEM_BELOW] = { .name = "system_mem_available_below",
+                               .unit = "% available",
+                               .describe = describeSystemMem },
+};
+
+const char* Rule_name(RuleKind kind) {
+   return ruleInfo[kind].name;
+}
+
+int Rule_byName(const char* name) {
+   for (int k = 0; k < RULE_KIND_COUNT; k++) {
+      if (strcmp(ruleInfo[k].name, name) == 0)
+         return k;
+   }
+   return -1;
+}
+
+const char* Rule_unit(RuleKind kind) {
+   return ruleInfo[kind].unit;
+}
+
+bool Rule_isPerProcess(RuleKind kind) {
+   return ruleInfo[kind].evaluate != NULL;
+}
+
+void Rule_describe(RuleKind kind, double value, char* buf, size_t size) {
+   ruleInfo[kind].describe(value, buf, size);
+}
+
 RuleVerdict Rules_evaluate(RuleKind kind, const RuleSpec* spec, const RuleInput* in, RuleProcessState* state,
                            double* value) {
-   const HistorySample* last = in->history ? History_last(in->history) : NULL;
-   switch (kind) {
-   case RULE_CPU_ABOVE:
-      /* The first sample of a process has no tick delta yet. */
-      if (!last || History_count(in->history) < 2)
-         return RULE_NOT_READY;
-      *value = last->cpuPct;
-      return countConsecutive(spec, last->cpuPct > spec->threshold, state);
-   case RULE_RES_ABOVE:
-      if (!last)
-         return RULE_NOT_READY;
-      *value = (double)last->resKiB;
-      return countConsecutive(spec, *value > spec->threshold, state);
-   case RULE_THREADS_ABOVE:
-      if (!last)
-         return RULE_NOT_READY;
-      *value = (double)last->threads;
-      return countConsecutive(spec, *value > spec->threshold, state);
-   case RULE_FDS_ABOVE:
-      if (in->fdsPct < 0)
-         return RULE_NOT_READY;
-      *value = in->fdsPct;
-      return countConsecutive(spec, *value > spec->threshold, state);
-   case RULE_RES_GROWTH_ABOVE: return growth(spec, in, HISTORY_RES, value);
-   case RULE_THREAD_GROWTH_ABOVE: return growth(spec, in, HISTORY_THREADS, value);
-   case RULE_RESTART:
-   case RULE_SYSTEM_MEM_BELOW:
-   case RULE_KIND_COUNT: break;
-   }
-   return RULE_NOT_READY;
+   if (kind >= RULE_KIND_COUNT || !ruleInfo[kind].evaluate)
+      return RULE_NOT_READY;
+   return ruleInfo[kind].evaluate(spec, in, state, value);
 }
 
 RuleVerdict Rules_evaluateSystemMem(const RuleSpec* spec, double availablePct, RuleProcessState* state) {
@@ -98,13 +187,13 @@ RuleVerdict Rules_evaluateSystemMem(const RuleSpec* spec, double availablePct, R
 }
 
 unsigned Rules_samplesNeeded(RuleKind kind, const RuleSpec* spec, double intervalS) {
-   switch (kind) {
-   case RULE_CPU_ABOVE: return spec->forSamples + 1;
-   case RULE_RES_GROWTH_ABOVE:
-   case RULE_THREAD_GROWTH_ABOVE: return (unsigned)ceil(spec->windowS / intervalS - 1e-9) + 1;
-   case RULE_RESTART: return 2;
-   default: return spec->forSamples > 0 ? spec->forSamples : 1;
-   }
+   if (ruleInfo[kind].windowed)
+      return (unsigned)ceil(spec->windowS / intervalS - 1e-9) + 1;
+   if (kind == RULE_CPU_ABOVE)
+      return spec->forSamples + 1; /* the first sample has no CPU delta */
+   if (kind == RULE_RESTART)
+      return 2;
+   return spec->forSamples > 0 ? spec->forSamples : 1;
 }
 
 void FloodCap_init(FloodCap* this, unsigned maxPerHour) {
@@ -129,15 +218,15 @@ bool FloodCap_allows(FloodCap* this, double now) {
 }
 
 void FloodCap_record(FloodCap* this, double now) {
-   if (this->maxPerHour == 0)
-      return;
    forgetOld(this, now);
    if (this->count < RULES_CAP_MAX)
       this->times[this->count++] = now;
 }
 
-/* A fire attempt: cooldown first (quiet), then the cap (logged once). */
+/* A fire attempt: pending and cooldown first (quiet), then the cap (logged once). */
 static RuleAction tryFire(RuleEpisode* this, double now, double cooldownS, FloodCap* cap) {
+   if (this->pending)
+      return RULE_ACTION_NONE;
    if (this->everFired && now - this->lastFiredAt < cooldownS)
       return RULE_ACTION_NONE;
    if (!FloodCap_allows(cap, now)) {
@@ -148,10 +237,16 @@ static RuleAction tryFire(RuleEpisode* this, double now, double cooldownS, Flood
    }
    FloodCap_record(cap, now);
    this->capLogged = false;
-   this->everFired = true;
    this->firedThisEpisode = true;
-   this->lastFiredAt = now;
+   this->pending = true;
    return RULE_ACTION_FIRE;
+}
+
+/* Why a fire attempt at the start of an episode did nothing. */
+static RuleAction quietReason(const RuleEpisode* this, RuleAction a) {
+   if (a != RULE_ACTION_NONE)
+      return a;
+   return this->pending ? RULE_ACTION_SUPPRESS_PENDING : RULE_ACTION_SUPPRESS_COOLDOWN;
 }
 
 RuleAction Rules_step(RuleEpisode* this, bool failingNow, double now, double cooldownS, FloodCap* cap) {
@@ -165,14 +260,23 @@ RuleAction Rules_step(RuleEpisode* this, bool failingNow, double now, double coo
       this->failing = true;
       this->firedThisEpisode = false;
       this->capLogged = false;
-      RuleAction a = tryFire(this, now, cooldownS, cap);
-      return a == RULE_ACTION_NONE ? RULE_ACTION_SUPPRESS_COOLDOWN : a;
+      return quietReason(this, tryFire(this, now, cooldownS, cap));
    }
    return tryFire(this, now, cooldownS, cap);
 }
 
 RuleAction Rules_event(RuleEpisode* this, double now, double cooldownS, FloodCap* cap) {
    this->capLogged = false;
-   RuleAction a = tryFire(this, now, cooldownS, cap);
-   return a == RULE_ACTION_NONE ? RULE_ACTION_SUPPRESS_COOLDOWN : a;
+   return quietReason(this, tryFire(this, now, cooldownS, cap));
+}
+
+void Rules_bundled(RuleEpisode* this, double now) {
+   this->pending = false;
+   this->everFired = true;
+   this->lastFiredAt = now;
+}
+
+void Rules_dropped(RuleEpisode* this) {
+   this->pending = false;
+   this->firedThisEpisode = false;
 }

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "stacktop/BundleDir.h"
 #include "stacktop/Units.h"
 #include "stacktop/Util.h"
 
@@ -43,7 +44,7 @@ struct ParseState_ {
    WatchService* service; /* current [service NAME] */
    uint64_t* seen;        /* per section (0 = global, 1+i = service i): keys given */
    size_t seenCap;
-   int mailToLine;
+   int mailToLine; /* first mail_to, in any section */
    char* err;
    size_t errSize;
    bool failed;
@@ -55,6 +56,65 @@ struct ParseState_ {
 static int parseDuration(ParseState* st, const char* v, void* field) {
    (void)st;
    return Units_parseDuration(v, field);
+}
+
+/* A duration within [min, max]; the message names the limits. */
+static int parseDurationIn(ParseState* st, const char* v, void* field, double min, double max, const char* why) {
+   double d;
+   if (Units_parseDuration(v, &d) < 0)
+      return -1;
+   if (d < min || d > max) {
+      char lo[32], hi[32];
+      Util_format(lo, sizeof(lo), min < 1 ? "%gms" : "%gs", min < 1 ? min * 1000 : min);
+      Util_format(hi, sizeof(hi),
+                  max >= 3600 ? "%gh"
+                  : max >= 60 ? "%gm"
+                              : "%gs",
+                  max >= 3600 ? max / 3600
+                  : max >= 60 ? max / 60
+                              : max);
+      Util_format(st->detail, sizeof(st->detail), "expected a duration from %s to %s (%s)", lo, hi, why);
+      return -1;
+   }
+   *(double*)field = d;
+   return 0;
+}
+
+static int parseInterval(ParseState* st, const char* v, void* field) {
+   return parseDurationIn(st, v, field, WATCHCONFIG_INTERVAL_MIN_S, WATCHCONFIG_INTERVAL_MAX_S,
+                          "shorter would keep a core busy sampling");
+}
+
+static int parseTimeout(ParseState* st, const char* v, void* field) {
+   return parseDurationIn(st, v, field, 0.1, 3600, "a time limit that is actually enforced");
+}
+
+static int parseRetry(ParseState* st, const char* v, void* field) {
+   return parseDurationIn(st, v, field, 0.1, 3600, "the first retry delay; later ones double up to 1h");
+}
+
+static int parseBundleDir(ParseState* st, const char* v, void* field) {
+   char why[256];
+   if (BundleDir_checkPath(v, why, sizeof(why)) < 0) {
+      Util_format(st->detail, sizeof(st->detail), "%s", why);
+      return -1;
+   }
+   char** s = field;
+   free(*s);
+   *s = Util_xstrdup(v);
+   return 0;
+}
+
+static int parseDumpMemory(ParseState* st, const char* v, void* field) {
+   unsigned long long bytes;
+   if (Units_parseSize(v, &bytes) < 0)
+      return -1;
+   if (bytes < (1ULL << 20)) {
+      Util_format(st->detail, sizeof(st->detail), "expected at least 1MiB (the stack copies of one dump)");
+      return -1;
+   }
+   *(unsigned long long*)field = bytes;
+   return 0;
 }
 
 static int parseSize(ParseState* st, const char* v, void* field) {
@@ -75,10 +135,6 @@ static int parseText(ParseState* st, const char* v, void* field) {
    free(*s);
    *s = Util_xstrdup(v);
    return 0;
-}
-
-static int parseAbsolutePath(ParseState* st, const char* v, void* field) {
-   return v[0] == '/' ? parseText(st, v, field) : -1;
 }
 
 static int parseUrlWith(ParseState* st, const char* v, void* field, const char* const* schemes) {
@@ -109,10 +165,9 @@ static int parseAddress(ParseState* st, const char* v, void* field) {
    return plausibleAddress(v) ? parseText(st, v, field) : -1;
 }
 
-/* A comma-separated list of addresses into config->mailTo. */
+/* A comma-separated list of addresses into an AddressList. */
 static int parseMailList(ParseState* st, const char* v, void* field) {
-   (void)field;
-   WatchConfig* c = st->config;
+   AddressList* list = field;
    char* copy = Util_xstrdup(v);
    char* save = NULL;
    size_t cap = 0;
@@ -129,14 +184,24 @@ static int parseMailList(ParseState* st, const char* v, void* field) {
          rc = -1;
          break;
       }
-      Util_growArray((void**)&c->mailTo, &cap, c->mailToCount, sizeof(char*));
-      c->mailTo[c->mailToCount++] = Util_xstrdup(tok);
+      Util_growArray((void**)&list->items, &cap, list->count, sizeof(char*));
+      list->items[list->count++] = Util_xstrdup(tok);
    }
    free(copy);
-   if (rc == 0 && c->mailToCount == 0)
+   if (rc == 0 && list->count == 0)
       rc = -1;
-   st->mailToLine = st->line;
+   if (st->mailToLine == 0)
+      st->mailToLine = st->line;
    return rc;
+}
+
+static int parseUsers(ParseState* st, const char* v, void* field) {
+   char why[200];
+   if (Matcher_parseUsers(field, v, why, sizeof(why)) < 0) {
+      Util_format(st->detail, sizeof(st->detail), "%s", why);
+      return -1;
+   }
+   return 0;
 }
 
 static int parseTls(ParseState* st, const char* v, void* field) {
@@ -170,8 +235,11 @@ static int parsePasswordFile(ParseState* st, const char* v, void* field) {
 
 static int parseMatch(ParseState* st, const char* v, void* field) {
    Matcher* m = field;
+   if (st->service->hasMatch && m->kind == MATCH_CMDLINE)
+      regfree(&m->regex);
    if (st->service->hasMatch)
-      Matcher_free(m);
+      free(m->text);
+   m->text = NULL;
    st->service->hasMatch = false;
    char why[200];
    if (Matcher_parse(m, v, why, sizeof(why)) < 0) {
@@ -179,6 +247,7 @@ static int parseMatch(ParseState* st, const char* v, void* field) {
       return -1;
    }
    st->service->hasMatch = true;
+   st->service->matchLine = st->line;
    return 0;
 }
 
@@ -296,9 +365,15 @@ static void printText(const void* field, FILE* out) {
 }
 
 static void printMailList(const void* field, FILE* out) {
-   const WatchConfig* c = field;
-   for (size_t i = 0; i < c->mailToCount; i++)
-      fprintf(out, "%s%s", i ? ", " : "", c->mailTo[i]);
+   const AddressList* l = field;
+   for (size_t i = 0; i < l->count; i++)
+      fprintf(out, "%s%s", i ? ", " : "", l->items[i]);
+}
+
+static void printUsers(const void* field, FILE* out) {
+   char buf[512];
+   Matcher_describeUsers(field, buf, sizeof(buf));
+   fputs(buf, out);
 }
 
 static void printTls(const void* field, FILE* out) {
@@ -350,13 +425,13 @@ static void printRestartRule(const void* field, FILE* out) {
 static const ConfigKey keys[] = {
    { .section = SECTION_GLOBAL,
      .name = "interval",
-     .parse = parseDuration,
+     .parse = parseInterval,
      .print = printDuration,
      .offset = G(intervalS),
      .expected = DURATION_TEXT },
    { .section = SECTION_GLOBAL,
      .name = "bundle_dir",
-     .parse = parseAbsolutePath,
+     .parse = parseBundleDir,
      .print = printText,
      .offset = G(bundleDir),
      .expected = "an absolute directory path" },
@@ -376,7 +451,7 @@ static const ConfigKey keys[] = {
      .name = "mail_to",
      .parse = parseMailList,
      .print = printMailList,
-     .offset = 0,
+     .offset = G(mailTo),
      .expected = "mail addresses, comma separated: ops@example.com, dev@example.com" },
    { .section = SECTION_GLOBAL,
      .name = "mail_from",
@@ -416,10 +491,16 @@ static const ConfigKey keys[] = {
      .expected = SIZE_TEXT },
    { .section = SECTION_GLOBAL,
      .name = "mail_retry",
-     .parse = parseDuration,
+     .parse = parseRetry,
      .print = printDuration,
      .offset = G(mailRetryS),
      .expected = DURATION_TEXT " (first retry delay, doubled up to 1h)" },
+   { .section = SECTION_GLOBAL,
+     .name = "mail_timeout",
+     .parse = parseTimeout,
+     .print = printDuration,
+     .offset = G(mailTimeoutS),
+     .expected = DURATION_TEXT " (one delivery attempt to every recipient)" },
    { .section = SECTION_GLOBAL,
      .name = "cooldown",
      .parse = parseDuration,
@@ -440,16 +521,28 @@ static const ConfigKey keys[] = {
      .expected = "a whole number of seconds such as 10s for profile?seconds=N" },
    { .section = SECTION_GLOBAL,
      .name = "pprof_timeout",
-     .parse = parseDuration,
+     .parse = parseTimeout,
      .print = printDuration,
      .offset = G(pprofTimeoutS),
      .expected = DURATION_TEXT },
    { .section = SECTION_GLOBAL,
      .name = "exec_timeout",
-     .parse = parseDuration,
+     .parse = parseTimeout,
      .print = printDuration,
      .offset = G(execTimeoutS),
      .expected = DURATION_TEXT },
+   { .section = SECTION_GLOBAL,
+     .name = "bundle_timeout",
+     .parse = parseTimeout,
+     .print = printDuration,
+     .offset = G(bundleTimeoutS),
+     .expected = DURATION_TEXT " (one bundle: stacks, files, pprof, compression)" },
+   { .section = SECTION_GLOBAL,
+     .name = "dump_memory",
+     .parse = parseDumpMemory,
+     .print = printSize,
+     .offset = G(dumpMemory),
+     .expected = SIZE_TEXT " (all stack copies of one dump)" },
    { .section = SECTION_GLOBAL,
      .name = "hostname",
      .parse = parseText,
@@ -468,6 +561,12 @@ static const ConfigKey keys[] = {
      .print = printMatch,
      .offset = S(match),
      .expected = "comm:NAME, exe:/PATH, cmdline:/REGEX/, pidfile:/PATH or pid:N" },
+   { .section = SECTION_SERVICE,
+     .name = "user",
+     .parse = parseUsers,
+     .print = printUsers,
+     .offset = S(match),
+     .expected = "'any', or user names or uids, comma separated: root, www-data" },
    { .section = SECTION_SERVICE,
      .name = "cpu_above",
      .parse = parseCpuRule,
@@ -522,6 +621,12 @@ static const ConfigKey keys[] = {
      .print = printText,
      .offset = S(exec),
      .expected = "a command run by /bin/sh after each bundle" },
+   { .section = SECTION_SERVICE,
+     .name = "mail_to",
+     .parse = parseMailList,
+     .print = printMailList,
+     .offset = S(mailTo),
+     .expected = "mail addresses of the service's owners, comma separated (added to the global mail_to)" },
 };
 
 #define KEY_COUNT (sizeof(keys) / sizeof(keys[0]))
@@ -546,6 +651,20 @@ __attribute__((format(printf, 3, 4))) static void fail(ParseState* st, int line,
       Util_format(st->err, st->errSize, "%s: %s", st->file, msg);
 }
 
+/* Something that works but is risky: kept with the config, shown by
+ * --check-config and logged when the watcher starts or reloads. */
+__attribute__((format(printf, 3, 4))) static void warn(ParseState* st, int line, const char* fmt, ...) {
+   char msg[768], full[900];
+   va_list ap;
+   va_start(ap, fmt);
+   vsnprintf(msg, sizeof(msg), fmt, ap);
+   va_end(ap);
+   Util_format(full, sizeof(full), "%s:%d: %s", st->file, line, msg);
+   WatchConfig* c = st->config;
+   c->warnings = Util_xrealloc(c->warnings, (c->warningCount + 1) * sizeof(char*));
+   c->warnings[c->warningCount++] = Util_xstrdup(full);
+}
+
 static void knownKeys(Section section, char* buf, size_t size) {
    size_t used = 0;
    buf[0] = '\0';
@@ -568,6 +687,9 @@ static void setDefaults(WatchConfig* c) {
    c->keepBundles = 20;
    c->mailMaxAttachment = 10ULL * 1024 * 1024;
    c->mailRetryS = 60;
+   c->mailTimeoutS = 120;
+   c->bundleTimeoutS = 300;
+   c->dumpMemory = 64ULL << 20;
    c->cooldownS = 15 * 60;
    c->maxBundlesPerHour = 10;
    c->pprofSeconds = 10;
@@ -693,21 +815,31 @@ static char* readLine(char* str, int num, void* stream) {
 /* Cross-key checks once the whole file is read. */
 static void validate(ParseState* st) {
    WatchConfig* c = st->config;
-   if (c->mailToCount > 0 && !c->smtpUrl)
+   bool mails = WatchConfig_mails(c);
+   if (mails && !c->smtpUrl)
       fail(st, st->mailToLine,
            "mail_to is set but smtp_url is missing; expected e.g. smtp_url = smtp://127.0.0.1:25 in [global]");
-   if (c->mailToCount > 0 && !c->mailFrom)
+   if (mails && !c->mailFrom)
       fail(st, st->mailToLine,
            "mail_to is set but mail_from is missing; expected e.g. mail_from = stacktop@host.example.com in [global]");
    if ((c->smtpUser != NULL) != (c->smtpPasswordFile != NULL))
       fail(st, 0, "smtp_user and smtp_password_file go together; expected both or neither in [global]");
-   if (c->pprofSeconds != floor(c->pprofSeconds))
+   if (c->pprofSeconds != floor(c->pprofSeconds) || c->pprofSeconds < 1)
       fail(st, 0, "pprof_seconds = %g: expected a whole number of seconds", c->pprofSeconds);
    for (size_t i = 0; i < c->serviceCount; i++) {
       const WatchService* s = &c->services[i];
       if (!s->hasMatch) {
          fail(st, s->line, "[service %s] has no 'match' key; expected e.g. match = comm:nginx", s->name);
          return;
+      }
+      if (Matcher_othersCanMatch(&s->match)) {
+         char m[300];
+         Matcher_describe(&s->match, m, sizeof(m));
+         warn(st, s->matchLine,
+              "[service %s] match = %s with user = any: any local user can start a process that matches, trigger "
+              "a bundle (their process stopped, dumped and mailed) and use up the cooldown and the hourly cap "
+              "before the real incident; expected the service's users, e.g. user = root",
+              s->name, m);
       }
       bool any = false;
       for (int r = 0; r < RULE_KIND_COUNT; r++)
@@ -787,19 +919,30 @@ int WatchConfig_loadString(WatchConfig* this, const char* text, const char* name
    return rc;
 }
 
+static void freeAddresses(AddressList* l) {
+   for (size_t i = 0; i < l->count; i++)
+      free(l->items[i]);
+   free(l->items);
+   l->items = NULL;
+   l->count = 0;
+}
+
 void WatchConfig_free(WatchConfig* this) {
    for (size_t i = 0; i < this->serviceCount; i++) {
       WatchService* s = &this->services[i];
       free(s->name);
-      if (s->hasMatch)
-         Matcher_free(&s->match);
+      Matcher_free(&s->match);
       free(s->pprofUrl);
       free(s->exec);
+      freeAddresses(&s->mailTo);
    }
    free(this->services);
-   for (size_t i = 0; i < this->mailToCount; i++)
-      free(this->mailTo[i]);
-   free(this->mailTo);
+   freeAddresses(&this->mailTo);
+   for (size_t i = 0; i < this->warningCount; i++)
+      free(this->warnings[i]);
+   free(this->warnings);
+   this->warnings = NULL;
+   this->warningCount = 0;
    char** strings[] = { &this->path,     &this->bundleDir,        &this->mailFrom,     &this->smtpUrl,
                         &this->smtpUser, &this->smtpPasswordFile, &this->smtpPassword, &this->hostname };
    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
@@ -808,14 +951,12 @@ void WatchConfig_free(WatchConfig* this) {
    }
    this->services = NULL;
    this->serviceCount = 0;
-   this->mailTo = NULL;
-   this->mailToCount = 0;
 }
 
 /* Unset optional keys are left out, so the printout is itself a valid config. */
 static bool keyIsSet(const ConfigKey* k, const void* field) {
    if (k->print == printMailList)
-      return ((const WatchConfig*)field)->mailToCount > 0;
+      return ((const AddressList*)field)->count > 0;
    if (k->print == printText)
       return *(const char* const*)field != NULL;
    if (k->print == printPercentRule || k->print == printSizeRule || k->print == printCountRule ||
@@ -824,12 +965,12 @@ static bool keyIsSet(const ConfigKey* k, const void* field) {
    return true;
 }
 
-static void printSection(Section section, const void* base, const WatchConfig* c, FILE* out) {
+static void printSection(Section section, const void* base, FILE* out) {
    for (size_t i = 0; i < KEY_COUNT; i++) {
       const ConfigKey* k = &keys[i];
       if (k->section != section)
          continue;
-      const void* field = k->print == printMailList ? (const void*)c : (const char*)base + k->offset;
+      const void* field = (const char*)base + k->offset;
       if (!keyIsSet(k, field))
          continue;
       fprintf(out, "%s = ", k->name);
@@ -839,12 +980,15 @@ static void printSection(Section section, const void* base, const WatchConfig* c
 }
 
 void WatchConfig_print(const WatchConfig* this, FILE* out) {
-   fprintf(out, "# %s: OK, %zu service%s%s\n[global]\n", this->path, this->serviceCount,
-           this->serviceCount == 1 ? "" : "s", this->mailToCount ? "" : "; no mail_to: bundles are not mailed");
-   printSection(SECTION_GLOBAL, this, this, out);
+   fprintf(out, "# %s: OK, %zu service%s%s\n", this->path, this->serviceCount, this->serviceCount == 1 ? "" : "s",
+           WatchConfig_mails(this) ? "" : "; no mail_to: bundles are not mailed");
+   for (size_t i = 0; i < this->warningCount; i++)
+      fprintf(out, "# warning: %s\n", this->warnings[i]);
+   fputs("[global]\n", out);
+   printSection(SECTION_GLOBAL, this, out);
    for (size_t i = 0; i < this->serviceCount; i++) {
       fprintf(out, "\n[service %s]\n", this->services[i].name);
-      printSection(SECTION_SERVICE, &this->services[i], this, out);
+      printSection(SECTION_SERVICE, &this->services[i], out);
    }
 }
 
@@ -882,18 +1026,55 @@ unsigned WatchConfig_samplesNeeded(const WatchConfig* this) {
 }
 
 size_t WatchConfig_historyCapacity(const WatchConfig* this) {
-   size_t cap = HISTORY_DEFAULT_CAPACITY;
+   /* History answers a window from minute buckets once 12 of them fit in it
+    * (11 minutes and up): raw samples are needed only below that. */
+   const double rawSpanS = 12 * 60;
+   double longest = 0;
    for (size_t i = 0; i < this->serviceCount; i++) {
       for (size_t g = 0; g < sizeof(growthRules) / sizeof(growthRules[0]); g++) {
          const RuleSpec* spec = &this->services[i].rules[growthRules[g]];
-         if (!spec->enabled)
-            continue;
-         double n = ceil(spec->windowS / this->intervalS) + 3;
-         if (n > 100000)
-            n = 100000;
-         if ((size_t)n > cap)
-            cap = (size_t)n;
+         if (spec->enabled && spec->windowS > longest)
+            longest = spec->windowS;
       }
    }
-   return cap;
+   double span = longest < rawSpanS ? longest : rawSpanS;
+   double n = ceil(span / this->intervalS) + 3;
+   return n > HISTORY_DEFAULT_CAPACITY ? (size_t)n : HISTORY_DEFAULT_CAPACITY;
+}
+
+bool WatchConfig_mails(const WatchConfig* this) {
+   if (this->mailTo.count > 0)
+      return true;
+   for (size_t i = 0; i < this->serviceCount; i++) {
+      if (this->services[i].mailTo.count > 0)
+         return true;
+   }
+   return false;
+}
+
+static void addUnique(const char** out, size_t* n, const char* addr) {
+   for (size_t i = 0; i < *n; i++) {
+      if (strcasecmp(out[i], addr) == 0)
+         return;
+   }
+   out[(*n)++] = addr;
+}
+
+const char** WatchConfig_recipients(const WatchConfig* this, const WatchService* service, size_t* count) {
+   size_t max = this->mailTo.count + (service ? service->mailTo.count : 0);
+   const char** out = Util_xcalloc(max ? max : 1, sizeof(char*));
+   *count = 0;
+   for (size_t i = 0; i < this->mailTo.count; i++)
+      addUnique(out, count, this->mailTo.items[i]);
+   for (size_t i = 0; service && i < service->mailTo.count; i++)
+      addUnique(out, count, service->mailTo.items[i]);
+   return out;
+}
+
+const WatchService* WatchConfig_service(const WatchConfig* this, const char* name) {
+   for (size_t i = 0; name && i < this->serviceCount; i++) {
+      if (strcmp(this->services[i].name, name) == 0)
+         return &this->services[i];
+   }
+   return NULL;
 }

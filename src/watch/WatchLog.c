@@ -6,6 +6,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "stacktop/Printable.h"
 #include "stacktop/Util.h"
 
 typedef struct LevelInfo_ {
@@ -46,14 +47,17 @@ void WatchLog_close(void) {
 void WatchLog_write(WatchLogLevel level, const char* service, const char* fmt, ...) {
    if (level == WATCHLOG_DEBUG && !logContext.verbose)
       return;
-   char msg[1024];
+   char raw[1024], msg[1024];
    va_list ap;
    va_start(ap, fmt);
-   vsnprintf(msg, sizeof(msg), fmt, ap);
+   vsnprintf(raw, sizeof(raw), fmt, ap);
    va_end(ap);
-   char prefix[300] = "";
+   /* Names and output of processes end up in here: no byte of theirs may
+    * start a new log line or steer the terminal of whoever reads it. */
+   Printable_copy(msg, sizeof(msg), raw);
+   char prefix[300] = "", name[256];
    if (service)
-      Util_format(prefix, sizeof(prefix), "[%s] ", service);
+      Util_format(prefix, sizeof(prefix), "[%s] ", Printable_copy(name, sizeof(name), service));
    time_t now = time(NULL);
    struct tm tm;
    char stamp[32];

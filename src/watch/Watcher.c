@@ -1,33 +1,47 @@
-/* `stacktop watch`: options, the sampling loop, rule evaluation per service,
- * and what happens when a rule fires (bundle, mail, hook, retention). */
+/* `stacktop watch`: options, signals, the sampling loop and rule evaluation
+ * per service. What happens when a rule fires is Dispatch's (off the loop). */
 #include "stacktop/Watch.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "stacktop/ArchiveApi.h"
-#include "stacktop/Bundle.h"
 #include "stacktop/CurlApi.h"
-#include "stacktop/Evidence.h"
-#include "stacktop/Format.h"
-#include "stacktop/Hook.h"
-#include "stacktop/MailQueue.h"
+#include "stacktop/Dispatch.h"
+#include "stacktop/Incident.h"
+#include "stacktop/Printable.h"
+#include "stacktop/ResTrend.h"
 #include "stacktop/Rules.h"
 #include "stacktop/Sampler.h"
 #include "stacktop/Util.h"
 #include "stacktop/WatchConfig.h"
 #include "stacktop/WatchLog.h"
 
-/* Set by SIGINT/SIGTERM/SIGHUP, read by the loop between samples: the only
- * state a signal handler may touch. */
-static volatile sig_atomic_t stopRequested;
+/* After SIGTERM, running jobs get this long to finish before they are
+ * killed (an unfinished bundle is redone at the next start). */
+#define SHUTDOWN_GRACE_S 2.0
+/* ResTrend slices: 12 intervals, at most a minute. */
+#define TREND_INTERVALS 12
+
+/* What signal handlers may touch: flags, and the self-pipe that wakes the
+ * loop out of poll(2) (no wake-up is lost between a check and the wait). */
+typedef struct WatchSignals_ {
+   volatile sig_atomic_t stop;
+   volatile sig_atomic_t reload;
+   int wakeWrite;
+} WatchSignals;
+
+static WatchSignals signals = { .wakeWrite = -1 };
 
 typedef struct WatchOptions_ {
    const char* configPath;
@@ -45,23 +59,35 @@ typedef struct Tracked_ {
    RuleProcessState rules[RULE_KIND_COUNT];
 } Tracked;
 
+/* A service's memory across samples; kept by name across reloads. */
 typedef struct ServiceState_ {
+   char* name;
    Tracked* tracked;
    size_t trackedCount;
-   RuleEpisode episodes[RULE_KIND_COUNT];
    Tracked* lastSeen; /* restart: the processes of the previous sample */
    size_t lastSeenCount;
+   bool seen; /* evaluated at least once */
+   /* This sample's selection (also for the system rule). */
+   const ProcessSample** current;
+   size_t currentCount;
+   /* What was last logged about the match, to log changes only. */
+   bool matchedAny;
+   char pidfileProblem[512];
+   pid_t replaced[MATCH_REPLACED_MAX];
+   size_t replacedCount;
 } ServiceState;
 
+/* The watcher's one context. */
 typedef struct Watcher_ {
-   WatchConfig config;
    WatchOptions options;
+   WatchConfig config;
    Sampler* sampler;
-   ServiceState* services;
-   RuleEpisode systemEpisode;
+   size_t historyCapacity;
+   ResTrend* trend; /* only with system_mem_available_below */
+   Dispatch* dispatch;
+   ServiceState* services; /* parallel to config.services */
    RuleProcessState systemState;
-   FloodCap cap;
-   unsigned fired;
+   int wakeRead;
 } Watcher;
 
 /* What one rule found across a service's processes in one sample. */
@@ -69,15 +95,31 @@ typedef struct Finding_ {
    bool failing;
    double value; /* worst value among the failing processes */
    pid_t pid;
-   char comm[16];
+   char comm[64];
 } Finding;
+
+/* A rule that acts, and what it saw. */
+typedef struct Fire_ {
+   const char* serviceName;
+   RuleKind rule;
+   const RuleSpec* spec;
+   double value;
+   pid_t pid; /* the process that fired, 0 for none */
+   const char* reason;
+   const ProcessSample** procs;
+   size_t procCount;
+   const pid_t* gone;
+   size_t goneCount;
+} Fire;
 
 static const char usage[] = "usage: stacktop watch -c FILE [--once] [--check-config] [--foreground] [-v]\n"
                             "  -c, --config FILE   the watch config (see stacktop.conf(5))\n"
-                            "      --once          sample until every rule had its window, fire what fires, exit\n"
+                            "      --once          sample until every rule had its window, fire what fires, wait for\n"
+                            "                      the bundles and mails, exit (1 if a bundle could not be written)\n"
                             "      --check-config  validate FILE and print the resolved services and rules\n"
                             "      --foreground    log to stderr only (otherwise also to syslog)\n"
-                            "  -v, --verbose       also log every sample's findings\n";
+                            "  -v, --verbose       also log every sample's findings\n"
+                            "SIGHUP reloads FILE (a bad one is logged and the running config kept); SIGTERM stops.\n";
 
 static int parseOptions(WatchOptions* o, int argc, char** argv) {
    static const struct option longOptions[] = {
@@ -120,20 +162,64 @@ static int parseOptions(WatchOptions* o, int argc, char** argv) {
    return 0;
 }
 
-static void onStopSignal(int sig) {
-   (void)sig;
-   stopRequested = 1;
+/* ---- signals */
+
+static void wake(void) {
+   int saved = errno;
+   char b = 1;
+   if (signals.wakeWrite >= 0 && write(signals.wakeWrite, &b, 1) < 0)
+      (void)0; /* full pipe: a wake-up is pending anyway */
+   errno = saved;
 }
 
-static void installSignals(void) {
+static void onSignal(int sig) {
+   if (sig == SIGHUP)
+      signals.reload = 1;
+   else if (sig != SIGCHLD)
+      signals.stop = 1;
+   wake();
+}
+
+static int installSignals(Watcher* w) {
+   int fds[2];
+   if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+      Util_error("watch: cannot create a pipe: %s", strerror(errno));
+      return -1;
+   }
+   w->wakeRead = fds[0];
+   signals.wakeWrite = fds[1];
    struct sigaction sa;
    memset(&sa, 0, sizeof(sa));
-   sa.sa_handler = onStopSignal;
+   sa.sa_handler = onSignal;
    sigemptyset(&sa.sa_mask);
-   sigaction(SIGINT, &sa, NULL);
-   sigaction(SIGTERM, &sa, NULL);
-   sigaction(SIGHUP, &sa, NULL);
+   sa.sa_flags = SA_RESTART;
+   static const int handled[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD };
+   for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+      sigaction(handled[i], &sa, NULL);
    signal(SIGPIPE, SIG_IGN);
+   return 0;
+}
+
+/* Sleeps until the monotonic deadline, a stop or a reload, keeping the
+ * background work moving whenever it needs to. */
+static void waitUntil(Watcher* w, double deadline) {
+   while (!signals.stop && !signals.reload) {
+      double now = Util_monotonicSeconds();
+      if (now >= deadline)
+         return;
+      double until = deadline, wakeAt = Dispatch_nextWake(w->dispatch);
+      if (wakeAt > 0 && wakeAt < until)
+         until = wakeAt;
+      double left = until - now;
+      struct pollfd p = { .fd = w->wakeRead, .events = POLLIN };
+      int rc = left > 0 ? poll(&p, 1, (int)ceil(left * 1000)) : 0;
+      if (rc > 0) {
+         char buf[64];
+         while (read(w->wakeRead, buf, sizeof(buf)) > 0)
+            ;
+      }
+      Dispatch_poll(w->dispatch);
+   }
 }
 
 /* ---- per-process inputs */
@@ -183,131 +269,36 @@ static void retrack(ServiceState* st, const ProcessSample** procs, size_t n) {
    st->trackedCount = n;
 }
 
-/* ---- describing values */
-
-static void formatValue(RuleKind kind, double v, char* buf, size_t size) {
-   char k[16];
-   switch (kind) {
-   case RULE_RES_ABOVE:
-      Format_kib(k, sizeof(k), (unsigned long long)v);
-      Util_format(buf, size, "RES %s", k);
-      break;
-   case RULE_RES_GROWTH_ABOVE:
-      Format_kib(k, sizeof(k), (unsigned long long)fabs(v * 60));
-      Util_format(buf, size, "RES growing %s%s/h", v < 0 ? "-" : "+", k);
-      break;
-   case RULE_THREADS_ABOVE: Util_format(buf, size, "%.0f threads", v); break;
-   case RULE_THREAD_GROWTH_ABOVE: Util_format(buf, size, "threads growing %+.1f/h", v * 60); break;
-   case RULE_CPU_ABOVE: Util_format(buf, size, "CPU %.1f%% of one core", v); break;
-   case RULE_FDS_ABOVE: Util_format(buf, size, "%.1f%% of the open-files limit in use", v); break;
-   case RULE_SYSTEM_MEM_BELOW: Util_format(buf, size, "%.1f%% of memory available", v); break;
-   case RULE_RESTART:
-   case RULE_KIND_COUNT: Util_format(buf, size, "-"); break;
-   }
-}
-
-/* ---- firing */
-
-typedef struct Fire_ {
-   const char* serviceName;
-   const WatchService* service; /* NULL for the system rule */
-   RuleKind rule;
-   const RuleSpec* spec;
-   double value;
-   pid_t pid; /* the process that fired, 0 for none */
-   const char* reason;
-   const ProcessSample** procs;
-   size_t procCount;
-   const pid_t* gone;
-   size_t goneCount;
-} Fire;
-
-static void mailBundle(Watcher* w, const Fire* f, const char* bundle, const char* threshold) {
-   const WatchConfig* c = &w->config;
-   if (c->mailToCount == 0)
-      return;
-   char subject[512], err[512];
-   Util_format(subject, sizeof(subject), "[stacktop] %s: %s %s fired", c->hostname, f->serviceName, Rule_name(f->rule));
-   char* body = NULL;
-   size_t len = 0;
-   FILE* out = open_memstream(&body, &len);
-   if (!out) {
-      WatchLog_write(WATCHLOG_ERROR, f->serviceName, "mail not queued: out of memory");
-      return;
-   }
-   fprintf(out, "stacktop watch on %s\n\nservice:  %s\nrule:     %s = %s\nfired:    %s\nbundle:   %s\n\nprocesses:\n",
-           c->hostname, f->serviceName, Rule_name(f->rule), threshold, f->reason, bundle);
-   for (size_t i = 0; i < f->procCount; i++)
-      fprintf(out, "  %d %s\n", (int)f->procs[i]->pid, f->procs[i]->command ? f->procs[i]->command : f->procs[i]->comm);
-   if (f->procCount == 0)
-      fputs("  (none running)\n", out);
-   fclose(out);
-   int rc = MailQueue_add(bundle, subject, body, Util_wallSeconds(), err, sizeof(err));
-   free(body);
-   if (rc < 0) {
-      WatchLog_write(WATCHLOG_ERROR, f->serviceName, "mail not queued: %s", err);
-      return;
-   }
-   MailQueue_process(c, Util_wallSeconds(), false);
-}
-
-static void runHook(Watcher* w, const Fire* f, const char* bundle) {
-   if (!f->service || !f->service->exec)
-      return;
-   char pid[32], value[64];
-   Util_format(pid, sizeof(pid), "%d", (int)f->pid);
-   Util_format(value, sizeof(value), "%.3f", f->value);
-   const HookVar vars[] = {
-      { .name = "STACKTOP_SERVICE", .value = f->serviceName },
-      { .name = "STACKTOP_RULE", .value = Rule_name(f->rule) },
-      { .name = "STACKTOP_PID", .value = pid },
-      { .name = "STACKTOP_VALUE", .value = value },
-      { .name = "STACKTOP_BUNDLE", .value = bundle },
-   };
-   Hook_run(f->service->exec, vars, sizeof(vars) / sizeof(vars[0]), w->config.execTimeoutS, f->serviceName);
-}
+/* ---- acting on decisions */
 
 static void fire(Watcher* w, const Fire* f) {
-   const WatchConfig* c = &w->config;
-   char threshold[128], path[4096], err[512];
+   char name[300], threshold[128];
+   double wall = Util_wallSeconds();
+   Dispatch_name(w->dispatch, f->serviceName, f->rule, wall, name, sizeof(name));
    WatchConfig_formatRule(f->rule, f->spec, threshold, sizeof(threshold));
-   EvidenceRequest req = {
-      .config = c,
-      .serviceName = f->serviceName,
-      .pprofUrl = f->service ? f->service->pprofUrl : NULL,
-      .rule = f->rule,
-      .reason = f->reason,
-      .threshold = threshold,
-      .value = f->value,
-      .processes = f->procs,
-      .processCount = f->procCount,
-      .gonePids = f->gone,
-      .goneCount = f->goneCount,
-      .sampler = w->sampler,
-      .wallTime = Util_wallSeconds(),
-   };
-   w->fired++;
-   WatchLog_write(WATCHLOG_NOTICE, f->serviceName, "%s fired: %s; writing a bundle", Rule_name(f->rule), f->reason);
-   if (Evidence_write(&req, path, sizeof(path), err, sizeof(err)) < 0) {
-      WatchLog_write(WATCHLOG_ERROR, f->serviceName, "bundle not written: %s", err);
-      return;
-   }
-   WatchLog_write(WATCHLOG_NOTICE, f->serviceName, "bundle %s written", path);
-   mailBundle(w, f, path, threshold);
-   runHook(w, f, path);
-   size_t pruned = Bundle_prune(c->bundleDir, c->keepBundles, c->maxBundleDisk, MailQueue_isPending);
-   if (pruned)
-      WatchLog_write(WATCHLOG_INFO, NULL, "removed %zu old bundle%s (keep_bundles/max_bundle_disk)", pruned,
-                     pruned == 1 ? "" : "s");
+   Incident in;
+   Incident_init(&in, name, f->serviceName, f->rule, threshold, f->value, f->reason, wall);
+   in.pid = f->pid;
+   for (size_t i = 0; i < f->procCount; i++)
+      Incident_addProcess(&in, f->procs[i]);
+   for (size_t i = 0; i < f->goneCount; i++)
+      Incident_addGone(&in, f->gone[i]);
+   WatchLog_write(WATCHLOG_NOTICE, f->serviceName, "%s fired: %s; writing a bundle", Rule_name(f->rule), in.reason);
+   Dispatch_fire(w->dispatch, &in);
 }
 
-/* Acts on what Rules_step decided. */
+/* Acts on what Rules decided. */
 static void act(Watcher* w, RuleAction action, const Fire* f) {
    switch (action) {
    case RULE_ACTION_FIRE: fire(w, f); break;
    case RULE_ACTION_SUPPRESS_COOLDOWN:
       WatchLog_write(WATCHLOG_INFO, f->serviceName, "%s failing again (%s) inside the cooldown (%gs): no bundle",
                      Rule_name(f->rule), f->reason, w->config.cooldownS);
+      break;
+   case RULE_ACTION_SUPPRESS_PENDING:
+      WatchLog_write(WATCHLOG_INFO, f->serviceName,
+                     "%s failing again (%s) while the bundle of its last incident is not written yet: no second bundle",
+                     Rule_name(f->rule), f->reason);
       break;
    case RULE_ACTION_SUPPRESS_CAP:
       WatchLog_write(WATCHLOG_WARNING, f->serviceName,
@@ -339,14 +330,13 @@ static Finding evaluateRule(Watcher* w, RuleKind kind, const RuleSpec* spec, Ser
          f.failing = true;
          f.value = value;
          f.pid = procs[i]->pid;
-         Util_format(f.comm, sizeof(f.comm), "%s", procs[i]->comm);
+         Printable_copy(f.comm, sizeof(f.comm), procs[i]->comm);
       }
    }
    return f;
 }
 
-static void checkRestart(Watcher* w, const WatchService* svc, ServiceState* st, const ProcessSample** procs, size_t n,
-                         double now) {
+static void checkRestart(Watcher* w, const WatchService* svc, ServiceState* st, const ProcessSample** procs, size_t n) {
    pid_t* gone = Util_xcalloc(st->lastSeenCount ? st->lastSeenCount : 1, sizeof(pid_t));
    size_t goneCount = 0;
    for (size_t i = 0; i < st->lastSeenCount; i++) {
@@ -361,32 +351,72 @@ static void checkRestart(Watcher* w, const WatchService* svc, ServiceState* st, 
    for (size_t i = 0; i < n; i++)
       st->lastSeen[i] = (Tracked){ .pid = procs[i]->pid, .startTicks = procs[i]->startTicks };
    st->lastSeenCount = n;
-   if (goneCount > 0) {
-      char reason[256];
-      if (n == 0)
-         Util_format(reason, sizeof(reason), "pid %d is gone and no process matches any more", (int)gone[0]);
-      else
-         Util_format(reason, sizeof(reason), "pid %d is gone; now pid %d", (int)gone[0], (int)procs[0]->pid);
-      Fire f = { .serviceName = svc->name,
-                 .service = svc,
-                 .rule = RULE_RESTART,
-                 .spec = &svc->rules[RULE_RESTART],
-                 .pid = n ? procs[0]->pid : 0,
-                 .reason = reason,
-                 .procs = procs,
-                 .procCount = n,
-                 .gone = gone,
-                 .goneCount = goneCount };
-      act(w, Rules_event(&st->episodes[RULE_RESTART], now, w->config.cooldownS, &w->cap), &f);
+   if (goneCount == 0) {
+      free(gone);
+      return;
    }
+   char reason[256];
+   if (n == 0)
+      Util_format(reason, sizeof(reason), "pid %d is gone and no process matches any more", (int)gone[0]);
+   else
+      Util_format(reason, sizeof(reason), "pid %d is gone; now pid %d", (int)gone[0], (int)procs[0]->pid);
+   Fire f = { .serviceName = svc->name,
+              .rule = RULE_RESTART,
+              .spec = &svc->rules[RULE_RESTART],
+              .pid = n ? procs[0]->pid : 0,
+              .reason = reason,
+              .procs = procs,
+              .procCount = n,
+              .gone = gone,
+              .goneCount = goneCount };
+   act(w, Dispatch_event(w->dispatch, svc->name, RULE_RESTART), &f);
    free(gone);
 }
 
-static void evaluateService(Watcher* w, size_t index, double now) {
+static bool wasReplaced(const ServiceState* st, pid_t pid) {
+   for (size_t i = 0; i < st->replacedCount; i++) {
+      if (st->replaced[i] == pid)
+         return true;
+   }
+   return false;
+}
+
+/* Logs what changed about the match: none any more, some again, a pidfile
+ * that cannot be used, a binary replaced on disk. Once per change. */
+static void reportMatch(const WatchService* svc, ServiceState* st, size_t n, const MatchStatus* status) {
+   char m[300], users[300];
+   Matcher_describe(&svc->match, m, sizeof(m));
+   Matcher_describeUsers(&svc->match, users, sizeof(users));
+   if (strcmp(status->pidfileProblem, st->pidfileProblem) != 0 && status->pidfileProblem[0])
+      WatchLog_write(WATCHLOG_WARNING, svc->name, "%s", status->pidfileProblem);
+   Util_format(st->pidfileProblem, sizeof(st->pidfileProblem), "%s", status->pidfileProblem);
+   if (n == 0 && (st->matchedAny || !st->seen))
+      WatchLog_write(WATCHLOG_WARNING, svc->name, "no process matches %s (user %s)%s", m, users,
+                     st->seen ? " any more" : "");
+   else if (n > 0 && !st->matchedAny)
+      WatchLog_write(WATCHLOG_NOTICE, svc->name, "%zu process%s match%s %s (user %s)%s", n, n == 1 ? "" : "es",
+                     n == 1 ? "es" : "", m, users, st->seen ? " again" : "");
+   st->matchedAny = n > 0;
+   for (size_t i = 0; i < status->replacedCount; i++) {
+      if (!wasReplaced(st, status->replaced[i]))
+         WatchLog_write(WATCHLOG_NOTICE, svc->name,
+                        "pid %d runs %s (deleted): its binary was replaced on disk since it started (an upgrade?); "
+                        "still watched as %s",
+                        (int)status->replaced[i], svc->match.text, m);
+   }
+   st->replacedCount = status->replacedCount;
+   memcpy(st->replaced, status->replaced, sizeof(st->replaced));
+}
+
+static void evaluateService(Watcher* w, size_t index) {
    const WatchService* svc = &w->config.services[index];
    ServiceState* st = &w->services[index];
+   MatchStatus status;
    size_t n;
-   const ProcessSample** procs = Matcher_select(&svc->match, w->sampler, &n);
+   const ProcessSample** procs = Matcher_select(&svc->match, w->sampler, &n, &status);
+   reportMatch(svc, st, n, &status);
+   for (size_t i = 0; i < n; i++)
+      Sampler_keepHistory(w->sampler, procs[i]->pid);
    retrack(st, procs, n);
    WatchLog_write(WATCHLOG_DEBUG, svc->name, "%zu process%s matched", n, n == 1 ? "" : "es");
    for (int r = 0; r < RULE_KIND_COUNT; r++) {
@@ -396,10 +426,9 @@ static void evaluateService(Watcher* w, size_t index, double now) {
          continue;
       Finding found = evaluateRule(w, kind, spec, st, procs, n);
       char value[96], reason[256];
-      formatValue(kind, found.value, value, sizeof(value));
+      Rule_describe(kind, found.value, value, sizeof(value));
       Util_format(reason, sizeof(reason), "pid %d (%s): %s", (int)found.pid, found.comm, value);
       Fire f = { .serviceName = svc->name,
-                 .service = svc,
                  .rule = kind,
                  .spec = spec,
                  .value = found.value,
@@ -407,40 +436,41 @@ static void evaluateService(Watcher* w, size_t index, double now) {
                  .reason = reason,
                  .procs = procs,
                  .procCount = n };
-      act(w, Rules_step(&st->episodes[r], found.failing, now, w->config.cooldownS, &w->cap), &f);
+      act(w, Dispatch_step(w->dispatch, svc->name, kind, found.failing), &f);
    }
    if (svc->rules[RULE_RESTART].enabled)
-      checkRestart(w, svc, st, procs, n, now);
-   free(procs);
+      checkRestart(w, svc, st, procs, n);
+   st->seen = true;
+   free(st->current);
+   st->current = procs;
+   st->currentCount = n;
 }
 
-/* The global rule's bundle covers every watched process. */
-static void evaluateSystem(Watcher* w, double now) {
+/* The global rule's incident covers every watched process. */
+static void evaluateSystem(Watcher* w) {
    const WatchConfig* c = &w->config;
    if (!c->systemMem.enabled)
       return;
    const SystemSample* sys = Sampler_system(w->sampler);
    bool failing = Rules_evaluateSystemMem(&c->systemMem, sys->memAvailablePct, &w->systemState) == RULE_OVER;
-   RuleAction action = Rules_step(&w->systemEpisode, failing, now, c->cooldownS, &w->cap);
+   RuleAction action = Dispatch_step(w->dispatch, "system", RULE_SYSTEM_MEM_BELOW, failing);
    if (action == RULE_ACTION_NONE)
       return;
    size_t total = 0;
    const ProcessSample** all = NULL;
    for (size_t i = 0; i < c->serviceCount; i++) {
-      size_t n;
-      const ProcessSample** procs = Matcher_select(&c->services[i].match, w->sampler, &n);
-      all = Util_xrealloc(all, (total + n + 1) * sizeof(*all));
-      for (size_t j = 0; j < n; j++) {
+      const ServiceState* st = &w->services[i];
+      all = Util_xrealloc(all, (total + st->currentCount + 1) * sizeof(*all));
+      for (size_t j = 0; j < st->currentCount; j++) {
          bool dup = false;
          for (size_t k = 0; k < total && !dup; k++)
-            dup = all[k] == procs[j];
+            dup = all[k] == st->current[j];
          if (!dup)
-            all[total++] = procs[j];
+            all[total++] = st->current[j];
       }
-      free(procs);
    }
    char value[96];
-   formatValue(RULE_SYSTEM_MEM_BELOW, sys->memAvailablePct, value, sizeof(value));
+   Rule_describe(RULE_SYSTEM_MEM_BELOW, sys->memAvailablePct, value, sizeof(value));
    Fire f = { .serviceName = "system",
               .rule = RULE_SYSTEM_MEM_BELOW,
               .spec = &c->systemMem,
@@ -452,77 +482,197 @@ static void evaluateSystem(Watcher* w, double now) {
    free(all);
 }
 
-/* Sleeps until the monotonic deadline or a stop signal. */
-static void sleepUntil(double deadline) {
-   while (!stopRequested) {
-      double left = deadline - Util_monotonicSeconds();
-      if (left <= 0)
-         return;
-      struct timespec ts = { .tv_sec = (time_t)left, .tv_nsec = (long)((left - floor(left)) * 1e9) };
-      nanosleep(&ts, NULL);
+/* ---- services across reloads */
+
+static void freeServiceState(ServiceState* st) {
+   free(st->name);
+   free(st->tracked);
+   free(st->lastSeen);
+   free(st->current);
+   memset(st, 0, sizeof(*st));
+}
+
+/* New service states for config, taking over those of services of the same name. */
+static ServiceState* carryServices(ServiceState* old, size_t oldCount, const WatchConfig* config) {
+   ServiceState* next = Util_xcalloc(config->serviceCount ? config->serviceCount : 1, sizeof(ServiceState));
+   for (size_t i = 0; i < config->serviceCount; i++) {
+      for (size_t k = 0; k < oldCount; k++) {
+         if (old[k].name && strcmp(old[k].name, config->services[i].name) == 0) {
+            next[i] = old[k];
+            memset(&old[k], 0, sizeof(old[k]));
+            break;
+         }
+      }
+      if (!next[i].name)
+         next[i].name = Util_xstrdup(config->services[i].name);
    }
+   for (size_t k = 0; k < oldCount; k++)
+      freeServiceState(&old[k]);
+   free(old);
+   return next;
+}
+
+static void logWarnings(const WatchConfig* c) {
+   for (size_t i = 0; i < c->warningCount; i++)
+      WatchLog_write(WATCHLOG_WARNING, NULL, "%s", c->warnings[i]);
+}
+
+static Sampler* newSampler(const WatchConfig* c, size_t* capacity, char* err, size_t errSize) {
+   *capacity = WatchConfig_historyCapacity(c);
+   SamplerOptions so = { .historyCapacity = *capacity, .historyOnDemand = true };
+   return Sampler_new(&so, err, errSize);
+}
+
+/* SIGHUP: the new file, or the old config with the reason it was kept. */
+static void reload(Watcher* w) {
+   signals.reload = 0;
+   WatchConfig fresh;
+   char err[1024];
+   if (WatchConfig_load(&fresh, w->options.configPath, err, sizeof(err)) < 0) {
+      WatchLog_write(WATCHLOG_ERROR, NULL, "reload failed, keeping the running configuration: %s", err);
+      return;
+   }
+   Sampler* sampler = w->sampler;
+   size_t capacity = w->historyCapacity;
+   if (WatchConfig_historyCapacity(&fresh) != capacity) {
+      sampler = newSampler(&fresh, &capacity, err, sizeof(err));
+      if (!sampler) {
+         WatchLog_write(WATCHLOG_ERROR, NULL, "reload failed, keeping the running configuration: %s", err);
+         WatchConfig_free(&fresh);
+         return;
+      }
+      WatchLog_write(WATCHLOG_NOTICE, NULL,
+                     "the new interval or growth windows need another history size: sample history starts afresh");
+   }
+   for (size_t i = 0; i < w->config.serviceCount; i++) {
+      free(w->services[i].current);
+      w->services[i].current = NULL;
+      w->services[i].currentCount = 0;
+   }
+   if (sampler != w->sampler) {
+      Sampler_free(w->sampler);
+      w->sampler = sampler;
+      w->historyCapacity = capacity;
+   }
+   w->services = carryServices(w->services, w->config.serviceCount, &fresh);
+   WatchConfig old = w->config;
+   w->config = fresh;
+   if (w->config.systemMem.enabled && !w->trend)
+      w->trend = ResTrend_new();
+   if (!w->config.systemMem.enabled && w->trend) {
+      ResTrend_free(w->trend);
+      w->trend = NULL;
+   }
+   Dispatch_reconfigure(w->dispatch, &w->config, w->sampler, w->trend);
+   WatchConfig_free(&old);
+   logWarnings(&w->config);
+   WatchLog_write(WATCHLOG_NOTICE, NULL, "configuration reloaded from %s: %zu service%s every %gs; bundles in %s",
+                  w->config.path, w->config.serviceCount, w->config.serviceCount == 1 ? "" : "s", w->config.intervalS,
+                  w->config.bundleDir);
+}
+
+/* ---- the loop */
+
+static void sampleOnce(Watcher* w) {
+   if (w->trend)
+      ResTrend_update(w->trend, w->sampler, Util_monotonicSeconds(),
+                      fmin(60.0, fmax(1.0, w->config.intervalS * TREND_INTERVALS)));
+   for (size_t i = 0; i < w->config.serviceCount && !signals.stop; i++)
+      evaluateService(w, i);
+   evaluateSystem(w);
+}
+
+static int finish(Watcher* w, int rc) {
+   Dispatch_stop(w->dispatch, signals.stop ? SHUTDOWN_GRACE_S : 0);
+   DispatchCounts c = Dispatch_counts(w->dispatch);
+   WatchLog_write(WATCHLOG_NOTICE, NULL,
+                  "stopping: %u bundle%s written, %u attempt%s failed, %zu incident%s not bundled yet (kept for the "
+                  "next start), %zu mail%s pending",
+                  c.bundlesWritten, c.bundlesWritten == 1 ? "" : "s", c.bundlesFailed, c.bundlesFailed == 1 ? "" : "s",
+                  c.incidentsPending, c.incidentsPending == 1 ? "" : "s", c.mailsPending,
+                  c.mailsPending == 1 ? "" : "s");
+   if (rc == STACKTOP_EXIT_OK && w->options.once && !signals.stop && (c.incidentsPending > 0 || c.bundlesFailed > 0))
+      return STACKTOP_EXIT_FAILURE; /* --once: a bundle that was due is missing */
+   return rc;
 }
 
 static int loop(Watcher* w) {
-   const WatchConfig* c = &w->config;
-   unsigned needed = WatchConfig_samplesNeeded(c);
+   unsigned needed = WatchConfig_samplesNeeded(&w->config);
    double next = Util_monotonicSeconds();
    char err[512];
-   for (unsigned sample = 1; !stopRequested; sample++) {
+   for (unsigned sample = 1; !signals.stop; sample++) {
+      if (signals.reload)
+         reload(w);
       if (Sampler_refresh(w->sampler, err, sizeof(err)) < 0) {
          WatchLog_write(WATCHLOG_ERROR, NULL, "sampling failed: %s", err);
-         return STACKTOP_EXIT_FAILURE;
+         return finish(w, STACKTOP_EXIT_FAILURE);
       }
-      double now = Util_monotonicSeconds();
-      for (size_t i = 0; i < c->serviceCount && !stopRequested; i++)
-         evaluateService(w, i, now);
-      evaluateSystem(w, now);
-      MailQueue_process(c, Util_wallSeconds(), false);
+      sampleOnce(w);
+      Dispatch_poll(w->dispatch);
       if (w->options.once && sample >= needed)
          break;
-      next += c->intervalS;
+      next += w->config.intervalS;
       if (next < Util_monotonicSeconds())
-         next = Util_monotonicSeconds(); /* a slow bundle must not cause a burst of samples */
-      sleepUntil(next);
+         next = Util_monotonicSeconds(); /* no burst of samples after a stall */
+      waitUntil(w, next);
    }
-   size_t pending = MailQueue_process(c, Util_wallSeconds(), false);
-   WatchLog_write(WATCHLOG_NOTICE, NULL, "stopping: %u bundle%s written, %zu mail%s pending", w->fired,
-                  w->fired == 1 ? "" : "s", pending, pending == 1 ? "" : "s");
-   return STACKTOP_EXIT_OK;
+   /* --once: the bundles, hooks and mails of this run, each within its own limit. */
+   while (w->options.once && !signals.stop && !Dispatch_idle(w->dispatch)) {
+      signals.reload = 0;
+      waitUntil(w, Util_monotonicSeconds() + 1);
+   }
+   return finish(w, STACKTOP_EXIT_OK);
 }
 
 static int start(Watcher* w) {
-   const WatchConfig* c = &w->config;
-   char err[512];
-   if (Bundle_ensureDir(c->bundleDir, err, sizeof(err)) < 0) {
-      Util_error("watch: %s", err);
-      return STACKTOP_EXIT_FAILURE;
-   }
-   SamplerOptions so = { .historyCapacity = WatchConfig_historyCapacity(c) };
-   w->sampler = Sampler_new(&so, err, sizeof(err));
+   WatchConfig* c = &w->config;
+   char err[1024];
+   w->sampler = newSampler(c, &w->historyCapacity, err, sizeof(err));
    if (!w->sampler) {
       Util_error("watch: %s", err);
       return STACKTOP_EXIT_FAILURE;
    }
-   w->services = Util_xcalloc(c->serviceCount ? c->serviceCount : 1, sizeof(ServiceState));
-   FloodCap_init(&w->cap, (unsigned)c->maxBundlesPerHour);
+   if (c->systemMem.enabled)
+      w->trend = ResTrend_new();
+   w->dispatch = Dispatch_new(c, w->sampler, w->trend, w->options.once, err, sizeof(err));
+   if (!w->dispatch) {
+      Util_error("watch: %s", err);
+      return STACKTOP_EXIT_FAILURE;
+   }
+   Dispatch_closeInChildren(w->dispatch, w->wakeRead);
+   Dispatch_closeInChildren(w->dispatch, signals.wakeWrite);
+   w->services = carryServices(NULL, 0, c);
+   logWarnings(c);
    WatchLog_write(WATCHLOG_NOTICE, NULL, "watching %zu service%s from %s every %gs; bundles in %s", c->serviceCount,
                   c->serviceCount == 1 ? "" : "s", c->path, c->intervalS, c->bundleDir);
-   /* Mails left over from an earlier run go out first, whatever their backoff said. */
-   MailQueue_process(c, Util_wallSeconds(), true);
-   int rc = loop(w);
-   for (size_t i = 0; i < c->serviceCount; i++) {
-      free(w->services[i].tracked);
-      free(w->services[i].lastSeen);
-   }
+   return loop(w);
+}
+
+static void cleanup(Watcher* w) {
+   Dispatch_free(w->dispatch);
+   for (size_t i = 0; w->services && i < w->config.serviceCount; i++)
+      freeServiceState(&w->services[i]);
    free(w->services);
+   ResTrend_free(w->trend);
    Sampler_free(w->sampler);
-   return rc;
+   if (w->wakeRead >= 0)
+      close(w->wakeRead);
+   if (signals.wakeWrite >= 0)
+      close(signals.wakeWrite);
+   signals.wakeWrite = -1;
+}
+
+static int checkConfig(Watcher* w) {
+   for (size_t i = 0; i < w->config.warningCount; i++)
+      fprintf(stderr, "stacktop: warning: %s\n", w->config.warnings[i]);
+   WatchConfig_print(&w->config, stdout);
+   return STACKTOP_EXIT_OK;
 }
 
 int Watch_main(int argc, char** argv) {
    Watcher w;
    memset(&w, 0, sizeof(w));
+   w.wakeRead = -1;
    if (parseOptions(&w.options, argc, argv) < 0)
       return STACKTOP_EXIT_USAGE;
    if (w.options.help) {
@@ -535,9 +685,9 @@ int Watch_main(int argc, char** argv) {
       return STACKTOP_EXIT_USAGE;
    }
    if (w.options.checkConfig) {
-      WatchConfig_print(&w.config, stdout);
+      int rc = checkConfig(&w);
       WatchConfig_free(&w.config);
-      return STACKTOP_EXIT_OK;
+      return rc;
    }
    /* Bundles, mail and pprof need them: load both before anything starts, so a
     * missing library stops the watch at once instead of at the first incident. */
@@ -546,9 +696,13 @@ int Watch_main(int argc, char** argv) {
       WatchConfig_free(&w.config);
       return STACKTOP_EXIT_FAILURE;
    }
-   installSignals();
+   if (installSignals(&w) < 0) {
+      WatchConfig_free(&w.config);
+      return STACKTOP_EXIT_FAILURE;
+   }
    WatchLog_open(!w.options.foreground, w.options.verbose);
    int rc = start(&w);
+   cleanup(&w);
    WatchLog_close();
    WatchConfig_free(&w.config);
    return rc;

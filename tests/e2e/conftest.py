@@ -194,14 +194,21 @@ class FixtureProcess:
 @pytest.fixture
 def spawn():
     """spawn(name, *args) starts build/fixtures/NAME (or the program at an
-    absolute path NAME) and waits until it is ready (see FixtureProcess)."""
+    absolute path NAME) and waits until it is ready (see FixtureProcess).
+    With user="nobody" (a user name), it runs as that user (setpriv, no
+    groups): another user's process on the same host."""
     started = []
 
-    def _spawn(name, *args, ready_timeout=20, **kw):
+    def _spawn(name, *args, ready_timeout=20, user=None, **kw):
         path = name if os.path.isabs(name) else fixture_path(name)
         if not os.path.exists(path):
             raise FileNotFoundError(f"{path} is not built: run 'make fixtures'")
-        fp = FixtureProcess([path, *map(str, args)], ready_timeout, **kw)
+        argv = [path, *map(str, args)]
+        if user is not None:
+            import pwd
+            pw = pwd.getpwnam(user)
+            argv = ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups", *argv]
+        fp = FixtureProcess(argv, ready_timeout, **kw)
         started.append(fp)
         return fp
 

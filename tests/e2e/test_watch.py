@@ -4,83 +4,22 @@ server on loopback (Debian's python3-aiosmtpd), the durable mail queue,
 cooldown, the flood cap, restart detection, pprof collection and the exec hook.
 
 Intervals are short (200ms) so the suite stays fast; nothing here asserts on
-timing, only on what was produced.
+timing, only on what was produced; waits are for log lines or files, with
+deadlines. Delivery, durability, privilege and semantics of the rework for
+issue 10 are in test_watch_*.py.
 """
-import email
-import email.policy
-import io
 import json
 import os
 import re
 import signal
-import socket
 import subprocess
-import tarfile
-import threading
 import time
 
 import pytest
 
-from conftest import STACKTOP_BIN, run_stacktop
-
-aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
-
-
-# ---------------------------------------------------------------- helpers
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class SmtpSink:
-    """A real SMTP server on 127.0.0.1 that keeps every message it accepts.
-    With `login`, (user, password) must authenticate first."""
-
-    def __init__(self, port=None, login=None):
-        self.port = port or free_port()
-        self.messages = []
-        self.logins = []
-        self.lock = threading.Lock()
-        self.controller = None
-        self.login = login
-
-    def _authenticate(self, server, session, envelope, mechanism, auth_data):
-        from aiosmtpd.smtp import AuthResult, LoginPassword
-        ok = isinstance(auth_data, LoginPassword) and \
-            (auth_data.login.decode(), auth_data.password.decode()) == self.login
-        with self.lock:
-            self.logins.append((mechanism, ok))
-        return AuthResult(success=ok)
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-    def start(self):
-        kwargs = {}
-        if self.login:
-            kwargs = dict(authenticator=self._authenticate, auth_required=True, auth_require_tls=False)
-        self.controller = aiosmtpd_controller.Controller(self, hostname="127.0.0.1", port=self.port, **kwargs)
-        self.controller.start()
-        return self
-
-    def stop(self):
-        if self.controller:
-            self.controller.stop()
-            self.controller = None
-
-    def wait_for(self, count, timeout=60):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if len(self.messages) >= count:
-                    return list(self.messages)
-            time.sleep(0.1)
-        with self.lock:
-            return list(self.messages)
+from conftest import run_stacktop
+from watch_support import (SmtpSink, WatchProcess, attachment_of, body_of, bundles_in, free_port, run_once,
+                           unpack, wait_until, write_config)
 
 
 @pytest.fixture
@@ -96,85 +35,22 @@ def watchers():
     started = []
 
     def _start(conf, *args):
-        p = subprocess.Popen([STACKTOP_BIN, "watch", "-c", str(conf), "--foreground", *args],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        started.append(p)
-        return p
+        w = WatchProcess(conf, *args)
+        started.append(w)
+        return w
 
     yield _start
-    for p in started:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        for stream in (p.stdout, p.stderr):
-            stream.close()
+    for w in started:
+        try:
+            w.stop(timeout=30)
+        except subprocess.TimeoutExpired:
+            w.kill()
 
 
-def stop_watcher(p):
-    p.send_signal(signal.SIGTERM)
-    out, err = p.communicate(timeout=60)
-    assert p.returncode == 0, err
-    return err
-
-
-def write_config(tmp_path, body, smtp_port=None, mail=True, extra_global=""):
-    bundles = tmp_path / "bundles"
-    mail_lines = ""
-    if mail and smtp_port:
-        mail_lines = (f"mail_to = ops@example.com, dev@example.com\n"
-                      f"mail_from = stacktop@test.example.com\n"
-                      f"smtp_url = smtp://127.0.0.1:{smtp_port}\n")
-    text = (f"[global]\ninterval = 200ms\nbundle_dir = {bundles}\nhostname = testhost\n"
-            f"{mail_lines}{extra_global}\n{body}")
-    conf = tmp_path / "stacktop.conf"
-    conf.write_text(text)
-    return conf, bundles
-
-
-def run_once(conf, timeout=120):
-    r = run_stacktop("watch", "-c", conf, "--once", "--foreground", timeout=timeout)
-    assert r.returncode == 0, r.stderr
-    return r
-
-
-def bundles_in(directory):
-    if not directory.exists():
-        return []
-    return sorted(p for p in directory.iterdir() if p.name.endswith(".tar.gz"))
-
-
-def unpack(data):
-    """{path below the top directory: bytes} of a bundle."""
-    out = {}
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-        for m in tar.getmembers():
-            assert m.isfile(), m.name
-            top, _, rest = m.name.partition("/")
-            out[rest] = tar.extractfile(m).read()
-    return out
-
-
-def attachment_of(raw):
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
-    parts = list(msg.iter_attachments())
-    return msg, parts
-
-
-def body_of(msg):
-    return msg.get_body(preferencelist=("plain",)).get_content()
-
-
-def wait_until(predicate, timeout=60, step=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
+def stop_watcher(w):
+    rc, log = w.stop()
+    assert rc == 0, log
+    return log
 
 
 # ---------------------------------------------------------------- config errors
@@ -237,6 +113,18 @@ BAD_CONFIGS = [
      r":3: \[service a\] restart = 'yes': expected 'alert' or 'ignore'"),
     ("nothing-to-watch", "[global]\ncooldown = 1m\n",
      r": nothing to watch; expected at least one \[service NAME\] section"),
+    # Issue 10: an absurd interval spins a core; a sub-millisecond timeout is no timeout for libcurl;
+    # root must never make / (or a system directory) private and prune it.
+    ("interval-too-short", "[global]\ninterval = 1ms\n[service a]\nmatch = pid:1\nrestart = alert\n",
+     r":2: \[global\] interval = '1ms': expected a duration from 100ms to 1h"),
+    ("interval-too-long", "[global]\ninterval = 3h\n[service a]\nmatch = pid:1\nrestart = alert\n",
+     r":2: \[global\] interval = '3h': expected a duration from 100ms to 1h"),
+    ("pprof-timeout-zero", "[global]\npprof_timeout = 0.5ms\n[service a]\nmatch = pid:1\nrestart = alert\n",
+     r":2: \[global\] pprof_timeout = '0.5ms': expected a duration from 100ms to 1h"),
+    ("bundle-dir-root", "[service a]\nmatch = pid:1\nrestart = alert\n[global]\nbundle_dir = /\n",
+     r":5: \[global\] bundle_dir = '/': '/' is the root directory"),
+    ("bundle-dir-system", "[service a]\nmatch = pid:1\nrestart = alert\n[global]\nbundle_dir = /etc/stacktop\n",
+     r":5: \[global\] bundle_dir = '/etc/stacktop': '/etc/stacktop' is inside /etc"),
 ]
 
 
@@ -445,18 +333,19 @@ def test_cooldown_keeps_one_bundle_per_episode(tmp_path, spawn, smtp, watchers):
     busy = spawn("watch_busy")
     conf, bundles = write_config(tmp_path, f"[service busy]\nmatch = pid:{busy.pid}\ncpu_above = 5% for 2\n",
                                  smtp_port=smtp.port, extra_global="cooldown = 1h\n")
-    w = watchers(conf)
+    w = watchers(conf, "-v")
     assert len(smtp.wait_for(1)) == 1
     # Keep the rule failing for many more samples: one episode, one bundle.
-    time.sleep(2)
+    seen = w.count(r"cpu_above = [0-9.]+ \(over\)")
+    w.wait_for(r"cpu_above = [0-9.]+ \(over\)", count=seen + 10)
     # Stopped, the process uses no CPU: the episode ends (recovery is logged) ...
     os.kill(busy.pid, signal.SIGSTOP)
     try:
-        time.sleep(2)
+        w.wait_for(r"\[busy\] cpu_above recovered")
     finally:
         os.kill(busy.pid, signal.SIGCONT)
     # ... and the next episode, inside the cooldown, is logged without a bundle.
-    time.sleep(2)
+    w.wait_for(r"\[busy\] cpu_above failing again .* inside the cooldown \(3600s\): no bundle")
     err = stop_watcher(w)
     assert len(smtp.messages) == 1 and len(bundles_in(bundles)) == 1, err
     assert err.count("cpu_above fired") == 1, err
@@ -495,15 +384,17 @@ def test_restart_fires_when_the_service_is_replaced(tmp_path, spawn, watchers):
     pidfile.write_text(f"{first.pid}\n")
     conf, bundles = write_config(tmp_path, f"[service svc]\nmatch = pidfile:{pidfile}\nrestart = alert\n")
     w = watchers(conf, "-v")
-    time.sleep(1.5)  # several samples of the first process
+    w.wait_for(r"\[svc\] 1 process matched", count=5)  # several samples of the first process
     assert bundles_in(bundles) == []
     second = spawn("watch_busy")
     tmp = tmp_path / "svc.pid.tmp"
     tmp.write_text(f"{second.pid}\n")
     os.rename(tmp, pidfile)
     first.kill()
-    assert wait_until(lambda: len(bundles_in(bundles)) == 1, timeout=30)
-    time.sleep(1)
+    w.wait_for(r"\[svc\] bundle .*-svc-restart-.* written")
+    # More samples of the new process: no second restart.
+    seen = w.count(r"\[svc\] 1 process matched")
+    w.wait_for(r"\[svc\] 1 process matched", count=seen + 5)
     err = stop_watcher(w)
     [bundle] = bundles_in(bundles)
     assert "-svc-restart-" in bundle.name
@@ -737,3 +628,20 @@ def test_pidfile_owned_by_a_user_only_names_that_users_processes(tmp_path, spawn
     os.chown(pidfile, 0, 0)
     run_once(conf)
     assert len(bundles_in(bundles)) == 1
+
+
+def test_every_config_key_is_in_the_man_page(tmp_path):
+    """The key table is the one source of keys: each key the binary lists for
+    a section is documented in stacktop.conf(5)."""
+    man = open(os.path.join(os.path.dirname(__file__), "..", "..", "doc", "stacktop.conf.5")).read()
+    keys = set()
+    for section in ("[global]", "[service x]"):
+        conf = tmp_path / "keys.conf"
+        conf.write_text(f"{section}\nno_such_key = 1\n")
+        r = run_stacktop("watch", "-c", conf, "--check-config")
+        assert r.returncode == 2, r.stderr
+        listed = r.stderr.split("expected one of: ", 1)[1].strip()
+        keys.update(k.strip() for k in listed.split(","))
+    assert {"interval", "user", "mail_to", "mail_timeout", "dump_memory", "bundle_timeout"} <= keys
+    missing = [k for k in sorted(keys) if not re.search(rf"^\.B[IR]? {re.escape(k)}(\s|$)", man, re.M)]
+    assert missing == [], missing

@@ -1,6 +1,7 @@
 /* Mail: base64 against RFC 4648 vectors and line wrapping, the MIME message
- * (headers, CRLF everywhere, attachment decodes back, RFC 2047 subject), the
- * retry backoff, and the durable queue keeping a mail the server refused. */
+ * (headers, CRLF everywhere, no line over 78 characters: folded headers,
+ * quoted-printable body that decodes back, RFC 2047 subject, attachment
+ * decodes back), and which SMTP refusals are permanent. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,9 +13,7 @@
 #include <unistd.h>
 
 #include "stacktop/Mail.h"
-#include "stacktop/MailQueue.h"
 #include "stacktop/Util.h"
-#include "stacktop/WatchConfig.h"
 
 static void test_base64_vectors(void** state) {
    (void)state;
@@ -82,6 +81,47 @@ static void test_base64_lines(void** state) {
    free(b);
 }
 
+/* Decodes quoted-printable (soft breaks removed, CRLF back to LF). Caller frees. */
+static char* decodeQp(const char* s) {
+   char* out = Util_xmalloc(strlen(s) + 1);
+   size_t o = 0;
+   for (; *s; s++) {
+      if (s[0] == '=' && s[1] == '\r' && s[2] == '\n') {
+         s += 2;
+      } else if (s[0] == '=' && s[1] && s[2]) {
+         unsigned v;
+         sscanf(s + 1, "%2X", &v);
+         out[o++] = (char)v;
+         s += 2;
+      } else if (s[0] == '\r' && s[1] == '\n') {
+         out[o++] = '\n';
+         s++;
+      } else {
+         out[o++] = *s;
+      }
+   }
+   out[o] = '\0';
+   return out;
+}
+
+static void assertCrlfAndShortLines(const char* msg, size_t len) {
+   size_t col = 0;
+   for (size_t i = 0; i < len; i++) {
+      if (msg[i] == '\n')
+         assert_true(i > 0 && msg[i - 1] == '\r');
+      if (msg[i] == '\r')
+         assert_true(msg[i + 1] == '\n');
+      if (msg[i] == '\r') {
+         col = 0;
+         i++;
+         continue;
+      }
+      col++;
+      if (col > 78)
+         fail_msg("line longer than 78 characters at byte %zu: %.100s", i, msg + i - 78);
+   }
+}
+
 static void test_message(void** state) {
    (void)state;
    const char* to[] = { "ops@example.com", "dev@example.com" };
@@ -106,21 +146,18 @@ static void test_message(void** state) {
    static const char headers[] = "From: stacktop@h.example.com\r\nTo: ops@example.com, dev@example.com\r\n"
                                  "Subject: [stacktop] h: A cpu_above fired\r\nDate: Thu, 01 Jan 2026 00:00:00 +0000\r\n"
                                  "Message-ID: <x@h.example.com>\r\nMIME-Version: 1.0\r\n"
-                                 "Content-Type: multipart/mixed; boundary=\"stacktop-b0undary\"\r\n\r\n";
+                                 "Content-Type: multipart/mixed;\r\n boundary=\"stacktop-b0undary\"\r\n\r\n";
    assert_memory_equal(msg, headers, sizeof(headers) - 1);
-   /* Every line ends with CRLF: no bare LF and no bare CR. */
-   for (size_t i = 0; i < len; i++) {
-      if (msg[i] == '\n')
-         assert_true(i > 0 && msg[i - 1] == '\r');
-      if (msg[i] == '\r')
-         assert_true(msg[i + 1] == '\n');
-   }
+   assertCrlfAndShortLines(msg, len);
+   /* A leading dot is encoded: no SMTP server can take it for the end of DATA. */
    assert_non_null(strstr(msg, "\r\n--stacktop-b0undary\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                               "Content-Transfer-Encoding: 8bit\r\n\r\nline one\r\nline two\r\n.leading dot\r\n"));
+                               "Content-Transfer-Encoding: quoted-printable\r\n\r\nline one\r\nline two\r\n"
+                               "=2Eleading dot\r\n"));
    const char* part =
-       strstr(msg, "Content-Type: application/gzip; name=\"h-A-cpu_above-20260101T000000.tar.gz\"\r\n"
+       strstr(msg, "Content-Type: application/gzip;\r\n name=\"h-A-cpu_above-20260101T000000.tar.gz\"\r\n"
                    "Content-Transfer-Encoding: base64\r\n"
-                   "Content-Disposition: attachment; filename=\"h-A-cpu_above-20260101T000000.tar.gz\"\r\n\r\n");
+                   "Content-Disposition: attachment;\r\n"
+                   " filename=\"h-A-cpu_above-20260101T000000.tar.gz\"\r\n\r\n");
    assert_non_null(part);
    const char* b64 = strstr(part, "\r\n\r\n") + 4;
    const char* end = strstr(b64, "\r\n--stacktop-b0undary--\r\n");
@@ -133,6 +170,46 @@ static void test_message(void** state) {
    assert_memory_equal(back, attachment, sizeof(attachment));
    free(copy);
    free(msg);
+}
+
+/* RFC 5322: no line over 78 characters (servers refuse lines over 998 with
+ * "500 Line too long"), whatever the command lines, subject and recipients. */
+static void test_long_lines_are_folded_or_encoded(void** state) {
+   (void)state;
+   char body[6000], subject[300];
+   size_t n = 0;
+   n += (size_t)snprintf(body + n, sizeof(body) - n, "processes:\n  4242 java ");
+   for (int i = 0; i < 300; i++)
+      n += (size_t)snprintf(body + n, sizeof(body) - n, "-Dk%d=v ", i);
+   n += (size_t)snprintf(body + n, sizeof(body) - n, "\ntrailing blank \nFrom the start\n=sign\n\xc3\xa9t\xc3\xa9\n");
+   memset(subject, 'S', sizeof(subject) - 1);
+   subject[sizeof(subject) - 1] = '\0';
+   subject[100] = ' ';
+   const char* to[] = { "first.person@a-rather-long-domain.example.com",
+                        "second.person@a-rather-long-domain.example.com",
+                        "third.person@a-rather-long-domain.example.com" };
+   MailMessage m = { .from = "s@b.c", .to = to, .toCount = 3, .subject = subject, .body = body, .boundary = "bnd" };
+   size_t len;
+   char* msg = Mail_build(&m, &len);
+   assertCrlfAndShortLines(msg, len);
+   assert_non_null(strstr(msg, "To: first.person@a-rather-long-domain.example.com,\r\n second.person@"));
+   const char* text = strstr(msg, "quoted-printable\r\n\r\n") + strlen("quoted-printable\r\n\r\n");
+   char* part = Util_xstrdup(text);
+   *strstr(part, "\r\n--bnd--") = '\0';
+   char* decoded = decodeQp(part);
+   assert_string_equal(decoded, body);
+   free(decoded);
+   free(part);
+   free(msg);
+}
+
+static void test_quoted_printable(void** state) {
+   (void)state;
+   size_t len;
+   char* qp = Mail_quotedPrintable("a=b \nend\t\n\xc3\xa4\n", &len);
+   assert_string_equal(qp, "a=3Db=20\r\nend=09\r\n=C3=A4\r\n");
+   assert_int_equal(len, strlen(qp));
+   free(qp);
 }
 
 static void test_message_without_attachment_and_utf8_subject(void** state) {
@@ -154,63 +231,24 @@ static void test_message_without_attachment_and_utf8_subject(void** state) {
    free(msg);
 }
 
-static void test_backoff(void** state) {
+static void test_permanent(void** state) {
    (void)state;
-   assert_true(MailQueue_backoff(60, 1) == 60);
-   assert_true(MailQueue_backoff(60, 2) == 120);
-   assert_true(MailQueue_backoff(60, 4) == 480);
-   assert_true(MailQueue_backoff(60, 7) == 3600);
-   assert_true(MailQueue_backoff(60, 1000) == 3600);
-   assert_true(MailQueue_backoff(0.5, 3) == 2);
-}
-
-/* A mail the server refuses stays queued with its attempt counted, and a
- * restarted watcher (a fresh read of the directory) still finds it. */
-static void test_queue_keeps_refused_mail(void** state) {
-   (void)state;
-   char dir[] = "/tmp/stacktop-mailq-XXXXXX";
-   assert_non_null(mkdtemp(dir));
-   char conf[1024], err[512], bundle[600], queued[600];
-   snprintf(conf, sizeof(conf),
-            "[global]\nbundle_dir = %s\nmail_to = a@b.c\nmail_from = s@b.c\n"
-            "smtp_url = smtp://127.0.0.1:1\nmail_retry = 10m\n[service x]\nmatch = pid:1\nrestart = alert\n",
-            dir);
-   WatchConfig c;
-   assert_int_equal(WatchConfig_loadString(&c, conf, "q.conf", err, sizeof(err)), 0);
-   snprintf(bundle, sizeof(bundle), "%s/h-x-restart-20260101T000000.tar.gz", dir);
-   snprintf(queued, sizeof(queued), "%s/h-x-restart-20260101T000000.mail", dir);
-   FILE* f = fopen(bundle, "w");
-   fputs("not really a tarball", f);
-   fclose(f);
-   assert_int_equal(MailQueue_add(bundle, "subject line", "body\ntext\n", 1000, err, sizeof(err)), 0);
-   assert_true(MailQueue_isPending(bundle));
-   assert_int_equal(MailQueue_process(&c, 1000, false), 1);
-   size_t len;
-   char* text = Util_slurp(queued, 1 << 16, &len);
-   assert_non_null(text);
-   assert_non_null(strstr(text, "\nattempts: 1\nnext: 1600.000\nsubject: subject line\n\nbody\ntext\n"));
-   free(text);
-   /* Not due yet: untouched. */
-   assert_int_equal(MailQueue_process(&c, 1500, false), 1);
-   text = Util_slurp(queued, 1 << 16, &len);
-   assert_non_null(strstr(text, "\nattempts: 1\n"));
-   free(text);
-   /* Forced (as at start-up): tried again, backoff doubles. */
-   assert_int_equal(MailQueue_process(&c, 1500, true), 1);
-   text = Util_slurp(queued, 1 << 16, &len);
-   assert_non_null(strstr(text, "\nattempts: 2\nnext: 2700.000\n"));
-   free(text);
-   unlink(queued);
-   unlink(bundle);
-   rmdir(dir);
-   WatchConfig_free(&c);
+   MailOutcome o = { .code = 550 };
+   assert_true(Mail_isPermanent(&o));
+   o.code = 451;
+   assert_false(Mail_isPermanent(&o));
+   o.code = 0; /* no reply at all: a connection problem, not a verdict */
+   assert_false(Mail_isPermanent(&o));
+   o = (MailOutcome){ .sent = true, .code = 0 };
+   assert_false(Mail_isPermanent(&o));
 }
 
 int main(void) {
    const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_base64_vectors), cmocka_unit_test(test_base64_lines),
-      cmocka_unit_test(test_message),        cmocka_unit_test(test_message_without_attachment_and_utf8_subject),
-      cmocka_unit_test(test_backoff),        cmocka_unit_test(test_queue_keeps_refused_mail),
+      cmocka_unit_test(test_base64_vectors),   cmocka_unit_test(test_base64_lines),
+      cmocka_unit_test(test_message),          cmocka_unit_test(test_long_lines_are_folded_or_encoded),
+      cmocka_unit_test(test_quoted_printable), cmocka_unit_test(test_message_without_attachment_and_utf8_subject),
+      cmocka_unit_test(test_permanent),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -144,24 +144,32 @@ static void test_samples_needed(void** state) {
    assert_int_equal(Rules_samplesNeeded(RULE_RES_ABOVE, &res, 0.2), 1);
 }
 
+/* Fires and, as the watcher does once the bundle is on disk, starts the cooldown. */
+static RuleAction stepBundled(RuleEpisode* ep, bool failing, double now, double cooldown, FloodCap* cap) {
+   RuleAction a = Rules_step(ep, failing, now, cooldown, cap);
+   if (a == RULE_ACTION_FIRE)
+      Rules_bundled(ep, now);
+   return a;
+}
+
 static void test_episode_fires_once_then_recovers(void** state) {
    (void)state;
    FloodCap cap;
    FloodCap_init(&cap, 0);
    RuleEpisode ep = { 0 };
-   assert_int_equal(Rules_step(&ep, false, 0, 900, &cap), RULE_ACTION_NONE);
-   assert_int_equal(Rules_step(&ep, true, 1, 900, &cap), RULE_ACTION_FIRE);
+   assert_int_equal(stepBundled(&ep, false, 0, 900, &cap), RULE_ACTION_NONE);
+   assert_int_equal(stepBundled(&ep, true, 1, 900, &cap), RULE_ACTION_FIRE);
    for (int t = 2; t < 100; t++)
-      assert_int_equal(Rules_step(&ep, true, t, 900, &cap), RULE_ACTION_NONE);
-   assert_int_equal(Rules_step(&ep, false, 100, 900, &cap), RULE_ACTION_RECOVERED);
-   assert_int_equal(Rules_step(&ep, false, 101, 900, &cap), RULE_ACTION_NONE);
+      assert_int_equal(stepBundled(&ep, true, t, 900, &cap), RULE_ACTION_NONE);
+   assert_int_equal(stepBundled(&ep, false, 100, 900, &cap), RULE_ACTION_RECOVERED);
+   assert_int_equal(stepBundled(&ep, false, 101, 900, &cap), RULE_ACTION_NONE);
    /* A new episode inside the cooldown is reported but not bundled ... */
-   assert_int_equal(Rules_step(&ep, true, 200, 900, &cap), RULE_ACTION_SUPPRESS_COOLDOWN);
-   assert_int_equal(Rules_step(&ep, true, 300, 900, &cap), RULE_ACTION_NONE);
+   assert_int_equal(stepBundled(&ep, true, 200, 900, &cap), RULE_ACTION_SUPPRESS_COOLDOWN);
+   assert_int_equal(stepBundled(&ep, true, 300, 900, &cap), RULE_ACTION_NONE);
    /* ... and fires once the cooldown since the last bundle is over, if still failing. */
-   assert_int_equal(Rules_step(&ep, true, 901, 900, &cap), RULE_ACTION_FIRE);
-   assert_int_equal(Rules_step(&ep, true, 902, 900, &cap), RULE_ACTION_NONE);
-   assert_int_equal(Rules_step(&ep, true, 1801, 900, &cap), RULE_ACTION_FIRE);
+   assert_int_equal(stepBundled(&ep, true, 901, 900, &cap), RULE_ACTION_FIRE);
+   assert_int_equal(stepBundled(&ep, true, 902, 900, &cap), RULE_ACTION_NONE);
+   assert_int_equal(stepBundled(&ep, true, 1801, 900, &cap), RULE_ACTION_FIRE);
 }
 
 static void test_new_episode_after_cooldown_fires(void** state) {
@@ -169,9 +177,39 @@ static void test_new_episode_after_cooldown_fires(void** state) {
    FloodCap cap;
    FloodCap_init(&cap, 0);
    RuleEpisode ep = { 0 };
-   assert_int_equal(Rules_step(&ep, true, 0, 60, &cap), RULE_ACTION_FIRE);
-   assert_int_equal(Rules_step(&ep, false, 10, 60, &cap), RULE_ACTION_RECOVERED);
-   assert_int_equal(Rules_step(&ep, true, 70, 60, &cap), RULE_ACTION_FIRE);
+   assert_int_equal(stepBundled(&ep, true, 0, 60, &cap), RULE_ACTION_FIRE);
+   assert_int_equal(stepBundled(&ep, false, 10, 60, &cap), RULE_ACTION_RECOVERED);
+   assert_int_equal(stepBundled(&ep, true, 70, 60, &cap), RULE_ACTION_FIRE);
+}
+
+static void test_cooldown_starts_when_the_bundle_exists(void** state) {
+   (void)state;
+   FloodCap cap;
+   FloodCap_init(&cap, 0);
+   RuleEpisode ep = { 0 };
+   assert_int_equal(Rules_step(&ep, true, 0, 900, &cap), RULE_ACTION_FIRE);
+   /* The bundle is not written yet (a full disk, a slow pprof fetch): nothing
+    * else fires for this rule, and a new episode says why. */
+   assert_int_equal(Rules_step(&ep, true, 1000, 900, &cap), RULE_ACTION_NONE);
+   assert_int_equal(Rules_step(&ep, false, 1001, 900, &cap), RULE_ACTION_RECOVERED);
+   assert_int_equal(Rules_step(&ep, true, 1002, 900, &cap), RULE_ACTION_SUPPRESS_PENDING);
+   assert_true(ep.pending);
+   /* It exists at 1500: the cooldown runs from then, not from the decision at 0. */
+   Rules_bundled(&ep, 1500);
+   assert_false(ep.pending);
+   assert_int_equal(Rules_step(&ep, true, 2000, 900, &cap), RULE_ACTION_NONE);
+   assert_int_equal(Rules_step(&ep, true, 2400, 900, &cap), RULE_ACTION_FIRE);
+}
+
+static void test_dropped_incident_lets_the_rule_fire_again(void** state) {
+   (void)state;
+   FloodCap cap;
+   FloodCap_init(&cap, 0);
+   RuleEpisode ep = { 0 };
+   assert_int_equal(Rules_step(&ep, true, 0, 900, &cap), RULE_ACTION_FIRE);
+   Rules_dropped(&ep);
+   /* No bundle came of it: no cooldown either. */
+   assert_int_equal(Rules_step(&ep, true, 1, 900, &cap), RULE_ACTION_FIRE);
 }
 
 static void test_flood_cap(void** state) {
@@ -179,16 +217,16 @@ static void test_flood_cap(void** state) {
    FloodCap cap;
    FloodCap_init(&cap, 2);
    RuleEpisode a = { 0 }, b = { 0 }, c = { 0 };
-   assert_int_equal(Rules_step(&a, true, 0, 100, &cap), RULE_ACTION_FIRE);
-   assert_int_equal(Rules_step(&b, true, 1, 100, &cap), RULE_ACTION_FIRE);
-   assert_int_equal(Rules_step(&c, true, 2, 100, &cap), RULE_ACTION_SUPPRESS_CAP);
-   assert_int_equal(Rules_step(&c, true, 3, 100, &cap), RULE_ACTION_NONE); /* reported once per episode */
-   assert_int_equal(Rules_step(&a, true, 4, 100, &cap), RULE_ACTION_NONE); /* cooldown */
+   assert_int_equal(stepBundled(&a, true, 0, 100, &cap), RULE_ACTION_FIRE);
+   assert_int_equal(stepBundled(&b, true, 1, 100, &cap), RULE_ACTION_FIRE);
+   assert_int_equal(stepBundled(&c, true, 2, 100, &cap), RULE_ACTION_SUPPRESS_CAP);
+   assert_int_equal(stepBundled(&c, true, 3, 100, &cap), RULE_ACTION_NONE); /* reported once per episode */
+   assert_int_equal(stepBundled(&a, true, 4, 100, &cap), RULE_ACTION_NONE); /* cooldown */
    /* a is due again after its cooldown, but the cap still says no: reported once. */
-   assert_int_equal(Rules_step(&a, true, 200, 100, &cap), RULE_ACTION_SUPPRESS_CAP);
-   assert_int_equal(Rules_step(&a, true, 201, 100, &cap), RULE_ACTION_NONE);
+   assert_int_equal(stepBundled(&a, true, 200, 100, &cap), RULE_ACTION_SUPPRESS_CAP);
+   assert_int_equal(stepBundled(&a, true, 201, 100, &cap), RULE_ACTION_NONE);
    /* An hour after the first bundle there is room again. */
-   assert_int_equal(Rules_step(&c, true, 3600, 100, &cap), RULE_ACTION_FIRE);
+   assert_int_equal(stepBundled(&c, true, 3600, 100, &cap), RULE_ACTION_FIRE);
    assert_false(FloodCap_allows(&cap, 3600.5));
    assert_true(FloodCap_allows(&cap, 3601));
 }
@@ -199,8 +237,21 @@ static void test_restart_events(void** state) {
    FloodCap_init(&cap, 10);
    RuleEpisode ep = { 0 };
    assert_int_equal(Rules_event(&ep, 0, 60, &cap), RULE_ACTION_FIRE);
+   assert_int_equal(Rules_event(&ep, 1, 60, &cap), RULE_ACTION_SUPPRESS_PENDING);
+   Rules_bundled(&ep, 2);
    assert_int_equal(Rules_event(&ep, 30, 60, &cap), RULE_ACTION_SUPPRESS_COOLDOWN);
-   assert_int_equal(Rules_event(&ep, 61, 60, &cap), RULE_ACTION_FIRE);
+   assert_int_equal(Rules_event(&ep, 62, 60, &cap), RULE_ACTION_FIRE);
+}
+
+static void test_describe_and_lookup(void** state) {
+   (void)state;
+   char buf[96];
+   Rule_describe(RULE_CPU_ABOVE, 97.25, buf, sizeof(buf));
+   assert_string_equal(buf, "CPU 97.2% of one core");
+   Rule_describe(RULE_RES_GROWTH_ABOVE, 1024, buf, sizeof(buf)); /* KiB/min = 60 MiB/h */
+   assert_string_equal(buf, "RES growing +60.0M/h");
+   assert_int_equal(Rule_byName("restart"), RULE_RESTART);
+   assert_int_equal(Rule_byName("nonsense"), -1);
 }
 
 int main(void) {
@@ -214,8 +265,11 @@ int main(void) {
       cmocka_unit_test(test_samples_needed),
       cmocka_unit_test(test_episode_fires_once_then_recovers),
       cmocka_unit_test(test_new_episode_after_cooldown_fires),
+      cmocka_unit_test(test_cooldown_starts_when_the_bundle_exists),
+      cmocka_unit_test(test_dropped_incident_lets_the_rule_fire_again),
       cmocka_unit_test(test_flood_cap),
       cmocka_unit_test(test_restart_events),
+      cmocka_unit_test(test_describe_and_lookup),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -245,14 +245,44 @@ static void test_new_fields(void** state) {
       assert_null(kthreadd->history);
       assert_false(kthreadd->resGrowthKnown);
    }
+
+/* historyOnDemand (the watcher): no History for a process nobody asked
+ * about; one asked for starts with this refresh's sample and keeps growing;
+ * one no longer asked for loses it after the grace period. */
+static void test_history_on_demand(void** state) {
+   (void)state;
+   char err[256];
+   pid_t pids[] = { getpid(), 1 };
+   SamplerOptions opts = { .pids = pids, .pidCount = 2, .historyOnDemand = true, .historyCapacity = 8 };
+   Sampler* s = Sampler_new(&opts, err, sizeof(err));
+   assert_int_equal(Sampler_refresh(s, err, sizeof(err)), 0);
+   assert_null(Sampler_find(s, getpid())->history);
+   assert_null(Sampler_find(s, 1)->history);
+   Sampler_keepHistory(s, getpid());
+   const History* h = Sampler_find(s, getpid())->history;
+   assert_non_null(h);
+   assert_int_equal(History_count(h), 1);
+   assert_true(History_last(h)->resKiB == Sampler_find(s, getpid())->resKiB);
+   for (int i = 0; i < 3; i++) {
+      assert_int_equal(Sampler_refresh(s, err, sizeof(err)), 0);
+      Sampler_keepHistory(s, getpid());
+   }
+   assert_int_equal(History_count(Sampler_find(s, getpid())->history), 4);
+   assert_null(Sampler_find(s, 1)->history);
+   /* Not asked for again: kept through the grace period, then dropped. */
+   for (int i = 0; i < SAMPLER_HISTORY_GRACE; i++) {
+      assert_int_equal(Sampler_refresh(s, err, sizeof(err)), 0);
+      assert_non_null(Sampler_find(s, getpid())->history);
+   }
+   assert_int_equal(Sampler_refresh(s, err, sizeof(err)), 0);
+   assert_null(Sampler_find(s, getpid())->history);
    Sampler_free(s);
 }
 
 int main(void) {
    const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_cpu_percent),
-      cmocka_unit_test(test_state_mapping),
-      cmocka_unit_test(test_live_self),
+      cmocka_unit_test(test_history_on_demand), cmocka_unit_test(test_cpu_percent),
+      cmocka_unit_test(test_state_mapping),     cmocka_unit_test(test_live_self),
       cmocka_unit_test(test_live_filters),
       cmocka_unit_test(test_thread_time_never_above_process),
       cmocka_unit_test(test_new_fields),

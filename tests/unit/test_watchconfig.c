@@ -55,9 +55,9 @@ static void test_full_config(void** state) {
    assert_string_equal(c.bundleDir, "/var/lib/stacktop/bundles");
    assert_int_equal(c.keepBundles, 20);
    assert_true(c.maxBundleDisk == 500ULL << 20);
-   assert_int_equal(c.mailToCount, 2);
-   assert_string_equal(c.mailTo[0], "ops@example.com");
-   assert_string_equal(c.mailTo[1], "dev@example.com");
+   assert_int_equal(c.mailTo.count, 2);
+   assert_string_equal(c.mailTo.items[0], "ops@example.com");
+   assert_string_equal(c.mailTo.items[1], "dev@example.com");
    assert_string_equal(c.mailFrom, "stacktop@db1.example.com");
    assert_true(c.smtpTlsRequired);
    assert_near(c.cooldownS, 900);
@@ -90,9 +90,15 @@ static void test_full_config(void** state) {
    assert_int_equal(b->match.kind, MATCH_PIDFILE);
    assert_false(b->rules[RULE_CPU_ABOVE].enabled);
    assert_null(b->pprofUrl);
-   /* 30 min window at 5 s: 361 samples for --once, history room for it. */
+   /* 30 min window at 5 s: 361 samples for --once; the history answers it from
+    * minute buckets, so only 12 minutes of raw samples are kept (147). */
    assert_int_equal(WatchConfig_samplesNeeded(&c), 361);
-   assert_true(WatchConfig_historyCapacity(&c) >= 361);
+   assert_int_equal(WatchConfig_historyCapacity(&c), 147);
+   /* Name patterns match root's processes unless `user` says otherwise. */
+   char users[64];
+   Matcher_describeUsers(&a->match, users, sizeof(users));
+   assert_string_equal(users, "root");
+   assert_int_equal(c.warningCount, 0);
    WatchConfig_free(&c);
 }
 
@@ -159,8 +165,8 @@ static const struct {
    { "[global]\nfoo = 1\n[service a]\nmatch = pid:1\nrestart = alert\n",
      "bad.conf:2: unknown key 'foo' in [global]; expected one of: interval, bundle_dir, keep_bundles, "
      "max_bundle_disk, mail_to, mail_from, smtp_url, smtp_user, smtp_password_file, smtp_tls, "
-     "mail_max_attachment, mail_retry, cooldown, max_bundles_per_hour, pprof_seconds, pprof_timeout, "
-     "exec_timeout, hostname, system_mem_available_below" },
+     "mail_max_attachment, mail_retry, mail_timeout, cooldown, max_bundles_per_hour, pprof_seconds, "
+     "pprof_timeout, exec_timeout, bundle_timeout, dump_memory, hostname, system_mem_available_below" },
    { "[service a]\nmatch = pid:1\nres_above = 2GB\n",
      "bad.conf:3: [service a] res_above = '2GB': expected a size such as 4096, 512KiB, 500MiB or 2GiB" },
    { "[service a]\nmatch = pid:0\nrestart = alert\n",
@@ -179,7 +185,37 @@ static const struct {
      "bad.conf:2: mail_to is set but mail_from is missing; expected e.g. mail_from = stacktop@host.example.com in "
      "[global]" },
    { "[global]\nbundle_dir = relative/dir\n[service a]\nmatch = pid:1\nrestart = alert\n",
-     "bad.conf:2: [global] bundle_dir = 'relative/dir': expected an absolute directory path" },
+     "bad.conf:2: [global] bundle_dir = 'relative/dir': 'relative/dir' is not absolute; expected an absolute "
+     "directory path" },
+   /* An absurd interval would spin a core sampling. */
+   { "[global]\ninterval = 1ms\n[service a]\nmatch = pid:1\nrestart = alert\n",
+     "bad.conf:2: [global] interval = '1ms': expected a duration from 100ms to 1h (shorter would keep a core busy "
+     "sampling)" },
+   { "[global]\ninterval = 2h\n[service a]\nmatch = pid:1\nrestart = alert\n",
+     "bad.conf:2: [global] interval = '2h': expected a duration from 100ms to 1h (shorter would keep a core busy "
+     "sampling)" },
+   /* libcurl reads a 0 ms timeout as none at all. */
+   { "[global]\npprof_timeout = 0.5ms\n[service a]\nmatch = pid:1\nrestart = alert\n",
+     "bad.conf:2: [global] pprof_timeout = '0.5ms': expected a duration from 100ms to 1h (a time limit that is "
+     "actually enforced)" },
+   /* root would make / private and prune it. */
+   { "[global]\nbundle_dir = /\n[service a]\nmatch = pid:1\nrestart = alert\n",
+     "bad.conf:2: [global] bundle_dir = '/': '/' is the root directory; expected a directory of its own such as "
+     "/var/lib/stacktop/bundles" },
+   { "[global]\nbundle_dir = //etc/\n[service a]\nmatch = pid:1\nrestart = alert\n",
+     "bad.conf:2: [global] bundle_dir = '//etc/': '//etc/' is inside /etc, a system directory stacktop must not "
+     "write or prune; expected a directory of its own such as /var/lib/stacktop/bundles" },
+   { "[global]\nbundle_dir = /var/lib/../lib\n[service a]\nmatch = pid:1\nrestart = alert\n",
+     "bad.conf:2: [global] bundle_dir = '/var/lib/../lib': '/var/lib/../lib' has a '.' or '..' component; expected "
+     "a plain absolute path" },
+   { "[service a]\nmatch = comm:x\nuser = nosuchuser-xyz\nrestart = alert\n",
+     "bad.conf:3: [service a] user = 'nosuchuser-xyz': 'nosuchuser-xyz' is neither a user on this host nor a "
+     "numeric uid; expected 'any' or user names" },
+   { "[service a]\nmatch = pid:1\nrestart = alert\nmail_to = someone\n",
+     "bad.conf:4: [service a] mail_to = 'someone': 'someone' is not a mail address; expected user@host, comma "
+     "separated" },
+   { "[service a]\nmatch = pid:1\nrestart = alert\nmail_to = a@b.c\n",
+     "bad.conf:4: mail_to is set but smtp_url is missing; expected e.g. smtp_url = smtp://127.0.0.1:25 in [global]" },
 };
 
 static void test_bad_configs(void** state) {
@@ -192,6 +228,80 @@ static void test_bad_configs(void** state) {
          fail_msg("config %zu:\n got: %s\nwant: %s", i, err, badConfigs[i].message);
       assert_int_equal(c.serviceCount, 0); /* freed */
    }
+}
+
+static void test_users_and_warnings(void** state) {
+   (void)state;
+   WatchConfig c;
+   char err[512], users[64];
+   const char* text = "[service any]\nmatch = comm:nginx\nuser = any\nrestart = alert\n"
+                      "[service two]\nmatch = cmdline:/java/\nuser = root, 65534\nrestart = alert\n"
+                      "[service pidf]\nmatch = pidfile:/run/x.pid\nrestart = alert\n";
+   assert_int_equal(WatchConfig_loadString(&c, text, "u.conf", err, sizeof(err)), 0);
+   Matcher_describeUsers(&c.services[0].match, users, sizeof(users));
+   assert_string_equal(users, "any");
+   Matcher_describeUsers(&c.services[1].match, users, sizeof(users));
+   assert_true(strcmp(users, "root, nobody") == 0 || strcmp(users, "root, 65534") == 0);
+   Matcher_describeUsers(&c.services[2].match, users, sizeof(users));
+   assert_string_equal(users, "any"); /* a pidfile names its process */
+   /* Only the pattern open to every user is worth a warning. */
+   assert_int_equal(c.warningCount, 1);
+   assert_non_null(strstr(c.warnings[0], "u.conf:2: [service any] match = comm:nginx with user = any: any local user"));
+   WatchConfig_free(&c);
+}
+
+static void test_recipients(void** state) {
+   (void)state;
+   WatchConfig c;
+   char err[512];
+   const char* text = "[global]\nmail_to = ops@x.org, dev@x.org\nmail_from = s@x.org\nsmtp_url = smtp://m\n"
+                      "[service a]\nmatch = pid:1\nrestart = alert\nmail_to = owner@x.org, OPS@x.org\n"
+                      "[service b]\nmatch = pid:2\nrestart = alert\n";
+   assert_int_equal(WatchConfig_loadString(&c, text, "r.conf", err, sizeof(err)), 0);
+   size_t n;
+   const char** to = WatchConfig_recipients(&c, &c.services[0], &n);
+   assert_int_equal(n, 3); /* the global list, then the service's owners, each once */
+   assert_string_equal(to[0], "ops@x.org");
+   assert_string_equal(to[1], "dev@x.org");
+   assert_string_equal(to[2], "owner@x.org");
+   free(to);
+   to = WatchConfig_recipients(&c, &c.services[1], &n);
+   assert_int_equal(n, 2);
+   free(to);
+   to = WatchConfig_recipients(&c, NULL, &n);
+   assert_int_equal(n, 2);
+   free(to);
+   WatchConfig_free(&c);
+   /* A service's owners alone are enough for mail. */
+   text = "[global]\nmail_from = s@x.org\nsmtp_url = smtp://m\n[service a]\nmatch = pid:1\nrestart = alert\n"
+          "mail_to = owner@x.org\n";
+   assert_int_equal(WatchConfig_loadString(&c, text, "r.conf", err, sizeof(err)), 0);
+   assert_true(WatchConfig_mails(&c));
+   WatchConfig_free(&c);
+}
+
+/* History memory must not grow with the window (it used to be window/interval
+ * raw samples, up to 100,000 per process: 4.8 MB each). */
+static void test_history_capacity_is_bounded(void** state) {
+   (void)state;
+   WatchConfig c;
+   char err[512];
+   assert_int_equal(WatchConfig_loadString(&c,
+                                           "[global]\ninterval = 100ms\n[service x]\nmatch = pid:1\n"
+                                           "res_growth_above = 1MiB/h over 72h\n",
+                                           "long.conf", err, sizeof(err)),
+                    0);
+   size_t cap = WatchConfig_historyCapacity(&c);
+   assert_int_equal(cap, 7203); /* 12 minutes at 100 ms */
+   assert_true(History_maxBytes(cap) < 512 * 1024);
+   WatchConfig_free(&c);
+   assert_int_equal(WatchConfig_loadString(&c,
+                                           "[global]\ninterval = 5s\n[service x]\nmatch = pid:1\n"
+                                           "res_growth_above = 1MiB/h over 5m\n",
+                                           "short.conf", err, sizeof(err)),
+                    0);
+   assert_int_equal(WatchConfig_historyCapacity(&c), 120);
+   WatchConfig_free(&c);
 }
 
 static void test_password_file(void** state) {
@@ -227,9 +337,15 @@ static void test_missing_file(void** state) {
 
 int main(void) {
    const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_full_config),  cmocka_unit_test(test_print_round_trip),
-      cmocka_unit_test(test_format_rule),  cmocka_unit_test(test_interval_in_ms),
-      cmocka_unit_test(test_bad_configs),  cmocka_unit_test(test_password_file),
+      cmocka_unit_test(test_full_config),
+      cmocka_unit_test(test_print_round_trip),
+      cmocka_unit_test(test_format_rule),
+      cmocka_unit_test(test_interval_in_ms),
+      cmocka_unit_test(test_bad_configs),
+      cmocka_unit_test(test_password_file),
+      cmocka_unit_test(test_users_and_warnings),
+      cmocka_unit_test(test_recipients),
+      cmocka_unit_test(test_history_capacity_is_bounded),
       cmocka_unit_test(test_missing_file),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
