@@ -9,6 +9,7 @@
  * what a reader sees. Valid UTF-8 text otherwise passes unchanged. */
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Copies in into out (size bytes, always terminated, an escape never cut in
  * half). Returns out. NULL in gives "". */
@@ -19,6 +20,11 @@ char* Printable_dup(const char* in);
  * and '\t' stay as they are, so a text file keeps its lines. Returns a fresh
  * NUL-terminated string (caller frees), its length in *outLen when non-NULL. */
 char* Printable_text(const char* in, size_t len, bool keepLines, size_t* outLen);
+/* Writes in, escaped, to out (a line-oriented file or a terminal). */
+void Printable_write(const char* in, FILE* out);
+/* Escapes s in place within its buffer of size bytes (cut at a whole
+ * escape when it no longer fits). */
+void Printable_inPlace(char* s, size_t size);
 /* Whether s (NUL-terminated) would come out of Printable_copy unchanged. */
 bool Printable_is(const char* s);
 

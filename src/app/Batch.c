@@ -4,6 +4,7 @@
 #include "stacktop/Batch.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -11,10 +12,10 @@
 #include <time.h>
 
 #include "stacktop/Column.h"
+#include "stacktop/Draw.h"
 #include "stacktop/Format.h"
 #include "stacktop/Json.h"
 #include "stacktop/Sampler.h"
-#include "stacktop/Text.h"
 #include "stacktop/Util.h"
 
 /* Set by the SIGINT/SIGTERM handler; a signal handler can only talk to the
@@ -65,6 +66,15 @@ static void printTextHeader(FILE* out, const SystemSample* sys) {
    fprintf(out, "MiB Swap: %9.1f total, %9.1f free\n\n", sys->swapTotalKiB / 1024.0, sys->swapFreeKiB / 1024.0);
 }
 
+/* Batch text is a table on a terminal, like the monitor: target-chosen
+ * bytes become '?' one cell each (Draw), so columns stay aligned. */
+static void displayable(char* s, size_t size) {
+   char* out = Util_xmalloc(size);
+   Draw_neutralise(s, 0, INT_MAX, out, size);
+   memcpy(s, out, size);
+   free(out);
+}
+
 static void printCell(FILE* out, ColumnId id, const char* text, bool last) {
    const Column* c = Column_get(id);
    if (c->width == 0 || last)
@@ -94,7 +104,7 @@ static void printThreadRow(FILE* out, const ThreadSample* t) {
    Util_format(cpu, sizeof(cpu), "%.1f", t->cpuPct);
    Format_cpuTime(time, sizeof(time), t->cpuTimeS);
    Util_format(name, sizeof(name), "  `- %s", t->name);
-   Text_neutralise(name);
+   displayable(name, sizeof(name));
    const char* cells[COL_COUNT] = {
       [COL_PID] = tid, [COL_STATE] = state, [COL_CPU] = cpu, [COL_TIME] = time, [COL_COMMAND] = name,
    };
@@ -116,7 +126,7 @@ static void printText(BatchContext* ctx, size_t count) {
          if (!shown(id))
             continue;
          Column_format((ColumnId)id, p, cell, sizeof(cell));
-         Text_neutralise(cell);
+         displayable(cell, sizeof(cell));
          printCell(out, (ColumnId)id, cell, id == COL_COUNT - 1);
       }
       fputc('\n', out);

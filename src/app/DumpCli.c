@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "stacktop/Dump.h"
+#include "stacktop/Printable.h"
 #include "stacktop/Snapshot.h"
-#include "stacktop/Text.h"
 #include "stacktop/Util.h"
 
 #define MAX_DEPTH_LIMIT 4096
@@ -270,9 +270,8 @@ static void reportPartial(const DumpResult* r) {
 
 /* -v: where the pause went, and what the dump lacks. */
 static void reportPause(const DumpResult* r) {
-   char comm[sizeof(r->comm)];
-   memcpy(comm, r->comm, sizeof(comm));
-   Text_neutralise(comm);
+   char comm[4 * sizeof(r->comm)];
+   Printable_copy(comm, sizeof(comm), r->comm);
    Util_error("dump: pid %d (%s): %zu threads, target paused %.2f ms = interrupt %.2f + wait %.2f + copy %.2f + "
               "release %.2f ms; %zu KiB of stacks copied; total %.1f ms",
               (int)r->pid, comm, r->totalThreads, r->stoppedMs, r->interruptMs, r->waitMs, r->copyMs, r->releaseMs,
@@ -284,9 +283,8 @@ static int writeResult(const DumpResult* result, const CliArgs* a, Output* o) {
    if (a->verbose)
       reportPause(result);
    if (a->write.parts == DUMP_PARTS_GOROUTINES && !result->go) {
-      char comm[sizeof(result->comm)];
-      memcpy(comm, result->comm, sizeof(comm));
-      Text_neutralise(comm);
+      char comm[4 * sizeof(result->comm)];
+      Printable_copy(comm, sizeof(comm), result->comm);
       Util_error("dump: pid %d (%s) is not a Go program: it has no goroutines (drop --goroutines for its threads)",
                  (int)result->pid, comm);
       closeOutput(o, false);

@@ -6,14 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stacktop/Printable.h"
 #include "stacktop/Tabwriter.h"
-#include "stacktop/Text.h"
 #include "stacktop/Util.h"
 
 static void writeFooter(const GoProfile* p, double stoppedMs, FILE* out) {
    for (size_t i = 0; i < p->noteCount; i++) {
       fputs("# ", out);
-      Text_put(p->notes[i], out);
+      Printable_write(p->notes[i], out);
       fputc('\n', out);
    }
    fprintf(out, "# goroutines read in %.1f ms, process stopped %.1f ms\n", p->readMs, stoppedMs);
@@ -21,7 +21,7 @@ static void writeFooter(const GoProfile* p, double stoppedMs, FILE* out) {
 
 static void writeUnavailable(const GoProfile* p, FILE* out) {
    fputs("# goroutines unavailable: ", out);
-   Text_put(p->error, out);
+   Printable_write(p->error, out);
    fputc('\n', out);
 }
 
@@ -37,15 +37,15 @@ static void writeGroups(const GoProfile* p, FILE* raw) {
          fprintf(raw, " 0x%" PRIx64, g->pcs[k]);
       if (g->labels) {
          fputs("\n# labels: ", raw);
-         Text_put(g->labels, raw);
+         Printable_write(g->labels, raw);
       }
       fputc('\n', raw);
       for (size_t k = 0; k < g->frameCount; k++) {
          const GoProfileFrame* f = &g->frames[k];
          fprintf(raw, "#\t0x%" PRIx64 "\t", f->pc);
-         Text_put(f->function, raw);
+         Printable_write(f->function, raw);
          fprintf(raw, "+0x%" PRIx64 "\t", f->offset);
-         Text_put(f->file, raw);
+         Printable_write(f->file, raw);
          fprintf(raw, ":%d\n", f->line);
       }
       fputc('\n', raw);
@@ -74,9 +74,9 @@ void GoFormat_text(const GoProfile* p, double stoppedMs, FILE* out) {
 /* ---- debug=2 -------------------------------------------------------------- */
 
 static void writeTraceFrame(const GoTraceFrame* f, FILE* out) {
-   Text_put(f->function, out);
+   Printable_write(f->function, out);
    fputs("(...)\n\t", out);
-   Text_put(f->file, out);
+   Printable_write(f->file, out);
    fprintf(out, ":%d", f->line);
    if (f->hasOffset)
       fprintf(out, " +0x%" PRIx64, f->offset);
@@ -104,23 +104,23 @@ static void writeTraceFrames(const GoProfile* p, const GoTrace* t, FILE* out) {
 }
 
 static void writeTrace(const GoProfile* p, const GoTrace* t, FILE* out) {
-   Text_put(t->header, out);
+   Printable_write(t->header, out);
    fputc('\n', out);
    writeTraceFrames(p, t, out);
    if (t->problem) {
       /* Go's own wording for a stack it cannot show is indented. */
       if (t->frameCount == 0)
          fputc('\t', out);
-      Text_put(t->problem, out);
+      Printable_write(t->problem, out);
       fputc('\n', out);
    }
    if (t->createdBy.function) {
       fputs("created by ", out);
-      Text_put(t->createdBy.function, out);
+      Printable_write(t->createdBy.function, out);
       if (t->createdInGoroutine)
          fprintf(out, " in goroutine %" PRIu64, t->parentGoid);
       fputs("\n\t", out);
-      Text_put(t->createdBy.file, out);
+      Printable_write(t->createdBy.file, out);
       fprintf(out, ":%d", t->createdBy.line);
       if (t->createdBy.hasOffset)
          fprintf(out, " +0x%" PRIx64, t->createdBy.offset);

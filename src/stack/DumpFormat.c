@@ -10,7 +10,7 @@
 #include "stacktop/GoFormat.h"
 #include "stacktop/Group.h"
 #include "stacktop/Json.h"
-#include "stacktop/Text.h"
+#include "stacktop/Printable.h"
 #include "stacktop/Util.h"
 
 /* Thread ids listed in full up to this many; beyond, "a b c ... z". */
@@ -77,7 +77,7 @@ static void writeNames(const DumpGroup* g, FILE* out) {
          continue;
       if (distinct < NAMES_LISTED) {
          fputs(distinct ? ", " : "", out);
-         Text_put(names[i], out);
+         Printable_write(names[i], out);
       }
       distinct++;
    }
@@ -112,7 +112,7 @@ static void writeTextFrame(const DumpFrame* f, FILE* out) {
    fprintf(out, "#\t0x%" PRIx64, f->pc);
    if (f->function) {
       fputc('\t', out);
-      Text_put(f->function, out);
+      Printable_write(f->function, out);
       fprintf(out, "+0x%" PRIx64, f->offset);
    } else if (f->signal || f->module) {
       fputs(f->signal ? "\t<signal handler called>" : "\t?", out);
@@ -120,10 +120,10 @@ static void writeTextFrame(const DumpFrame* f, FILE* out) {
    if (f->file || f->module)
       fputc('\t', out);
    if (f->file) {
-      Text_put(f->file, out);
+      Printable_write(f->file, out);
       fprintf(out, ":%d", f->line);
    } else if (f->module) {
-      Text_put(f->module, out);
+      Printable_write(f->module, out);
    }
    if (f->function && f->signal)
       fputs("\t<signal handler called>", out);
@@ -138,7 +138,7 @@ static void writeCut(const DumpGroup* g, FILE* out) {
    if (g->cut != DUMP_CUT_NOT_STOPPED)
       return;
    fputs("#\tkernel wait channel: ", out);
-   Text_put(g->wait.wchan[0] ? g->wait.wchan : "unknown", out);
+   Printable_write(g->wait.wchan[0] ? g->wait.wchan : "unknown", out);
    fputc('\n', out);
    if (!g->wait.stack) {
       fprintf(out, "#\tkernel stack unavailable: %s\n", g->wait.stackErr);
@@ -149,7 +149,7 @@ static void writeCut(const DumpGroup* g, FILE* out) {
       size_t len = end ? (size_t)(end - line) : strlen(line);
       char* copy = strndup(line, len);
       fputs("#\tkernel: ", out);
-      Text_put(copy ? copy : "", out);
+      Printable_write(copy ? copy : "", out);
       fputc('\n', out);
       free(copy);
       line += len + (end ? 1 : 0);
@@ -192,8 +192,7 @@ static void writeThreadText(const DumpResult* r, FILE* out) {
 
 /* Frame names must not contain the separators of the format. */
 static void writeFoldedName(const char* name, FILE* out) {
-   char* copy = Util_xstrdup(name);
-   Text_neutralise(copy);
+   char* copy = Printable_dup(name);
    for (const char* p = copy; *p; p++)
       fputc(*p == ';' ? ':' : *p, out);
    free(copy);
@@ -359,7 +358,7 @@ static void writeText(const DumpResult* r, const DumpWriteOptions* o, FILE* out)
          fputc('\n', out);
    } else if (!wantThreads(o)) {
       fprintf(out, "# pid %d (", (int)r->pid);
-      Text_put(r->comm, out);
+      Printable_write(r->comm, out);
       fputs(") is not a Go program: it has no goroutines\n", out);
    }
    if (wantThreads(o))

@@ -39,8 +39,8 @@
 #include <unistd.h>
 
 #include "stacktop/Arch.h"
+#include "stacktop/Printable.h"
 #include "stacktop/SharedMemory.h"
-#include "stacktop/Text.h"
 #include "stacktop/Util.h"
 
 /* Unwinding needs the live frames, not megabytes of a deep recursion. */
@@ -908,7 +908,7 @@ static void readKernelWait(const Snapshot* snap, SnapshotThread* th) {
    Util_format(path, sizeof(path), "/proc/%d/task/%d/wchan", (int)snap->pid, (int)th->tid);
    if (Util_readFile(path, w->wchan, sizeof(w->wchan)) < 0 || strcmp(w->wchan, "0") == 0)
       w->wchan[0] = '\0';
-   Text_neutralise(w->wchan);
+   Printable_inPlace(w->wchan, sizeof(w->wchan));
    Util_format(path, sizeof(path), "/proc/%d/task/%d/stack", (int)snap->pid, (int)th->tid);
    size_t len = 0;
    w->stack = Util_slurp(path, KERNEL_STACK_MAX, &len);

@@ -136,3 +136,20 @@ bool Printable_is(const char* s) {
    }
    return true;
 }
+
+static void emitFile(void* ctx, const char* piece, size_t len) {
+   fwrite(piece, 1, len, (FILE*)ctx);
+}
+
+void Printable_write(const char* in, FILE* out) {
+   if (in)
+      walk(in, strlen(in), false, emitFile, out);
+}
+
+void Printable_inPlace(char* s, size_t size) {
+   if (size == 0 || Printable_is(s))
+      return;
+   char* copy = Util_xstrdup(s);
+   Printable_copy(s, size, copy);
+   free(copy);
+}

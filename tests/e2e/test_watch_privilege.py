@@ -180,8 +180,6 @@ def test_process_names_cannot_inject_bytes(tmp_path, spawn, smtp):
     assert "\x1b" not in body and escaped in body and "\nFAKE LINE" not in body
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9 (the lead's): DumpFormat does not yet neutralise thread names in "
-                                       "stacks.txt; remove this mark when it does")
 def test_thread_names_in_stacks_txt_are_neutralised(tmp_path, spawn):
     evil = spawn("evil_names")
     conf, bundles = write_config(tmp_path, f"[service evil]\nmatch = pid:{evil.pid}\nthreads_above = 1\n")
