@@ -25,6 +25,8 @@ typedef enum ColumnId_ {
    COL_SHR,
    COL_DATA,
    COL_RGROW,
+   COL_GOROUTINES,
+   COL_GGROW,
    COL_IO_READ,
    COL_IO_WRITE,
    COL_FDS,
@@ -54,6 +56,7 @@ typedef struct Column_ {
    ColumnKind kind;
    bool defaultDescending; /* numbers sort biggest first, text A..Z */
    bool shownByDefault;    /* in the default column set (and batch text output) */
+   bool onlyWithGo;        /* shown only while some process on screen is a Go program */
    bool grows;             /* widens to the widest value on screen (THR 10051) */
    bool threadValue;       /* means something on a thread row (else blank there) */
    unsigned fields;        /* SamplerField bits the Sampler must read for it */
@@ -66,6 +69,8 @@ const Column* Column_get(ColumnId id);
 int Column_byName(const char* name);
 /* Every column name, comma-separated in table order, for messages. */
 const char* Column_names(void);
+/* Whether any of rows[0..count) is a Go process (goroutines read). */
+bool Column_anyGo(const ProcessSample* const* rows, size_t count);
 /* SamplerField bits needed to show the columns marked in visible. */
 unsigned Column_fields(const bool visible[COL_COUNT]);
 

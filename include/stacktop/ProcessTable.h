@@ -51,6 +51,7 @@ typedef struct ProcessTable_ {
    int hscroll;           /* cells scrolled to the right */
    bool utf8;             /* draw the thread tree with box characters */
    int widths[COL_COUNT]; /* this rebuild's width of each column */
+   bool anyGo;            /* this rebuild has a Go process: its columns (GOR, GGROW) are shown */
    ProcessKey* tags;      /* owned, sorted by pid */
    size_t tagCount, tagCapacity;
    ProcessKey* collapsed; /* tree: collapsed processes; owned, sorted by pid */

@@ -43,6 +43,10 @@ typedef enum SamplerField_ {
    SAMPLER_FIELD_IO = 1 << 0,    /* /proc/PID/io: read and write rates */
    SAMPLER_FIELD_WCHAN = 1 << 1, /* /proc/PID/wchan */
    SAMPLER_FIELD_FDS = 1 << 2,   /* /proc/PID/fd: open file descriptors */
+   /* Go processes' goroutines, read from outside without a stop (GoCounter):
+    * a stat of /proc/PID/exe per process, and for Go processes their
+    * runtime.allgs and one small window of each goroutine. */
+   SAMPLER_FIELD_GOROUTINES = 1 << 3,
 } SamplerField;
 
 typedef struct ProcessSample_ {
@@ -65,6 +69,11 @@ typedef struct ProcessSample_ {
    double ioReadRate, ioWriteRate; /* bytes/s to/from storage (read_bytes, write_bytes); < 0: unknown */
    long fds;                       /* open file descriptors; -1: unknown */
    char wchan[32];                 /* kernel function it sleeps in; "" when running or unknown */
+   /* SAMPLER_FIELD_GOROUTINES: like runtime.NumGoroutine(), and split by
+    * state and wait reason (owned by the Sampler); -1 and NULL for a process
+    * that is not Go or whose goroutines cannot be read. */
+   long goroutines;
+   const struct GoCount_* go;
    char comm[16];
    char* command; /* cmdline, or "[comm]" for kernel threads; owned by the Sampler */
    bool kernelThread;
@@ -83,6 +92,9 @@ typedef struct ProcessSample_ {
     * SAMPLER_GROWTH_MIN_SPAN_S. */
    bool resGrowthKnown;
    double resGrowthKiBPerMin;
+   /* GGROW: the same for the goroutine count (per minute). */
+   bool goGrowthKnown;
+   double goGrowthPerMin;
 } ProcessSample;
 
 typedef struct SystemSample_ {

@@ -14,6 +14,7 @@
 #include "stacktop/Column.h"
 #include "stacktop/Draw.h"
 #include "stacktop/Format.h"
+#include "stacktop/GoCounter.h"
 #include "stacktop/Json.h"
 #include "stacktop/Sampler.h"
 #include "stacktop/Util.h"
@@ -83,20 +84,22 @@ static void printCell(FILE* out, ColumnId id, const char* text, bool last) {
       fprintf(out, c->leftAlign ? "%-*s " : "%*s ", c->width, text);
 }
 
-/* Batch text shows the default column set, like the monitor on first start. */
-static bool shown(int id) {
-   return Column_get((ColumnId)id)->shownByDefault;
+/* Batch text shows the default column set, like the monitor on first start
+ * (the Go columns only when a Go process is listed). */
+static bool shown(int id, bool anyGo) {
+   const Column* c = Column_get((ColumnId)id);
+   return c->shownByDefault && (anyGo || !c->onlyWithGo);
 }
 
-static void printTableHeader(FILE* out) {
+static void printTableHeader(FILE* out, bool anyGo) {
    for (int id = 0; id < COL_COUNT; id++) {
-      if (shown(id))
+      if (shown(id, anyGo))
          printCell(out, (ColumnId)id, Column_get((ColumnId)id)->header, id == COL_COUNT - 1);
    }
    fputc('\n', out);
 }
 
-static void printThreadRow(FILE* out, const ThreadSample* t) {
+static void printThreadRow(FILE* out, const ThreadSample* t, bool anyGo) {
    /* Thread rows line up under PID, S, CPU% and TIME+; the name goes in COMMAND. */
    char tid[16], state[4], cpu[16], time[16], name[32];
    Util_format(tid, sizeof(tid), "%d", (int)t->tid);
@@ -109,7 +112,7 @@ static void printThreadRow(FILE* out, const ThreadSample* t) {
       [COL_PID] = tid, [COL_STATE] = state, [COL_CPU] = cpu, [COL_TIME] = time, [COL_COMMAND] = name,
    };
    for (int id = 0; id < COL_COUNT; id++) {
-      if (shown(id))
+      if (shown(id, anyGo))
          printCell(out, (ColumnId)id, cells[id] ? cells[id] : "", id == COL_COUNT - 1);
    }
    fputc('\n', out);
@@ -118,12 +121,13 @@ static void printThreadRow(FILE* out, const ThreadSample* t) {
 static void printText(BatchContext* ctx, size_t count) {
    FILE* out = ctx->out;
    printTextHeader(out, Sampler_system(ctx->sampler));
-   printTableHeader(out);
+   bool anyGo = Column_anyGo(ctx->order, count);
+   printTableHeader(out, anyGo);
    char cell[4200]; /* a whole cmdline (Sampler caps it at 4 KiB) */
    for (size_t i = 0; i < count; i++) {
       const ProcessSample* p = ctx->order[i];
       for (int id = 0; id < COL_COUNT; id++) {
-         if (!shown(id))
+         if (!shown(id, anyGo))
             continue;
          Column_format((ColumnId)id, p, cell, sizeof(cell));
          displayable(cell, sizeof(cell));
@@ -131,7 +135,7 @@ static void printText(BatchContext* ctx, size_t count) {
       }
       fputc('\n', out);
       for (size_t t = 0; ctx->options->threads && t < p->threadRowCount; t++)
-         printThreadRow(out, &p->threadRows[t]);
+         printThreadRow(out, &p->threadRows[t], anyGo);
    }
    fputc('\n', out);
 }
@@ -206,6 +210,36 @@ static void jsonThreads(Json* j, const ProcessSample* p) {
    Json_endArray(j);
 }
 
+/* A Go process: "goroutines" (like runtime.NumGoroutine), "goroutine_states"
+ * (running, runnable, waiting, syscall, other), "goroutine_wait_reasons"
+ * (the waiting ones by Go's reason) and "goroutine_growth_per_min". */
+static void jsonGoroutines(Json* j, const ProcessSample* p) {
+   const GoCount* g = p->go;
+   Json_key(j, "goroutines");
+   Json_uint(j, g->total);
+   Json_key(j, "goroutine_states");
+   Json_beginObject(j);
+   for (int s = 0; s < GO_COUNT_STATES; s++) {
+      Json_key(j, GoCount_stateName((GoCountState)s));
+      Json_uint(j, g->states[s]);
+   }
+   Json_endObject(j);
+   Json_key(j, "goroutine_wait_reasons");
+   Json_beginObject(j);
+   for (size_t r = 0; r < GO_COUNT_REASONS; r++) {
+      if (!g->reasons[r])
+         continue;
+      Json_key(j, GoCount_reasonName(g, r));
+      Json_uint(j, g->reasons[r]);
+   }
+   Json_endObject(j);
+   Json_key(j, "goroutine_growth_per_min");
+   if (p->goGrowthKnown)
+      Json_double(j, p->goGrowthPerMin, 1);
+   else
+      Json_null(j);
+}
+
 static void jsonProcess(Json* j, const ProcessSample* p, bool threads) {
    char state[2] = { p->state, '\0' };
    Json_beginObject(j);
@@ -247,6 +281,8 @@ static void jsonProcess(Json* j, const ProcessSample* p, bool threads) {
    else
       Json_null(j);
    jsonStates(j, "thread_states", p->threadStates);
+   if (p->go)
+      jsonGoroutines(j, p);
    if (threads)
       jsonThreads(j, p);
    Json_endObject(j);
@@ -360,6 +396,8 @@ int Batch_run(const Options* options) {
    char err[256];
    BatchContext ctx = { .options = options, .out = stdout };
    ctx.sampler = Sampler_new(&so, err, sizeof(err));
+   if (ctx.sampler)
+      Sampler_setFields(ctx.sampler, SAMPLER_FIELD_GOROUTINES);
    if (!ctx.sampler) {
       Util_error("%s", err);
       return STACKTOP_EXIT_FAILURE;

@@ -61,6 +61,14 @@ static int cmpRgrow(const ProcessSample* a, const ProcessSample* b) {
       return a->resGrowthKnown ? 1 : -1;
    return CMP(a->resGrowthKiBPerMin, b->resGrowthKiBPerMin);
 }
+static int cmpGoroutines(const ProcessSample* a, const ProcessSample* b) {
+   return CMP(a->goroutines, b->goroutines);
+}
+static int cmpGgrow(const ProcessSample* a, const ProcessSample* b) {
+   if (a->goGrowthKnown != b->goGrowthKnown)
+      return a->goGrowthKnown ? 1 : -1;
+   return CMP(a->goGrowthPerMin, b->goGrowthPerMin);
+}
 static int cmpIoRead(const ProcessSample* a, const ProcessSample* b) {
    return CMP(a->ioReadRate, b->ioReadRate);
 }
@@ -134,6 +142,21 @@ static void fmtRgrow(const ProcessSample* p, char* buf, size_t size) {
       return;
    }
    Format_rate(buf, size, p->resGrowthKiBPerMin);
+}
+static void fmtGoroutines(const ProcessSample* p, char* buf, size_t size) {
+   if (p->goroutines < 0)
+      Util_format(buf, size, "%s", "");
+   else
+      Util_format(buf, size, "%ld", p->goroutines);
+}
+/* Goroutines per minute: "+12", "-3", "+0.4" below 10; blank until known. */
+static void fmtGgrow(const ProcessSample* p, char* buf, size_t size) {
+   if (p->goroutines < 0 || !p->goGrowthKnown) {
+      Util_format(buf, size, "%s", "");
+      return;
+   }
+   double v = p->goGrowthPerMin;
+   Util_format(buf, size, v > -10 && v < 10 ? "%+.1f" : "%+.0f", v);
 }
 /* Bytes per second as a size; blank while unknown. */
 static void formatByteRate(double bytesPerS, char* buf, size_t size) {
@@ -310,6 +333,29 @@ static const Column columns[COL_COUNT] = {
                    .shownByDefault = true,
                    .compare = cmpRgrow,
                    .format = fmtRgrow },
+   [COL_GOROUTINES] = { .name = "goroutines",
+                        .header = "GOR",
+                        .description = "goroutines of a Go program, like runtime.NumGoroutine (read without a stop)",
+                        .width = 5,
+                        .kind = COLUMN_NUMBER,
+                        .defaultDescending = true,
+                        .shownByDefault = true,
+                        .onlyWithGo = true,
+                        .grows = true,
+                        .fields = SAMPLER_FIELD_GOROUTINES,
+                        .compare = cmpGoroutines,
+                        .format = fmtGoroutines },
+   [COL_GGROW] = { .name = "ggrow",
+                   .header = "GGROW",
+                   .description = "goroutine growth per minute (lower envelope, last 30 min; blank the first minute)",
+                   .width = 6,
+                   .kind = COLUMN_NUMBER,
+                   .defaultDescending = true,
+                   .shownByDefault = true,
+                   .onlyWithGo = true,
+                   .fields = SAMPLER_FIELD_GOROUTINES,
+                   .compare = cmpGgrow,
+                   .format = fmtGgrow },
    [COL_IO_READ] = { .name = "ioread",
                      .header = "IORD/s",
                      .description = "bytes read from storage per second",
@@ -399,6 +445,14 @@ const char* Column_names(void) {
     * checks that the two agree. */
    return "pid,ppid,user,state,nice,threads,cpu,processor,mem,virt,res,shr,data,rgrow,ioread,iowrite,fds,start,time,"
           "wchan,command";
+}
+
+bool Column_anyGo(const ProcessSample* const* rows, size_t count) {
+   for (size_t i = 0; i < count; i++) {
+      if (rows[i]->goroutines >= 0)
+         return true;
+   }
+   return false;
 }
 
 unsigned Column_fields(const bool visible[COL_COUNT]) {

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "stacktop/GoCounter.h"
 #include "stacktop/Util.h"
 
 /* Re-read cached per-process files (cmdline, statm) every this many
@@ -133,8 +134,11 @@ struct Sampler_ {
    struct meminfo_info* memInfo;
    long hertz;
    unsigned long pageKiB;
-   double bootTime; /* CLOCK_REALTIME of boot (btime), for start times */
-   unsigned fields; /* SamplerField bits */
+   double bootTime;      /* CLOCK_REALTIME of boot (btime), for start times */
+   unsigned fields;      /* SamplerField bits */
+   GoCounter* goCounter; /* SAMPLER_FIELD_GOROUTINES; created on first use */
+   GoCount* goCounts;    /* parallel to rows */
+   size_t goCountCap;
 
    double prevTime; /* monotonic time of the previous refresh, 0 before the first */
    unsigned long refreshes;
@@ -258,6 +262,8 @@ void Sampler_free(Sampler* this) {
    free(this->threadOffsets);
    free(this->multiPids);
    free(this->pidFilter);
+   GoCounter_free(this->goCounter);
+   free(this->goCounts);
    if (this->procInfo)
       procps_pids_unref(&this->procInfo);
    if (this->statInfo)
@@ -517,6 +523,26 @@ static void fillRow(Sampler* this, struct pids_stack* s, double elapsed) {
    this->rowCount++;
 }
 
+/* The goroutines of every Go process among the rows (not kernel threads:
+ * they have no executable). */
+static void countGoroutines(Sampler* this) {
+   if (!(this->fields & SAMPLER_FIELD_GOROUTINES)) {
+      for (size_t i = 0; i < this->rowCount; i++)
+         this->rows[i].goroutines = -1;
+      return;
+   }
+   if (!this->goCounter)
+      this->goCounter = GoCounter_new();
+   Util_growArray((void**)&this->goCounts, &this->goCountCap, this->rowCount, sizeof(GoCount));
+   for (size_t i = 0; i < this->rowCount; i++) {
+      ProcessSample* p = &this->rows[i];
+      bool ok = !p->kernelThread && GoCounter_read(this->goCounter, p->pid, p->startTicks, &this->goCounts[i]);
+      p->goroutines = ok ? (long)this->goCounts[i].total : -1;
+      p->go = ok ? &this->goCounts[i] : NULL;
+   }
+   GoCounter_sweep(this->goCounter);
+}
+
 /* Adds this refresh to each process's history. Rows and tracking entries
  * are parallel arrays by now. */
 static void recordHistory(Sampler* this, double now, double wall) {
@@ -528,7 +554,7 @@ static void recordHistory(Sampler* this, double now, double wall) {
                            .cpuPct = p->cpuPct,
                            .resKiB = p->resKiB,
                            .threads = (unsigned long)(p->threads > 0 ? p->threads : 0),
-                           .goroutines = -1 };
+                           .goroutines = p->goroutines };
       t->last = hs;
       /* historyOnDemand: a history nobody asked for lately is dropped. */
       if (t->history && this->options.historyOnDemand && this->refreshes - t->wantedAt >= SAMPLER_HISTORY_GRACE) {
@@ -541,6 +567,9 @@ static void recordHistory(Sampler* this, double now, double wall) {
       p->history = t->history;
       p->resGrowthKiBPerMin = History_growthPerMinute(t->history, HISTORY_RES, SAMPLER_GROWTH_WINDOW_S,
                                                       SAMPLER_GROWTH_MIN_SPAN_S, &p->resGrowthKnown);
+      if (p->goroutines >= 0)
+         p->goGrowthPerMin = History_growthPerMinute(t->history, HISTORY_GOROUTINES, SAMPLER_GROWTH_WINDOW_S,
+                                                     SAMPLER_GROWTH_MIN_SPAN_S, &p->goGrowthKnown);
    }
 }
 
@@ -859,6 +888,7 @@ int Sampler_refresh(Sampler* this, char* err, size_t errSize) {
       return -1;
    readThreads(this, elapsed);
    fillMissingStates(this);
+   countGoroutines(this);
    recordHistory(this, now, wall);
    this->prevTime = now;
    this->refreshes++;

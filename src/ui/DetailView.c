@@ -6,6 +6,7 @@
 
 #include "stacktop/Draw.h"
 #include "stacktop/Format.h"
+#include "stacktop/GoCounter.h"
 #include "stacktop/Sparkline.h"
 #include "stacktop/Util.h"
 
@@ -73,6 +74,11 @@ static const GraphSpec graphs[] = {
    { .label = "CPU%", .field = HISTORY_CPU, .format = formatCpu },
    { .label = "Threads", .field = HISTORY_THREADS, .format = formatCount },
 };
+/* Go processes only. */
+static const GraphSpec goroutineGraph = { .label = "Goroutines", .field = HISTORY_GOROUTINES, .format = formatCount };
+
+/* Wait reasons named on the goroutine line at most. */
+#define REASONS_SHOWN 5
 
 /* "RES       23.4M  ▁▂▃▅▇  min 20.1M max 23.4M" */
 static void drawGraph(const DetailView* this, const GraphSpec* g, const ProcessSample* p, const Theme* theme, int y,
@@ -151,6 +157,43 @@ static void drawFigures(const ProcessSample* p, const Theme* theme, int y, int w
    Draw_text(y + 2, 0, line, width, Theme_attr(theme, STYLE_TEXT));
 }
 
+/* The goroutines of a Go process by state, the waiting ones by Go's wait
+ * reason, most first: "Goroutines 1234 (+12.0/min): running 2, waiting 1230
+ * (chan receive 1200, select 20, ...), syscall 2". */
+static void drawGoroutines(const ProcessSample* p, const Theme* theme, int y, int width) {
+   const GoCount* g = p->go;
+   char line[1024], growth[32];
+   if (p->goGrowthKnown)
+      Util_format(growth, sizeof(growth), "%+.1f/min", p->goGrowthPerMin);
+   else
+      Util_format(growth, sizeof(growth), "growth after %.0f s", SAMPLER_GROWTH_MIN_SPAN_S);
+   size_t used = (size_t)snprintf(line, sizeof(line), "Goroutines %zu (%s):", g->total, growth);
+   for (int s = 0; s < GO_COUNT_STATES && used < sizeof(line); s++) {
+      if (!g->states[s])
+         continue;
+      used += (size_t)snprintf(line + used, sizeof(line) - used, " %s %zu", GoCount_stateName((GoCountState)s),
+                               g->states[s]);
+      if (s != GO_COUNT_WAITING || used >= sizeof(line))
+         continue;
+      bool done[GO_COUNT_REASONS] = { false };
+      for (int k = 0; k < REASONS_SHOWN && used < sizeof(line); k++) {
+         size_t best = GO_COUNT_REASONS;
+         for (size_t r = 0; r < GO_COUNT_REASONS; r++) {
+            if (g->reasons[r] && !done[r] && (best == GO_COUNT_REASONS || g->reasons[r] > g->reasons[best]))
+               best = r;
+         }
+         if (best == GO_COUNT_REASONS)
+            break;
+         done[best] = true;
+         used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s %zu", k ? ", " : " (",
+                                  GoCount_reasonName(g, best), g->reasons[best]);
+      }
+      if (used < sizeof(line) && line[used - 1] != ':')
+         used += (size_t)snprintf(line + used, sizeof(line) - used, ")");
+   }
+   Draw_text(y, 0, line, width, Theme_attr(theme, STYLE_TEXT));
+}
+
 static void drawThreads(DetailView* this, const ProcessSample* p, const Theme* theme, int y, int height, int width) {
    char line[256];
    Util_format(line, sizeof(line), "%8s %c %6s %10s  %s", "TID", 'S', "CPU%", "TIME+", "NAME");
@@ -193,11 +236,17 @@ void DetailView_draw(DetailView* this, const ProcessSample* p, const Theme* them
       return;
    }
    drawFigures(p, theme, y + 1, width);
-   drawSpan(this, p, theme, y + 4, width);
-   int gy = y + 5;
-   for (size_t i = 0; i < sizeof(graphs) / sizeof(graphs[0]); i++)
+   int extra = 0;
+   if (p->go)
+      drawGoroutines(p, theme, y + 4 + extra++, width);
+   drawSpan(this, p, theme, y + 4 + extra, width);
+   int gy = y + 5 + extra;
+   size_t n = sizeof(graphs) / sizeof(graphs[0]);
+   for (size_t i = 0; i < n; i++)
       drawGraph(this, &graphs[i], p, theme, gy + (int)i, width);
-   int ty = gy + (int)(sizeof(graphs) / sizeof(graphs[0])) + 1;
+   if (p->go)
+      drawGraph(this, &goroutineGraph, p, theme, gy + (int)n++, width);
+   int ty = gy + (int)n + 1;
    if (ty < y + height)
       drawThreads(this, p, theme, ty, y + height - ty, width);
 }

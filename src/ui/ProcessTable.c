@@ -419,6 +419,9 @@ static ProcessSample threadAsProcess(const ProcessSample* p, const ThreadSample*
 /* Widths of the columns that grow with their values (THR of a process with
  * 10051 threads), over every row, so they do not change while scrolling. */
 static void measureWidths(ProcessTable* this) {
+   this->anyGo = false;
+   for (size_t i = 0; i < this->rowCount && !this->anyGo; i++)
+      this->anyGo = this->rows[i].process->goroutines >= 0;
    for (int id = 0; id < COL_COUNT; id++) {
       const Column* col = Column_get((ColumnId)id);
       this->widths[id] = col->width;
@@ -765,6 +768,8 @@ static int fixedCells(const ProcessTable* this, const bool* columns) {
 
 static void fitColumns(const ProcessTable* this, int width, bool* columns) {
    memcpy(columns, this->visible, sizeof(this->visible));
+   for (int id = 0; id < COL_COUNT; id++)
+      columns[id] = columns[id] && (this->anyGo || !Column_get((ColumnId)id)->onlyWithGo);
    if (!columns[COL_COMMAND])
       return;
    for (size_t i = 0; i < sizeof(narrowDropOrder) / sizeof(narrowDropOrder[0]); i++) {
