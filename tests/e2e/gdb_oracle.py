@@ -1,0 +1,84 @@
+"""gdb as the oracle for stack dumps: every thread's frames, inlined ones
+included, with gdb's function name and file:line; and helpers that compare
+them with `stacktop dump --format json` frame by frame.
+
+gdb stops a backtrace at main (its default), so its frames are compared with
+the first len(gdb) frames of ours. gdb names libc's functions from DWARF
+(`__GI___clock_nanosleep`) where stacktop prints the ELF symbol's name
+(`clock_nanosleep`, the alias rules of ElfReader), so names are compared only
+for the frames of the program's own source files; file:line for every frame
+gdb has a line for.
+"""
+import os
+import re
+import subprocess
+
+FRAME = re.compile(r"#(\d+)\s+(?:0x[0-9a-f]+ in )?(.+?) \(.*?\)(?: at (\S+):(\d+)| from (\S+))?\s*$")
+THREAD = re.compile(r"Thread \d+ \(.*?\(LWP (\d+)\)")
+
+
+def gdb_stacks(pid, timeout=120):
+    """{tid: [(function, file, line), ...]} innermost first (file None, line 0 when unknown)."""
+    r = subprocess.run(["gdb", "-batch", "-nx", "-p", str(pid), "-ex", "set print frame-arguments none",
+                        "-ex", "thread apply all bt"], capture_output=True, text=True, timeout=timeout)
+    stacks, tid = {}, None
+    for line in r.stdout.splitlines():
+        m = THREAD.match(line)
+        if m:
+            tid = int(m.group(1))
+            stacks[tid] = []
+            continue
+        m = FRAME.match(line)
+        if m and tid is not None:
+            function = None if m.group(2) == "??" else m.group(2)
+            stacks[tid].append((function, m.group(3), int(m.group(4) or 0)))
+    if not stacks:
+        raise AssertionError(f"gdb printed no threads for pid {pid}: {r.stderr[-2000:]}")
+    return stacks
+
+
+def our_stacks(doc):
+    """{tid: [(function, file, line, module), ...]} from a JSON dump."""
+    stacks = {}
+    for g in doc["groups"]:
+        frames = [(f["function"], f["file"], f["line"], f["module"]) for f in g["frames"]]
+        for t in g["threads"]:
+            stacks[t["tid"]] = frames
+    return stacks
+
+
+def without_parameters(name):
+    """'ns::Worker<int>::run(int) const' -> 'ns::Worker<int>::run': gdb prints
+    a C++ frame without its parameter list."""
+    if not name or not name.endswith((")", ") const")):
+        return name
+    end = len(name) - (len(" const") if name.endswith(" const") else 0)
+    depth = 0
+    for i in range(end - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(name[i], 0)
+        if depth == 0:
+            return name[:i]
+    return name
+
+
+def compare(ours, theirs, own_sources, names=None):
+    """Asserts that every gdb frame of every thread matches ours: file:line
+    always (same base name and line), the function name for frames in
+    own_sources (base names); `names` maps gdb's spelling to ours where they
+    legitimately differ. Returns how many frames were compared."""
+    names = names or {}
+    compared = 0
+    assert set(theirs) == set(ours), (sorted(theirs), sorted(ours))
+    for tid, gdb_frames in theirs.items():
+        mine = ours[tid]
+        assert len(mine) >= len(gdb_frames), (tid, gdb_frames, mine)
+        for i, (function, file, line) in enumerate(gdb_frames):
+            m_function, m_file, m_line, _ = mine[i]
+            where = f"thread {tid} frame {i}: gdb {function} {file}:{line}, stacktop {m_function} {m_file}:{m_line}"
+            if file:
+                assert m_file and os.path.basename(m_file) == os.path.basename(file), where
+                assert m_line == line, where
+            if file and os.path.basename(file) in own_sources:
+                assert without_parameters(m_function) == names.get(function, function), where
+            compared += 1
+    return compared
