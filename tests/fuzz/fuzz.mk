@@ -1,6 +1,7 @@
 # libFuzzer targets (clang, ASan+UBSan) for the parsers that read untrusted
-# input: ElfReader (ELF files named by a target's mappings), Maps, and
-# Pclntab (the Go symbol table inside a target's binary).
+# input: ElfReader (ELF files named by a target's mappings), Maps, Pclntab
+# (the Go symbol table inside a target's binary), and Inflater
+# (compressed debug sections).
 # Each FUZZ_RUNS entry is one shell word ("\ " keeps it together in the
 # fuzz-check loop, whose unquoted $$r splits it back into a command line).
 FUZZ_DIR    := $(BUILD)/fuzz
@@ -54,4 +55,23 @@ $(FUZZ_DIR)/seeds-pclntab/.done: tests/tools/pclntab_seeds.c tests/tools/pclntab
 	$(FUZZ_DIR)/pclntab_seeds $(dir $@)
 	objcopy -O binary --only-section=.gopclntab $(FIXTURE_DIR)/go_symtab $(dir $@)go119
 	objcopy -O binary --only-section=.data.rel.ro.gopclntab $(FIXTURE_DIR)/go_symtab_pie $(dir $@)go119-pie
+	touch $@
+
+# Inflater (compressed debug sections of a target's files).
+FUZZ_BINS += $(FUZZ_DIR)/fuzz_inflater $(FUZZ_DIR)/seeds-inflater/.done
+FUZZ_RUNS += $(FUZZ_DIR)/fuzz_inflater\ $(FUZZ_COMMON)\ -max_len=262144\ -artifact_prefix=$(FUZZ_DIR)/inflater-\ $(FUZZ_DIR)/corpus-inflater\ $(FUZZ_DIR)/seeds-inflater
+
+$(FUZZ_DIR)/fuzz_inflater: tests/fuzz/fuzz_inflater.c src/stack/Inflater.c src/util/Util.c $(wildcard include/stacktop/*.h)
+	@mkdir -p $(dir $@) $(FUZZ_DIR)/corpus-inflater
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -lz
+
+# Seeds: 32 bytes of ranges, then a zlib stream: text, a program, stored blocks.
+$(FUZZ_DIR)/seeds-inflater/.done: tests/fuzz/seed.c $(FIXTURE_DIR)/deep_stack
+	@mkdir -p $(dir $@)
+	$(PYTHON) -c 'import sys, zlib; ops = bytes(range(7, 7 + 32 * 5, 5)); \
+	  text = open(sys.argv[1], "rb").read(); \
+	  open(sys.argv[2] + "text", "wb").write(ops + zlib.compress(text * 200, 6)); \
+	  open(sys.argv[2] + "binary", "wb").write(ops + zlib.compress(open(sys.argv[3], "rb").read(), 9)); \
+	  open(sys.argv[2] + "stored", "wb").write(ops + zlib.compress(bytes(range(256)) * 64, 0))' \
+	  $< $(dir $@) $(FIXTURE_DIR)/deep_stack
 	touch $@
