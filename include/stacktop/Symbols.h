@@ -29,12 +29,6 @@ void Symbols_free(Symbols* this);
 /* The ELF files it has opened, shared with the unwinder and the Go reader of
  * the same dump; owned by the Symbols object. */
 struct ElfCache_* Symbols_cache(Symbols* this);
-/* libdw inflates all of a file's compressed DWARF when it opens it (libc6-dbg's
- * libc: ~70 ms and ~10 MB), so file:line is only read from files whose
- * compressed DWARF is at most this many bytes; uncompressed DWARF is always
- * used. Default SYMBOLS_DEFAULT_INFLATE_LIMIT; SIZE_MAX means no limit. */
-#define SYMBOLS_DEFAULT_INFLATE_LIMIT ((size_t)1 << 20)
-void Symbols_setInflateLimit(Symbols* this, size_t bytes);
 /* Symbolizes `addr` (for a return address the caller passes pc-1) in the
  * process described by `maps`, whose files are opened through
  * /proc/PID/map_files or /proc/PID/root when the path is not reachable as is.

@@ -1,4 +1,11 @@
-/* libdw lookups for file:line and inline chains, only for the addresses asked. */
+/* libdw lookups for file:line and inline chains, only for the addresses asked.
+ *
+ * Compilation units are found through our own address index (each CU DIE's
+ * DW_AT_low_pc/high_pc/ranges, read once per file on the first lookup), not
+ * through .debug_aranges: clang writes none, and libdw 0.188 has no fallback.
+ * When the DWARF is a DwarfImage (compressed sections), every byte libdw
+ * will read is ensured first: the head of each unit (header and CU DIE) while
+ * indexing, then the whole CU and its line program for a lookup. */
 #include "stacktop/DebugInfo.h"
 
 #include <dwarf.h>
@@ -9,7 +16,22 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "stacktop/DwarfImage.h"
 #include "stacktop/Util.h"
+
+/* Bytes of each unit made present while indexing: its header and CU DIE (a
+ * few dozen bytes in practice). libdw walks every header up to a unit it is
+ * asked about (and reads each CU DIE of DWARF 4 while doing so); the index
+ * asks about every unit in order, after which libdw knows them all and
+ * reads a unit again only for a lookup, which ensures all of it. So these
+ * bytes need not stay. */
+#define UNIT_HEAD_BYTES 4096u
+/* Nested or overlapping CU ranges looked at around an address. */
+#define RANGE_LOOKBACK 8
+/* DW_AT_abstract_origin / DW_AT_specification links followed for a name. */
+#define MAX_ORIGIN_HOPS 8
+/* DIE nesting followed down to an address (and function scopes kept). */
+#define MAX_SCOPE_DEPTH 64
 
 /* A source path made absolute by joining the CU's DW_AT_comp_dir, keyed by
  * libdw's own string (stable while the Dwarf is open). */
@@ -18,12 +40,37 @@ typedef struct JoinedPath_ {
    char* absolute; /* owned */
 } JoinedPath;
 
+/* One unit of .debug_info. */
+typedef struct Unit_ {
+   uint64_t offset, end; /* [offset, end) in .debug_info */
+   uint64_t dieOffset;   /* its unit DIE */
+   uint8_t offsetSize;   /* 4 or 8 (DWARF 64) */
+} Unit;
+
+/* An address range of a compile unit's code. */
+typedef struct CuRange_ {
+   uint64_t lo, hi;
+   size_t unit; /* index into units */
+} CuRange;
+
 struct DebugInfo_ {
-   int fd; /* owned; libdw reads through it */
+   int fd; /* owned, -1 with an image; libdw reads through it */
    Dwarf* dwarf;
+   DwarfImage* image; /* owned; NULL when libdw reads the file itself */
    JoinedPath* paths; /* owned, with every .absolute */
    size_t pathCount, pathCapacity;
+   bool indexed;
+   Unit* units; /* ascending offset; owned */
+   size_t unitCount, unitCapacity;
+   CuRange* ranges; /* ascending lo; owned */
+   size_t rangeCount, rangeCapacity;
 };
+
+static DebugInfo* wrap(Dwarf* dwarf, int fd, DwarfImage* image) {
+   DebugInfo* this = Util_xcalloc(1, sizeof(*this));
+   *this = (DebugInfo){ .fd = fd, .dwarf = dwarf, .image = image };
+   return this;
+}
 
 DebugInfo* DebugInfo_open(int fd) {
    /* libelf's one-time version handshake; idempotent. */
@@ -37,9 +84,16 @@ DebugInfo* DebugInfo_open(int fd) {
       close(own);
       return NULL;
    }
-   DebugInfo* this = Util_xmalloc(sizeof(*this));
-   *this = (DebugInfo){ .fd = own, .dwarf = dwarf };
-   return this;
+   return wrap(dwarf, own, NULL);
+}
+
+DebugInfo* DebugInfo_openImage(DwarfImage* image) {
+   Dwarf* dwarf = image ? dwarf_begin_elf(DwarfImage_elf(image), DWARF_C_READ, NULL) : NULL;
+   if (!dwarf) {
+      DwarfImage_free(image);
+      return NULL;
+   }
+   return wrap(dwarf, -1, image);
 }
 
 void DebugInfo_free(DebugInfo* this) {
@@ -48,10 +102,136 @@ void DebugInfo_free(DebugInfo* this) {
    for (size_t i = 0; i < this->pathCount; i++)
       free(this->paths[i].absolute);
    free(this->paths);
+   free(this->units);
+   free(this->ranges);
    dwarf_end(this->dwarf);
-   close(this->fd);
+   DwarfImage_free(this->image);
+   if (this->fd >= 0)
+      close(this->fd);
    free(this);
 }
+
+size_t DebugInfo_residentBytes(const DebugInfo* this) {
+   return this->image ? DwarfImage_residentBytes(this->image) : 0;
+}
+
+/* ---- what libdw may read --------------------------------------------------------- */
+
+/* pin: the bytes stay (lookups hand out pointers into them); unpinned ones
+ * are only needed until libdw has read them. */
+static bool ensure(DebugInfo* this, DwarfImageSection section, uint64_t offset, uint64_t len, bool pin) {
+   return !this->image || DwarfImage_ensure(this->image, section, offset, len, pin);
+}
+
+/* The unit holding .debug_info offset `at`, or NULL. */
+static const Unit* unitAt(const DebugInfo* this, uint64_t at) {
+   size_t lo = 0, hi = this->unitCount;
+   while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (this->units[mid].end <= at)
+         lo = mid + 1;
+      else
+         hi = mid;
+   }
+   return lo < this->unitCount && this->units[lo].offset <= at ? &this->units[lo] : NULL;
+}
+
+static bool ensureUnit(DebugInfo* this, const Unit* u) {
+   return ensure(this, DWARFIMAGE_INFO, u->offset, u->end - u->offset, true);
+}
+
+/* The line program at .debug_line offset `at`, by its unit_length. */
+static bool ensureLineProgram(DebugInfo* this, uint64_t at) {
+   uint64_t size;
+   const uint8_t* line = this->image ? DwarfImage_section(this->image, DWARFIMAGE_LINE, &size) : NULL;
+   if (!this->image)
+      return true;
+   if (!line || !ensure(this, DWARFIMAGE_LINE, at, 12, true) || at > size || size - at < 12)
+      return false;
+   uint32_t len32;
+   memcpy(&len32, line + at, 4);
+   uint64_t total = 4 + (uint64_t)len32;
+   if (len32 == 0xffffffffu) {
+      uint64_t len64;
+      memcpy(&len64, line + at + 4, 8);
+      total = len64 > UINT64_MAX - 12 ? UINT64_MAX : 12 + len64;
+   }
+   return ensure(this, DWARFIMAGE_LINE, at, total, true);
+}
+
+/* ---- the address index ---------------------------------------------------------- */
+
+static void addRange(DebugInfo* this, uint64_t lo, uint64_t hi, size_t unit) {
+   /* Code at address 0 does not exist; ranges there are the tombstones of
+    * functions the linker dropped (GNU ld), which would shadow real code. */
+   if (lo == 0 || lo >= hi)
+      return;
+   Util_growArray((void**)&this->ranges, &this->rangeCapacity, this->rangeCount, sizeof(CuRange));
+   this->ranges[this->rangeCount++] = (CuRange){ .lo = lo, .hi = hi, .unit = unit };
+}
+
+static void indexUnitRanges(DebugInfo* this, Dwarf_Die* cu, size_t unit) {
+   int tag = dwarf_tag(cu);
+   if (tag != DW_TAG_compile_unit && tag != DW_TAG_skeleton_unit)
+      return;
+   Dwarf_Addr base, lo, hi;
+   ptrdiff_t at = 0;
+   while ((at = dwarf_ranges(cu, at, &base, &lo, &hi)) > 0)
+      addRange(this, lo, hi, unit);
+}
+
+static int compareRanges(const void* a, const void* b) {
+   const CuRange* x = a;
+   const CuRange* y = b;
+   if (x->lo != y->lo)
+      return x->lo < y->lo ? -1 : 1;
+   return x->hi < y->hi ? -1 : x->hi > y->hi;
+}
+
+/* Walks every unit header once: the unit table and the ranges of each CU.
+ * Units are visited in order, so libdw never walks past what was ensured. */
+static void buildIndex(DebugInfo* this) {
+   this->indexed = true;
+   Dwarf_Off offset = 0, next;
+   size_t headerSize;
+   uint8_t offsetSize;
+   while (ensure(this, DWARFIMAGE_INFO, offset, UNIT_HEAD_BYTES, false) &&
+          dwarf_next_unit(this->dwarf, offset, &next, &headerSize, NULL, NULL, NULL, &offsetSize, NULL, NULL) == 0 &&
+          next > offset) {
+      Util_growArray((void**)&this->units, &this->unitCapacity, this->unitCount, sizeof(Unit));
+      this->units[this->unitCount] =
+          (Unit){ .offset = offset, .end = next, .dieOffset = offset + headerSize, .offsetSize = offsetSize };
+      Dwarf_Die cu;
+      if (dwarf_offdie(this->dwarf, offset + headerSize, &cu))
+         indexUnitRanges(this, &cu, this->unitCount);
+      this->unitCount++;
+      offset = next;
+   }
+   if (this->rangeCount)
+      qsort(this->ranges, this->rangeCount, sizeof(CuRange), compareRanges);
+}
+
+/* The compile unit whose code holds vaddr: the innermost of the ranges
+ * around it (the last one starting at or below it that still covers it). */
+static const Unit* unitFor(DebugInfo* this, uint64_t vaddr) {
+   if (!this->indexed)
+      buildIndex(this);
+   size_t lo = 0, hi = this->rangeCount;
+   while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (this->ranges[mid].lo <= vaddr)
+         lo = mid + 1;
+      else
+         hi = mid;
+   }
+   for (size_t i = lo, seen = 0; i > 0 && seen < RANGE_LOOKBACK; i--, seen++) {
+      if (this->ranges[i - 1].hi > vaddr)
+         return &this->units[this->ranges[i - 1].unit];
+   }
+   return NULL;
+}
+
+/* ---- frames ------------------------------------------------------------------- */
 
 /* Compilers record paths relative to the compilation directory (`cc -g
  * tests/x.c` gives "tests/x.c"); readers want a path they can open, as Go's
@@ -75,9 +255,94 @@ static const char* absolutePath(DebugInfo* this, Dwarf_Die* cu, const char* file
    return joined;
 }
 
-static bool isFunctionScope(Dwarf_Die* die) {
-   int tag = dwarf_tag(die);
+static bool isFunction(int tag) {
    return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine;
+}
+
+/* Tags whose DIEs may hold code, i.e. lie on the way to a function: as
+ * libdw's own scope walk, entered only when they cover the address. */
+static bool mayHoldCode(int tag) {
+   switch (tag) {
+   case DW_TAG_subprogram:
+   case DW_TAG_inlined_subroutine:
+   case DW_TAG_lexical_block:
+   case DW_TAG_entry_point:
+   case DW_TAG_try_block:
+   case DW_TAG_catch_block:
+   case DW_TAG_with_stmt:
+   case DW_TAG_namespace:
+   case DW_TAG_module:
+   case DW_TAG_class_type:
+   case DW_TAG_structure_type:
+   case DW_TAG_union_type: return true;
+   default: return false;
+   }
+}
+
+/* The function scopes (subprograms, inlined calls) enclosing vaddr, from
+ * the outermost down to the innermost, in chain[0..*count). One descent
+ * from the CU DIE through the children that cover the address (instead of
+ * dwarf_getscopes, which walks the whole unit and, in elfutils 0.188, leaks
+ * its array when an inlined instance's origin is not in the same unit). */
+static void functionScopes(Dwarf_Die* cu, uint64_t vaddr, Dwarf_Die* chain, size_t* count) {
+   *count = 0;
+   Dwarf_Die parent = *cu, child;
+   for (int depth = 0; depth < MAX_SCOPE_DEPTH && dwarf_child(&parent, &child) == 0; depth++) {
+      bool found = false;
+      do {
+         int tag = dwarf_tag(&child);
+         found = mayHoldCode(tag) && dwarf_haspc(&child, vaddr) == 1;
+         if (found && isFunction(tag) && *count < MAX_SCOPE_DEPTH)
+            chain[(*count)++] = child;
+      } while (!found && dwarf_siblingof(&child, &child) == 0);
+      if (!found)
+         return;
+      parent = child;
+   }
+}
+
+/* A DW_FORM_ref_addr link points into another unit (LTO, dwz): make that
+ * unit present before libdw reads the DIE. */
+static void ensureLinkTarget(DebugInfo* this, Dwarf_Die* die, Dwarf_Attribute* link) {
+   if (!this->image || dwarf_whatform(link) != DW_FORM_ref_addr)
+      return;
+   uint8_t offsetSize = 4;
+   Dwarf_Die cu;
+   if (!dwarf_diecu(die, &cu, NULL, &offsetSize))
+      return;
+   uint64_t target = 0;
+   memcpy(&target, link->valp, offsetSize == 8 ? 8 : 4);
+   const Unit* u = unitAt(this, target);
+   if (u)
+      ensureUnit(this, u);
+}
+
+/* The name to print for a function DIE: its linkage name when it has one
+ * (mangled; Symbols demangles it, or not, in one place), else DW_AT_name,
+ * looked up through its abstract origin or declaration. */
+static const char* functionName(DebugInfo* this, Dwarf_Die* die) {
+   Dwarf_Die cur = *die;
+   for (int hop = 0; hop < MAX_ORIGIN_HOPS; hop++) {
+      Dwarf_Attribute attr;
+      const char* name = dwarf_formstring(dwarf_attr(&cur, DW_AT_linkage_name, &attr));
+      if (!name)
+         name = dwarf_formstring(dwarf_attr(&cur, DW_AT_MIPS_linkage_name, &attr));
+      if (!name)
+         name = dwarf_formstring(dwarf_attr(&cur, DW_AT_name, &attr));
+      if (name)
+         return name;
+      Dwarf_Attribute* link = dwarf_attr(&cur, DW_AT_abstract_origin, &attr);
+      if (!link)
+         link = dwarf_attr(&cur, DW_AT_specification, &attr);
+      if (!link)
+         return NULL;
+      ensureLinkTarget(this, &cur, link);
+      Dwarf_Die next;
+      if (!dwarf_formref_die(link, &next))
+         return NULL;
+      cur = next;
+   }
+   return NULL;
 }
 
 /* DW_AT_call_file / DW_AT_call_line of an inlined instance: where it was called. */
@@ -92,38 +357,47 @@ static void callSite(Dwarf_Die* inlined, Dwarf_Files* files, size_t fileCount, c
       *file = dwarf_filesrc(files, value, NULL, NULL);
 }
 
-/* Walks the concrete nesting of the innermost function scope outwards:
- * inlined_subroutine entries become inlined frames until the subprogram. */
-static size_t walkChain(DebugInfo* this, Dwarf_Die* cu, Dwarf_Die* innermost, const char* file, int line,
+/* From the innermost function scope outwards: inlined_subroutine entries
+ * become inlined frames, each outer one at the line of the call it made,
+ * until the subprogram. */
+static size_t walkChain(DebugInfo* this, Dwarf_Die* cu, Dwarf_Die* chain, size_t chainLen, const char* file, int line,
                         DebugFrame* out, size_t maxFrames) {
-   Dwarf_Die* chain = NULL;
-   int n = dwarf_getscopes_die(innermost, &chain);
    Dwarf_Files* files = NULL;
    size_t fileCount = 0;
    if (dwarf_getsrcfiles(cu, &files, &fileCount) != 0)
       files = NULL;
    size_t count = 0;
-   for (int i = 0; i < n && count < maxFrames; i++) {
-      int tag = dwarf_tag(&chain[i]);
-      if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
-         continue;
+   for (size_t i = chainLen; i > 0 && count < maxFrames; i--) {
+      Dwarf_Die* die = &chain[i - 1];
+      bool inlined = dwarf_tag(die) == DW_TAG_inlined_subroutine;
       out[count++] = (DebugFrame){
-         .function = dwarf_diename(&chain[i]),
+         .function = functionName(this, die),
          .file = absolutePath(this, cu, file),
          .line = line,
-         .inlined = tag == DW_TAG_inlined_subroutine,
+         .inlined = inlined,
       };
-      if (tag == DW_TAG_subprogram)
+      if (!inlined)
          break;
-      callSite(&chain[i], files, fileCount, &file, &line);
+      callSite(die, files, fileCount, &file, &line);
    }
-   free(chain);
    return count;
+}
+
+/* The CU DIE holding vaddr, with everything libdw will read of it present. */
+static bool cuFor(DebugInfo* this, uint64_t vaddr, Dwarf_Die* cu) {
+   const Unit* u = unitFor(this, vaddr);
+   if (!u || !ensureUnit(this, u) || !dwarf_offdie(this->dwarf, u->dieOffset, cu))
+      return false;
+   Dwarf_Attribute attr;
+   Dwarf_Word lineOffset;
+   if (dwarf_formudata(dwarf_attr(cu, DW_AT_stmt_list, &attr), &lineOffset) == 0)
+      return ensureLineProgram(this, lineOffset);
+   return true;
 }
 
 size_t DebugInfo_frames(DebugInfo* this, uint64_t vaddr, DebugFrame* out, size_t maxFrames) {
    Dwarf_Die cu;
-   if (maxFrames == 0 || !dwarf_addrdie(this->dwarf, vaddr, &cu))
+   if (maxFrames == 0 || !cuFor(this, vaddr, &cu))
       return 0;
    const char* file = NULL;
    int line = 0;
@@ -133,16 +407,10 @@ size_t DebugInfo_frames(DebugInfo* this, uint64_t vaddr, DebugFrame* out, size_t
       if (dwarf_lineno(dl, &line) != 0)
          line = 0;
    }
-   Dwarf_Die* scopes = NULL;
-   int n = dwarf_getscopes(&cu, vaddr, &scopes);
-   size_t count = 0;
-   for (int i = 0; i < n; i++) {
-      if (isFunctionScope(&scopes[i])) {
-         count = walkChain(this, &cu, &scopes[i], file, line, out, maxFrames);
-         break;
-      }
-   }
-   free(scopes);
+   Dwarf_Die chain[MAX_SCOPE_DEPTH];
+   size_t chainLen;
+   functionScopes(&cu, vaddr, chain, &chainLen);
+   size_t count = walkChain(this, &cu, chain, chainLen, file, line, out, maxFrames);
    if (count == 0 && file) {
       /* Line info without a function scope (e.g. assembly): still worth a frame. */
       out[0] = (DebugFrame){ .function = NULL, .file = absolutePath(this, &cu, file), .line = line, .inlined = false };
@@ -156,18 +424,16 @@ size_t DebugInfo_frames(DebugInfo* this, uint64_t vaddr, DebugFrame* out, size_t
 /* A top-level DIE with this tag and name in the CU, or in any CU when the
  * named one does not have it (Go writes one CU per package). */
 static bool findTopLevel(DebugInfo* this, const char* unitName, int tag, const char* name, Dwarf_Die* out) {
+   if (!this->indexed)
+      buildIndex(this);
    for (int pass = 0; pass < 2; pass++) {
-      Dwarf_Off offset = 0, next;
-      size_t headerSize;
-      while (dwarf_nextcu(this->dwarf, offset, &next, &headerSize, NULL, NULL, NULL) == 0) {
+      for (size_t i = 0; i < this->unitCount; i++) {
          Dwarf_Die cu, child;
-         Dwarf_Off at = offset + headerSize;
-         offset = next;
-         if (!dwarf_offdie(this->dwarf, at, &cu))
+         if (!dwarf_offdie(this->dwarf, this->units[i].dieOffset, &cu))
             continue;
          const char* cuName = dwarf_diename(&cu);
          bool named = cuName && unitName && strcmp(cuName, unitName) == 0;
-         if ((pass == 0) != named || dwarf_child(&cu, &child) != 0)
+         if ((pass == 0) != named || !ensureUnit(this, &this->units[i]) || dwarf_child(&cu, &child) != 0)
             continue;
          do {
             const char* n = dwarf_diename(&child);

@@ -19,22 +19,16 @@
 
 struct Symbols_ {
    bool lines;
-   size_t inflateLimit; /* see Symbols_setInflateLimit */
-   ElfCache* cache;     /* owned */
-   char** names;        /* Go display names made here (generics as [...]); owned */
+   ElfCache* cache; /* owned */
+   char** names;    /* Go display names made here (generics as [...]); owned */
    size_t nameCount, nameCapacity;
 };
 
 Symbols* Symbols_new(bool lines) {
    Symbols* this = Util_xcalloc(1, sizeof(*this));
    this->lines = lines;
-   this->inflateLimit = SYMBOLS_DEFAULT_INFLATE_LIMIT;
    this->cache = ElfCache_new();
    return this;
-}
-
-void Symbols_setInflateLimit(Symbols* this, size_t bytes) {
-   this->inflateLimit = bytes;
 }
 
 void Symbols_free(Symbols* this) {
@@ -126,6 +120,6 @@ size_t Symbols_lookup(Symbols* this, pid_t pid, const Maps* maps, uint64_t addr,
    const ElfSymbol* s = ElfFile_lookup(obj.file, vaddr, &frames[0].offset);
    if (s)
       frames[0].function = s->name;
-   DebugInfo* dwarf = this->lines ? ElfFile_dwarf(obj.file, this->inflateLimit) : NULL;
+   DebugInfo* dwarf = this->lines ? ElfFile_dwarf(obj.file) : NULL;
    return dwarf ? addLines(dwarf, vaddr, frames, maxFrames) : 1;
 }

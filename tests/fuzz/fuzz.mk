@@ -1,7 +1,7 @@
 # libFuzzer targets (clang, ASan+UBSan) for the parsers that read untrusted
 # input: ElfReader (ELF files named by a target's mappings), Maps, Pclntab
-# (the Go symbol table inside a target's binary), and Inflater
-# (compressed debug sections).
+# (the Go symbol table inside a target's binary), Inflater and the DWARF path
+# (compressed debug sections, DebugInfo's unit index).
 # Each FUZZ_RUNS entry is one shell word ("\ " keeps it together in the
 # fuzz-check loop, whose unquoted $$r splits it back into a command line).
 FUZZ_DIR    := $(BUILD)/fuzz
@@ -57,13 +57,20 @@ $(FUZZ_DIR)/seeds-pclntab/.done: tests/tools/pclntab_seeds.c tests/tools/pclntab
 	objcopy -O binary --only-section=.data.rel.ro.gopclntab $(FIXTURE_DIR)/go_symtab_pie $(dir $@)go119-pie
 	touch $@
 
-# Inflater (compressed debug sections of a target's files).
-FUZZ_BINS += $(FUZZ_DIR)/fuzz_inflater $(FUZZ_DIR)/seeds-inflater/.done
+# Inflater (compressed debug sections of a target's files) and the DWARF path
+# over it (DwarfImage, DebugInfo's unit index, libdw).
+FUZZ_BINS += $(FUZZ_DIR)/fuzz_inflater $(FUZZ_DIR)/seeds-inflater/.done $(FUZZ_DIR)/fuzz_dwarf $(FUZZ_DIR)/seeds-dwarf/.done
 FUZZ_RUNS += $(FUZZ_DIR)/fuzz_inflater\ $(FUZZ_COMMON)\ -max_len=262144\ -artifact_prefix=$(FUZZ_DIR)/inflater-\ $(FUZZ_DIR)/corpus-inflater\ $(FUZZ_DIR)/seeds-inflater
+FUZZ_RUNS += $(FUZZ_DIR)/fuzz_dwarf\ $(FUZZ_COMMON)\ -max_len=65536\ -artifact_prefix=$(FUZZ_DIR)/dwarf-\ $(FUZZ_DIR)/corpus-dwarf\ $(FUZZ_DIR)/seeds-dwarf
 
 $(FUZZ_DIR)/fuzz_inflater: tests/fuzz/fuzz_inflater.c src/stack/Inflater.c src/util/Util.c $(wildcard include/stacktop/*.h)
 	@mkdir -p $(dir $@) $(FUZZ_DIR)/corpus-inflater
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -lz
+
+DWARF_FUZZ_SRCS := src/stack/DebugInfo.c src/stack/DwarfImage.c src/stack/Inflater.c src/stack/ElfReader.c src/util/Util.c
+$(FUZZ_DIR)/fuzz_dwarf: tests/fuzz/fuzz_dwarf.c $(DWARF_FUZZ_SRCS) $(wildcard include/stacktop/*.h)
+	@mkdir -p $(dir $@) $(FUZZ_DIR)/corpus-dwarf
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -ldw -lelf -lz
 
 # Seeds: 32 bytes of ranges, then a zlib stream: text, a program, stored blocks.
 $(FUZZ_DIR)/seeds-inflater/.done: tests/fuzz/seed.c $(FIXTURE_DIR)/deep_stack
@@ -74,4 +81,10 @@ $(FUZZ_DIR)/seeds-inflater/.done: tests/fuzz/seed.c $(FIXTURE_DIR)/deep_stack
 	  open(sys.argv[2] + "binary", "wb").write(ops + zlib.compress(open(sys.argv[3], "rb").read(), 9)); \
 	  open(sys.argv[2] + "stored", "wb").write(ops + zlib.compress(bytes(range(256)) * 64, 0))' \
 	  $< $(dir $@) $(FIXTURE_DIR)/deep_stack
+	touch $@
+
+$(FUZZ_DIR)/seeds-dwarf/.done: $(FIXTURE_DIR)/deep_gcc_gz $(FIXTURE_DIR)/deep_lld_gz $(FIXTURE_DIR)/deep_zdebug \
+                               $(FIXTURE_DIR)/deep_split_gz $(FIXTURE_DIR)/deep_lld $(FIXTURE_DIR)/deep_clang_dwarf4
+	@mkdir -p $(dir $@)
+	cp $^ $(FIXTURE_DIR)/deep_split_gz.debug $(dir $@)
 	touch $@
