@@ -49,8 +49,8 @@ def our_stacks(doc):
 
 def without_parameters(name):
     """'ns::Worker<int>::run(int) const' -> 'ns::Worker<int>::run': gdb prints
-    a C++ frame without its parameter list."""
-    if not name or not name.endswith((")", ") const")):
+    a C++ frame without its parameter list ('operator()' alone has none)."""
+    if not name or not name.endswith((")", ") const")) or name.endswith("operator()"):
         return name
     end = len(name) - (len(" const") if name.endswith(" const") else 0)
     depth = 0
@@ -61,12 +61,12 @@ def without_parameters(name):
     return name
 
 
-def compare(ours, theirs, own_sources, names=None):
+def compare(ours, theirs, own_sources, spelling=lambda name: name):
     """Asserts that every gdb frame of every thread matches ours: file:line
     always (same base name and line), the function name for frames in
-    own_sources (base names); `names` maps gdb's spelling to ours where they
-    legitimately differ. Returns how many frames were compared."""
-    names = names or {}
+    own_sources (base names), ours without its parameter list, both through
+    `spelling` where the two legitimately spell a name differently (Rust).
+    Returns how many frames were compared."""
     compared = 0
     assert set(theirs) == set(ours), (sorted(theirs), sorted(ours))
     for tid, gdb_frames in theirs.items():
@@ -79,6 +79,6 @@ def compare(ours, theirs, own_sources, names=None):
                 assert m_file and os.path.basename(m_file) == os.path.basename(file), where
                 assert m_line == line, where
             if file and os.path.basename(file) in own_sources:
-                assert without_parameters(m_function) == names.get(function, function), where
+                assert spelling(without_parameters(m_function)) == spelling(function), where
             compared += 1
     return compared
