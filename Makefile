@@ -23,9 +23,9 @@ FUZZ_SECONDS ?= 20
 
 # ---- dependencies (Debian 12 package names); README.md says what each is for
 DEB_BUILD := build-essential pkg-config libncurses-dev libproc2-dev libunwind-dev \
-             libdw-dev libelf-dev zlib1g-dev libinih-dev libarchive-dev libcurl4-openssl-dev \
+             libdw-dev libelf-dev zlib1g-dev libiberty-dev libinih-dev libarchive-dev libcurl4-openssl-dev \
              libarchive13 libcurl4
-DEB_TEST  := libcmocka-dev python3-pytest tmux clang libclang-rt-14-dev lld mold gdb elfutils \
+DEB_TEST  := libcmocka-dev python3-pytest tmux clang libclang-rt-14-dev lld mold rustc gdb elfutils \
              golang-go libc6-dbg procps htop python3-aiosmtpd nodejs git
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
@@ -35,7 +35,8 @@ PKGS       := libproc2 ncursesw libunwind-ptrace libdw libelf inih zlib
 # and dumps do not load their ~40 dependent libraries.
 DLOPEN_PKGS := libarchive libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DLOPEN_PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl -lpthread -lm
+# libiberty (static only): the C++/Rust demangler of binutils and gdb.
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -liberty -ldl -lpthread -lm
 
 OPT      ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

@@ -40,6 +40,12 @@ typedef struct JoinedPath_ {
    char* absolute; /* owned */
 } JoinedPath;
 
+/* "ns::Class::name" made for a declaration DIE without a linkage name. */
+typedef struct QualifiedName_ {
+   uint64_t die; /* its offset */
+   char* name;   /* owned */
+} QualifiedName;
+
 /* One unit of .debug_info. */
 typedef struct Unit_ {
    uint64_t offset, end; /* [offset, end) in .debug_info */
@@ -64,6 +70,8 @@ struct DebugInfo_ {
    size_t unitCount, unitCapacity;
    CuRange* ranges; /* ascending lo; owned */
    size_t rangeCount, rangeCapacity;
+   QualifiedName* names; /* owned, with every .name */
+   size_t nameCount, nameCapacity;
 };
 
 static DebugInfo* wrap(Dwarf* dwarf, int fd, DwarfImage* image) {
@@ -104,6 +112,9 @@ void DebugInfo_free(DebugInfo* this) {
    free(this->paths);
    free(this->units);
    free(this->ranges);
+   for (size_t i = 0; i < this->nameCount; i++)
+      free(this->names[i].name);
+   free(this->names);
    dwarf_end(this->dwarf);
    DwarfImage_free(this->image);
    if (this->fd >= 0)
@@ -259,9 +270,8 @@ static bool isFunction(int tag) {
    return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine;
 }
 
-/* Tags whose DIEs may hold code, i.e. lie on the way to a function: as
- * libdw's own scope walk, entered only when they cover the address. */
-static bool mayHoldCode(int tag) {
+/* DIEs with addresses that may enclose a function's code. */
+static bool holdsCode(int tag) {
    switch (tag) {
    case DW_TAG_subprogram:
    case DW_TAG_inlined_subroutine:
@@ -269,36 +279,51 @@ static bool mayHoldCode(int tag) {
    case DW_TAG_entry_point:
    case DW_TAG_try_block:
    case DW_TAG_catch_block:
-   case DW_TAG_with_stmt:
-   case DW_TAG_namespace:
-   case DW_TAG_module:
-   case DW_TAG_class_type:
-   case DW_TAG_structure_type:
-   case DW_TAG_union_type: return true;
+   case DW_TAG_with_stmt: return true;
    default: return false;
    }
 }
 
+/* DIEs without addresses whose children may be functions: Rust (and Ada,
+ * Fortran) put every function inside the namespaces of its path. C++ class
+ * bodies hold only declarations: their code is a CU-level DIE. */
+static bool isContainer(int tag) {
+   return tag == DW_TAG_namespace || tag == DW_TAG_module;
+}
+
+/* Depth first from parent: containers are searched, DIEs with addresses
+ * entered only when they cover vaddr (one of them at most does). Function
+ * scopes on the way are appended to chain. */
+static bool descend(Dwarf_Die* parent, uint64_t vaddr, Dwarf_Die* chain, size_t* count, int depth) {
+   Dwarf_Die child;
+   if (depth >= MAX_SCOPE_DEPTH || dwarf_child(parent, &child) != 0)
+      return false;
+   do {
+      int tag = dwarf_tag(&child);
+      if (isContainer(tag)) {
+         if (descend(&child, vaddr, chain, count, depth + 1))
+            return true;
+         continue;
+      }
+      if (!holdsCode(tag) || dwarf_haspc(&child, vaddr) != 1)
+         continue;
+      if (isFunction(tag) && *count < MAX_SCOPE_DEPTH)
+         chain[(*count)++] = child;
+      descend(&child, vaddr, chain, count, depth + 1);
+      return true;
+   } while (dwarf_siblingof(&child, &child) == 0);
+   return false;
+}
+
 /* The function scopes (subprograms, inlined calls) enclosing vaddr, from
- * the outermost down to the innermost, in chain[0..*count). One descent
- * from the CU DIE through the children that cover the address (instead of
- * dwarf_getscopes, which walks the whole unit and, in elfutils 0.188, leaks
- * its array when an inlined instance's origin is not in the same unit). */
+ * the outermost down to the innermost, in chain[0..*count): one descent from
+ * the CU DIE (instead of dwarf_getscopes, which does not look inside
+ * namespaces, so finds no Rust function, walks the whole unit, and in
+ * elfutils 0.188 leaks its array when an inlined instance's origin is in
+ * another unit). */
 static void functionScopes(Dwarf_Die* cu, uint64_t vaddr, Dwarf_Die* chain, size_t* count) {
    *count = 0;
-   Dwarf_Die parent = *cu, child;
-   for (int depth = 0; depth < MAX_SCOPE_DEPTH && dwarf_child(&parent, &child) == 0; depth++) {
-      bool found = false;
-      do {
-         int tag = dwarf_tag(&child);
-         found = mayHoldCode(tag) && dwarf_haspc(&child, vaddr) == 1;
-         if (found && isFunction(tag) && *count < MAX_SCOPE_DEPTH)
-            chain[(*count)++] = child;
-      } while (!found && dwarf_siblingof(&child, &child) == 0);
-      if (!found)
-         return;
-      parent = child;
-   }
+   descend(cu, vaddr, chain, count, 0);
 }
 
 /* A DW_FORM_ref_addr link points into another unit (LTO, dwz): make that
@@ -317,32 +342,83 @@ static void ensureLinkTarget(DebugInfo* this, Dwarf_Die* die, Dwarf_Attribute* l
       ensureUnit(this, u);
 }
 
-/* The name to print for a function DIE: its linkage name when it has one
- * (mangled; Symbols demangles it, or not, in one place), else DW_AT_name,
- * looked up through its abstract origin or declaration. */
+static bool isCxx(Dwarf_Die* die) {
+   Dwarf_Die cu;
+   int lang = dwarf_diecu(die, &cu, NULL, NULL) ? dwarf_srclang(&cu) : -1;
+   return lang == DW_LANG_C_plus_plus || lang == DW_LANG_C_plus_plus_03 || lang == DW_LANG_C_plus_plus_11 ||
+          lang == DW_LANG_C_plus_plus_14;
+}
+
+/* "std::__invoke<...>" for a C++ declaration named "__invoke<...>" inside
+ * namespace std: the names of the enclosing namespaces, classes, structs and
+ * unions, as gdb prints it. A function local to another (a lambda's
+ * operator()) keeps its short name, as in gdb. Cached per DIE: finding the
+ * parents walks the unit. */
+static const char* qualifiedName(DebugInfo* this, Dwarf_Die* decl, const char* name) {
+   uint64_t at = dwarf_dieoffset(decl);
+   for (size_t i = 0; i < this->nameCount; i++) {
+      if (this->names[i].die == at)
+         return this->names[i].name;
+   }
+   Dwarf_Die* scopes = NULL;
+   int n = dwarf_getscopes_die(decl, &scopes);
+   size_t len = strlen(name) + 1;
+   bool local = false;
+   for (int i = 1; i < n && !local; i++) {
+      int tag = dwarf_tag(&scopes[i]);
+      const char* part = dwarf_diename(&scopes[i]);
+      local = tag == DW_TAG_subprogram || tag == DW_TAG_lexical_block || tag == DW_TAG_inlined_subroutine;
+      if (tag == DW_TAG_namespace || tag == DW_TAG_class_type || tag == DW_TAG_structure_type ||
+          tag == DW_TAG_union_type)
+         len += strlen(part ? part : "(anonymous namespace)") + 2;
+   }
+   char* full = Util_xmalloc(len);
+   full[0] = '\0';
+   for (int i = n - 1; i >= 1 && !local; i--) {
+      int tag = dwarf_tag(&scopes[i]);
+      const char* part = dwarf_diename(&scopes[i]);
+      if (tag != DW_TAG_namespace && tag != DW_TAG_class_type && tag != DW_TAG_structure_type &&
+          tag != DW_TAG_union_type)
+         continue;
+      strcat(full, part ? part : "(anonymous namespace)");
+      strcat(full, "::");
+   }
+   strcat(full, name);
+   free(scopes);
+   Util_growArray((void**)&this->names, &this->nameCapacity, this->nameCount, sizeof(QualifiedName));
+   this->names[this->nameCount++] = (QualifiedName){ .die = at, .name = full };
+   return full;
+}
+
+/* The name to print for a function DIE: the linkage name found along its
+ * abstract origin and declaration (mangled: Symbols demangles it, or not,
+ * in one place; an inlined C++ call's own DIE has only the short
+ * DW_AT_name), else the first DW_AT_name on the way, qualified for C++
+ * (GCC writes no linkage name for functions only ever inlined). */
 static const char* functionName(DebugInfo* this, Dwarf_Die* die) {
-   Dwarf_Die cur = *die;
+   const char* shortName = NULL;
+   Dwarf_Die cur = *die, named;
    for (int hop = 0; hop < MAX_ORIGIN_HOPS; hop++) {
       Dwarf_Attribute attr;
-      const char* name = dwarf_formstring(dwarf_attr(&cur, DW_AT_linkage_name, &attr));
-      if (!name)
-         name = dwarf_formstring(dwarf_attr(&cur, DW_AT_MIPS_linkage_name, &attr));
-      if (!name)
-         name = dwarf_formstring(dwarf_attr(&cur, DW_AT_name, &attr));
-      if (name)
-         return name;
+      const char* linkage = dwarf_formstring(dwarf_attr(&cur, DW_AT_linkage_name, &attr));
+      if (!linkage)
+         linkage = dwarf_formstring(dwarf_attr(&cur, DW_AT_MIPS_linkage_name, &attr));
+      if (linkage)
+         return linkage;
+      if (!shortName && (shortName = dwarf_formstring(dwarf_attr(&cur, DW_AT_name, &attr))))
+         named = cur;
       Dwarf_Attribute* link = dwarf_attr(&cur, DW_AT_abstract_origin, &attr);
       if (!link)
          link = dwarf_attr(&cur, DW_AT_specification, &attr);
-      if (!link)
-         return NULL;
-      ensureLinkTarget(this, &cur, link);
       Dwarf_Die next;
+      if (!link)
+         break;
+      ensureLinkTarget(this, &cur, link);
       if (!dwarf_formref_die(link, &next))
-         return NULL;
+         break;
       cur = next;
    }
-   return NULL;
+   return shortName && isCxx(&named) ? qualifiedName(this, &named, shortName) : shortName;
 }
 
 /* DW_AT_call_file / DW_AT_call_line of an inlined instance: where it was called. */

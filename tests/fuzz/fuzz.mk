@@ -1,7 +1,7 @@
 # libFuzzer targets (clang, ASan+UBSan) for the parsers that read untrusted
 # input: ElfReader (ELF files named by a target's mappings), Maps, Pclntab
 # (the Go symbol table inside a target's binary), Inflater and the DWARF path
-# (compressed debug sections, DebugInfo's unit index).
+# (compressed debug sections, DebugInfo's unit index) and Demangler.
 # Each FUZZ_RUNS entry is one shell word ("\ " keeps it together in the
 # fuzz-check loop, whose unquoted $$r splits it back into a command line).
 FUZZ_DIR    := $(BUILD)/fuzz
@@ -87,4 +87,20 @@ $(FUZZ_DIR)/seeds-dwarf/.done: $(FIXTURE_DIR)/deep_gcc_gz $(FIXTURE_DIR)/deep_ll
                                $(FIXTURE_DIR)/deep_split_gz $(FIXTURE_DIR)/deep_lld $(FIXTURE_DIR)/deep_clang_dwarf4
 	@mkdir -p $(dir $@)
 	cp $^ $(FIXTURE_DIR)/deep_split_gz.debug $(dir $@)
+	touch $@
+
+# Demangler (names from a target's symbol tables and DWARF) over libiberty.
+FUZZ_BINS += $(FUZZ_DIR)/fuzz_demangle $(FUZZ_DIR)/seeds-demangle/.done
+FUZZ_RUNS += $(FUZZ_DIR)/fuzz_demangle\ $(FUZZ_COMMON)\ -max_len=4096\ -artifact_prefix=$(FUZZ_DIR)/demangle-\ $(FUZZ_DIR)/corpus-demangle\ $(FUZZ_DIR)/seeds-demangle
+
+$(FUZZ_DIR)/fuzz_demangle: tests/fuzz/fuzz_demangle.c src/stack/Demangler.c src/util/Util.c $(wildcard include/stacktop/*.h)
+	@mkdir -p $(dir $@) $(FUZZ_DIR)/corpus-demangle
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -liberty
+
+$(FUZZ_DIR)/seeds-demangle/.done:
+	@mkdir -p $(dir $@)
+	printf '%s' '_ZN4shop12parkTemplateIdEEvT_' > $(dir $@)cxx-template
+	printf '%s' '_ZZ4mainENKUlvE_clEv' > $(dir $@)cxx-lambda
+	printf '%s' '_ZN7threads4shop6Worker4wait17h1e9b3fbe19e7bdceE' > $(dir $@)rust-legacy
+	printf '%s' '_RNvMNtCskmvKKNlPUQU_7threads4shopNtB2_6Worker4wait' > $(dir $@)rust-v0
 	touch $@
