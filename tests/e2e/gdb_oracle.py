@@ -12,9 +12,30 @@ gdb has a line for.
 import os
 import re
 import subprocess
+import time
 
 FRAME = re.compile(r"#(\d+)\s+(?:0x[0-9a-f]+ in )?(.+?) \(.*?\)(?: at (\S+):(\d+)| from (\S+))?\s*$")
 THREAD = re.compile(r"Thread \d+ \(.*?\(LWP (\d+)\)")
+
+
+SYS_CLOCK_NANOSLEEP = 230
+
+
+def wait_in_syscall(pid, tid, number=SYS_CLOCK_NANOSLEEP, timeout=20):
+    """Waits (deadline) until thread tid of pid sits in syscall `number`: the
+    fixtures' main threads print 'ready' and only then call sleep(3), so a
+    dump taken right after 'ready' may catch them in write(2) instead, and a
+    second look (gdb's) in sleep."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/syscall") as f:
+                if f.read().split()[0] == str(number):
+                    return
+        except (FileNotFoundError, IndexError):
+            pass
+        time.sleep(0.005)
+    raise AssertionError(f"thread {tid} of pid {pid} did not reach syscall {number} within {timeout} s")
 
 
 def gdb_stacks(pid, timeout=120):

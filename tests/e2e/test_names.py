@@ -14,7 +14,7 @@ import re
 import pytest
 
 from conftest import ROOT
-from gdb_oracle import compare, gdb_stacks, our_stacks, without_parameters
+from gdb_oracle import compare, gdb_stacks, our_stacks, wait_in_syscall, without_parameters
 
 CPP_SOURCE = os.path.join(ROOT, "tests", "fixtures", "cpp_threads.cpp")
 RUST_SOURCE = os.path.join(ROOT, "tests", "fixtures", "rust", "threads.rs")
@@ -61,6 +61,7 @@ def frames_of(stacks, tid):
 @pytest.mark.parametrize("variant", ["cpp_threads", "cpp_threads_clang"])
 def test_cpp_names_and_lines(spawn, stacktop, variant):
     p = spawn(variant)
+    wait_in_syscall(p.pid, p.pid)
     member, templated = map(int, p.ready_line.split()[1:])
     ours = our_stacks(dump(stacktop, p.pid))
     lines = call_lines(CPP_SOURCE)
@@ -82,6 +83,7 @@ def test_cpp_names_and_lines(spawn, stacktop, variant):
 @pytest.mark.parametrize("variant", ["rust_threads_legacy", "rust_threads_v0"])
 def test_rust_names_and_lines(spawn, stacktop, variant):
     p = spawn(variant)
+    wait_in_syscall(p.pid, p.pid)
     member, generic = map(int, p.ready_line.split()[1:])
     ours = our_stacks(dump(stacktop, p.pid))
     lines = call_lines(RUST_SOURCE)
@@ -102,6 +104,7 @@ def test_rust_names_and_lines(spawn, stacktop, variant):
                                          ("rust_threads_legacy", "_ZN7threads4shop6Worker4wait17h")])
 def test_every_format_and_no_demangle(spawn, stacktop, variant, raw):
     p = spawn(variant)
+    wait_in_syscall(p.pid, p.pid)
     readable = "shop::Worker::wait" if variant.startswith("cpp") else "shop::Worker>::wait" if "v0" in variant \
         else "threads::shop::Worker::wait"
     for fmt in ("text", "folded", "json"):

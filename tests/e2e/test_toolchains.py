@@ -15,7 +15,7 @@ import re
 import pytest
 
 from conftest import ROOT
-from gdb_oracle import compare, gdb_stacks, our_stacks
+from gdb_oracle import compare, gdb_stacks, our_stacks, wait_in_syscall
 
 SOURCE = os.path.join(ROOT, "tests", "fixtures", "deep_stack.c")
 VARIANTS = ["deep_stack", "deep_bfd_nopie", "deep_bfd_sharedpages", "deep_gold", "deep_gold_nopie", "deep_lld",
@@ -43,6 +43,7 @@ def dump(stacktop, pid):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_deep_stack_complete_with_lines(spawn, stacktop, variant):
     p = spawn(variant)
+    wait_in_syscall(p.pid, p.pid)
     worker = int(p.ready_line.split()[1])
     stacks = our_stacks(dump(stacktop, p.pid))
     frames = stacks[worker]
@@ -63,6 +64,7 @@ def test_deep_stack_complete_with_lines(spawn, stacktop, variant):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_matches_gdb(spawn, stacktop, variant):
     p = spawn(variant)
+    wait_in_syscall(p.pid, p.pid)
     ours = our_stacks(dump(stacktop, p.pid))
     theirs = gdb_stacks(p.pid)
     assert compare(ours, theirs, {"deep_stack.c"}) >= 10
@@ -72,6 +74,7 @@ def test_libc_lines_from_libc6_dbg(spawn, stacktop):
     """libc6-dbg's DWARF is compressed: its frames get file:line too, the
     inlined ones included, as gdb prints them."""
     p = spawn("deep_stack")
+    wait_in_syscall(p.pid, p.pid)
     ours = our_stacks(dump(stacktop, p.pid))
     libc = [f for frames in ours.values() for f in frames if "libc.so" in (f[3] or "")]
     assert libc and all(f[1] and f[2] > 0 for f in libc), libc
