@@ -23,7 +23,7 @@
 #include "stacktop/ElfReader.h"
 
 /* Unpinned inflated bytes kept per lazily inflated section. */
-#define DWARFIMAGE_KEEP_BYTES ((size_t)8 << 20)
+#define DWARFIMAGE_KEEP_BYTES ((size_t)1 << 20)
 
 typedef enum DwarfImageSection_ {
    DWARFIMAGE_INFO,

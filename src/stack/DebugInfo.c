@@ -10,13 +10,16 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <gelf.h>
 #include <libelf.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "stacktop/DwarfImage.h"
+#include "stacktop/DwarfLines.h"
 #include "stacktop/Util.h"
 
 /* Bytes of each unit made present while indexing: its header and CU DIE (a
@@ -33,12 +36,25 @@
 /* DIE nesting followed down to an address (and function scopes kept). */
 #define MAX_SCOPE_DEPTH 64
 
-/* A source path made absolute by joining the CU's DW_AT_comp_dir, keyed by
- * libdw's own string (stable while the Dwarf is open). */
+/* A line table's file as a path: its name joined to its directory, then
+ * (when still relative) to the CU's DW_AT_comp_dir; keyed by the section
+ * strings it was made from (stable while the DebugInfo is open). */
 typedef struct JoinedPath_ {
-   const char* raw;
-   char* absolute; /* owned */
+   const char* dir;
+   const char* name;
+   const char* compDir;
+   char* path; /* owned */
 } JoinedPath;
+
+/* Where the line tables and their strings are. */
+typedef struct LineSections_ {
+   const uint8_t* line;
+   uint64_t lineSize;
+   const uint8_t* lineStr;
+   uint64_t lineStrSize;
+   const uint8_t* str;
+   uint64_t strSize;
+} LineSections;
 
 /* "ns::Class::name" made for a declaration DIE without a linkage name. */
 typedef struct QualifiedName_ {
@@ -63,20 +79,55 @@ struct DebugInfo_ {
    int fd; /* owned, -1 with an image; libdw reads through it */
    Dwarf* dwarf;
    DwarfImage* image; /* owned; NULL when libdw reads the file itself */
-   JoinedPath* paths; /* owned, with every .absolute */
+   LineSections sections;
+   JoinedPath* paths; /* owned, with every .path */
    size_t pathCount, pathCapacity;
-   bool indexed;
-   Unit* units; /* ascending offset; owned */
+   uint64_t scanPos; /* .debug_info offset of the next unit to index */
+   bool scanDone;    /* every unit is indexed */
+   Unit* units;      /* ascending offset; owned */
    size_t unitCount, unitCapacity;
-   CuRange* ranges; /* ascending lo; owned */
-   size_t rangeCount, rangeCapacity;
+   CuRange* ranges; /* [0, sortedRanges) ascending lo, then the ones found since; owned */
+   size_t rangeCount, rangeCapacity, sortedRanges;
    QualifiedName* names; /* owned, with every .name */
    size_t nameCount, nameCapacity;
 };
 
+/* A section of the file libdw reads (uncompressed: its bytes in libdw's
+ * mapping of the file), or NULL. */
+static const uint8_t* fileSection(Dwarf* dwarf, const char* name, uint64_t* size) {
+   Elf* elf = dwarf_getelf(dwarf);
+   size_t names;
+   *size = 0;
+   if (!elf || elf_getshdrstrndx(elf, &names) != 0)
+      return NULL;
+   for (Elf_Scn* scn = elf_nextscn(elf, NULL); scn; scn = elf_nextscn(elf, scn)) {
+      GElf_Shdr mem;
+      GElf_Shdr* sh = gelf_getshdr(scn, &mem);
+      const char* n = sh ? elf_strptr(elf, names, sh->sh_name) : NULL;
+      if (!n || strcmp(n, name) != 0 || sh->sh_type == SHT_NOBITS)
+         continue;
+      Elf_Data* data = elf_getdata(scn, NULL);
+      if (!data || !data->d_buf)
+         return NULL;
+      *size = data->d_size;
+      return data->d_buf;
+   }
+   return NULL;
+}
+
 static DebugInfo* wrap(Dwarf* dwarf, int fd, DwarfImage* image) {
    DebugInfo* this = Util_xcalloc(1, sizeof(*this));
    *this = (DebugInfo){ .fd = fd, .dwarf = dwarf, .image = image };
+   LineSections* s = &this->sections;
+   if (image) {
+      s->line = DwarfImage_section(image, DWARFIMAGE_LINE, &s->lineSize);
+      s->lineStr = DwarfImage_section(image, DWARFIMAGE_LINE_STR, &s->lineStrSize);
+      s->str = DwarfImage_section(image, DWARFIMAGE_STR, &s->strSize);
+   } else {
+      s->line = fileSection(dwarf, ".debug_line", &s->lineSize);
+      s->lineStr = fileSection(dwarf, ".debug_line_str", &s->lineStrSize);
+      s->str = fileSection(dwarf, ".debug_str", &s->strSize);
+   }
    return this;
 }
 
@@ -108,7 +159,7 @@ void DebugInfo_free(DebugInfo* this) {
    if (!this)
       return;
    for (size_t i = 0; i < this->pathCount; i++)
-      free(this->paths[i].absolute);
+      free(this->paths[i].path);
    free(this->paths);
    free(this->units);
    free(this->ranges);
@@ -199,35 +250,50 @@ static int compareRanges(const void* a, const void* b) {
    return x->hi < y->hi ? -1 : x->hi > y->hi;
 }
 
-/* Walks every unit header once: the unit table and the ranges of each CU.
- * Units are visited in order, so libdw never walks past what was ensured. */
-static void buildIndex(DebugInfo* this) {
-   this->indexed = true;
-   Dwarf_Off offset = 0, next;
+/* Indexes the unit at scanPos (its head made present first); false past
+ * the last one. Units are visited in order and libdw is only ever asked
+ * about units already visited, so it never walks headers past what was
+ * made present. */
+static bool scanUnit(DebugInfo* this) {
+   Dwarf_Off offset = this->scanPos, next;
    size_t headerSize;
    uint8_t offsetSize;
-   while (ensure(this, DWARFIMAGE_INFO, offset, UNIT_HEAD_BYTES, false) &&
-          dwarf_next_unit(this->dwarf, offset, &next, &headerSize, NULL, NULL, NULL, &offsetSize, NULL, NULL) == 0 &&
-          next > offset) {
-      Util_growArray((void**)&this->units, &this->unitCapacity, this->unitCount, sizeof(Unit));
-      this->units[this->unitCount] =
-          (Unit){ .offset = offset, .end = next, .dieOffset = offset + headerSize, .offsetSize = offsetSize };
-      Dwarf_Die cu;
-      if (dwarf_offdie(this->dwarf, offset + headerSize, &cu))
-         indexUnitRanges(this, &cu, this->unitCount);
-      this->unitCount++;
-      offset = next;
+   if (this->scanDone || !ensure(this, DWARFIMAGE_INFO, offset, UNIT_HEAD_BYTES, false) ||
+       dwarf_next_unit(this->dwarf, offset, &next, &headerSize, NULL, NULL, NULL, &offsetSize, NULL, NULL) != 0 ||
+       next <= offset) {
+      this->scanDone = true;
+      return false;
    }
-   if (this->rangeCount)
-      qsort(this->ranges, this->rangeCount, sizeof(CuRange), compareRanges);
+   Util_growArray((void**)&this->units, &this->unitCapacity, this->unitCount, sizeof(Unit));
+   this->units[this->unitCount] =
+       (Unit){ .offset = offset, .end = next, .dieOffset = offset + headerSize, .offsetSize = offsetSize };
+   Dwarf_Die cu;
+   if (dwarf_offdie(this->dwarf, offset + headerSize, &cu))
+      indexUnitRanges(this, &cu, this->unitCount);
+   this->unitCount++;
+   this->scanPos = next;
+   return true;
 }
 
-/* The compile unit whose code holds vaddr: the innermost of the ranges
- * around it (the last one starting at or below it that still covers it). */
-static const Unit* unitFor(DebugInfo* this, uint64_t vaddr) {
-   if (!this->indexed)
-      buildIndex(this);
-   size_t lo = 0, hi = this->rangeCount;
+/* Ranges added since the last sort join the sorted ones. */
+static void sortRanges(DebugInfo* this) {
+   if (this->sortedRanges == this->rangeCount)
+      return;
+   qsort(this->ranges, this->rangeCount, sizeof(CuRange), compareRanges);
+   this->sortedRanges = this->rangeCount;
+}
+
+/* Scans until the unit holding .debug_info offset `at` is indexed. */
+static void scanPast(DebugInfo* this, uint64_t at) {
+   while (this->scanPos <= at && scanUnit(this))
+      ;
+   sortRanges(this);
+}
+
+/* The innermost sorted range around vaddr (the last one starting at or
+ * below it that still covers it), or NULL. */
+static const CuRange* indexed(const DebugInfo* this, uint64_t vaddr) {
+   size_t lo = 0, hi = this->sortedRanges;
    while (lo < hi) {
       size_t mid = lo + (hi - lo) / 2;
       if (this->ranges[mid].lo <= vaddr)
@@ -237,33 +303,81 @@ static const Unit* unitFor(DebugInfo* this, uint64_t vaddr) {
    }
    for (size_t i = lo, seen = 0; i > 0 && seen < RANGE_LOOKBACK; i--, seen++) {
       if (this->ranges[i - 1].hi > vaddr)
-         return &this->units[this->ranges[i - 1].unit];
+         return &this->ranges[i - 1];
    }
    return NULL;
 }
 
+/* The compile unit whose code holds vaddr. The index grows lazily: units
+ * are scanned only until one covers the address, so a dump whose PCs lie in
+ * the first units of a large (or compressed) .debug_info never reads the
+ * rest; an address no unit covers scans them all, once. */
+static const Unit* unitFor(DebugInfo* this, uint64_t vaddr) {
+   const CuRange* r = indexed(this, vaddr);
+   while (!r && !this->scanDone) {
+      size_t from = this->rangeCount;
+      if (!scanUnit(this))
+         break;
+      for (size_t i = from; i < this->rangeCount && !r; i++) {
+         if (this->ranges[i].lo <= vaddr && vaddr < this->ranges[i].hi)
+            r = &this->ranges[i];
+      }
+   }
+   const Unit* u = r ? &this->units[r->unit] : NULL;
+   sortRanges(this);
+   return u;
+}
+
 /* ---- frames ------------------------------------------------------------------- */
 
-/* Compilers record paths relative to the compilation directory (`cc -g
- * tests/x.c` gives "tests/x.c"); readers want a path they can open, as Go's
- * profiles print. Only the few files of the looked-up PCs are joined, once. */
-static const char* absolutePath(DebugInfo* this, Dwarf_Die* cu, const char* file) {
-   if (!file || file[0] == '/')
-      return file;
-   for (size_t i = 0; i < this->pathCount; i++) {
-      if (this->paths[i].raw == file)
-         return this->paths[i].absolute;
-   }
+static const char* compDirOf(Dwarf_Die* cu) {
    Dwarf_Attribute attr;
-   const char* dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &attr));
-   if (!dir || dir[0] != '/')
-      return file;
-   size_t size = strlen(dir) + 1 + strlen(file) + 1;
+   return dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &attr));
+}
+
+/* The path of a line table's file, as libdw would give it (name joined to
+ * its directory), made absolute with the CU's compilation directory when it
+ * is still relative: compilers record "tests/x.c" for `cc -g tests/x.c`,
+ * and readers want a path they can open, as Go's profiles print. Joined
+ * once per file. */
+static const char* filePath(DebugInfo* this, const char* compDir, const char* dir, const char* name) {
+   if (!name || name[0] == '/')
+      return name;
+   for (size_t i = 0; i < this->pathCount; i++) {
+      const JoinedPath* p = &this->paths[i];
+      if (p->name == name && p->dir == dir && p->compDir == compDir)
+         return p->path;
+   }
+   const char* prefix = compDir && compDir[0] == '/' && !(dir && dir[0] == '/') ? compDir : NULL;
+   size_t size = (prefix ? strlen(prefix) + 1 : 0) + (dir ? strlen(dir) + 1 : 0) + strlen(name) + 1;
    char* joined = Util_xmalloc(size);
-   snprintf(joined, size, "%s/%s", dir, file);
+   snprintf(joined, size, "%s%s%s%s%s", prefix ? prefix : "", prefix ? "/" : "", dir ? dir : "", dir ? "/" : "", name);
    Util_growArray((void**)&this->paths, &this->pathCapacity, this->pathCount, sizeof(*this->paths));
-   this->paths[this->pathCount++] = (JoinedPath){ .raw = file, .absolute = joined };
+   this->paths[this->pathCount++] = (JoinedPath){ .dir = dir, .name = name, .compDir = compDir, .path = joined };
    return joined;
+}
+
+/* The line program of a CU, for DwarfLines. */
+static DwarfLinesInput linesOf(const DebugInfo* this, Dwarf_Die* cu) {
+   DwarfLinesInput in = { .line = this->sections.line,
+                          .lineSize = this->sections.lineSize,
+                          .lineStr = this->sections.lineStr,
+                          .lineStrSize = this->sections.lineStrSize,
+                          .str = this->sections.str,
+                          .strSize = this->sections.strSize,
+                          .offset = UINT64_MAX,
+                          .compDir = compDirOf(cu) };
+   Dwarf_Attribute attr;
+   Dwarf_Word offset;
+   if (dwarf_formudata(dwarf_attr(cu, DW_AT_stmt_list, &attr), &offset) == 0)
+      in.offset = offset;
+   return in;
+}
+
+/* File `index` of the CU's line table as a path, or NULL. */
+static const char* lineFile(DebugInfo* this, const DwarfLinesInput* lines, uint64_t index) {
+   const char *dir, *name;
+   return DwarfLines_file(lines, index, &dir, &name) ? filePath(this, lines->compDir, dir, name) : NULL;
 }
 
 static bool isFunction(int tag) {
@@ -326,20 +440,29 @@ static void functionScopes(Dwarf_Die* cu, uint64_t vaddr, Dwarf_Die* chain, size
    descend(cu, vaddr, chain, count, 0);
 }
 
-/* A DW_FORM_ref_addr link points into another unit (LTO, dwz): make that
- * unit present before libdw reads the DIE. */
-static void ensureLinkTarget(DebugInfo* this, Dwarf_Die* die, Dwarf_Attribute* link) {
-   if (!this->image || dwarf_whatform(link) != DW_FORM_ref_addr)
-      return;
+/* Whether libdw may follow the link: a DW_FORM_ref_addr one points into
+ * another unit, which is indexed (libdw walks the unit headers up to it) and
+ * made present first. Links to type units (ref_sig8) and to other files
+ * (dwz) would make libdw walk every unit: not followed. */
+static bool followable(DebugInfo* this, Dwarf_Die* die, Dwarf_Attribute* link) {
+   switch (dwarf_whatform(link)) {
+   case DW_FORM_ref1:
+   case DW_FORM_ref2:
+   case DW_FORM_ref4:
+   case DW_FORM_ref8:
+   case DW_FORM_ref_udata: return true;
+   case DW_FORM_ref_addr: break;
+   default: return false;
+   }
    uint8_t offsetSize = 4;
    Dwarf_Die cu;
    if (!dwarf_diecu(die, &cu, NULL, &offsetSize))
-      return;
+      return false;
    uint64_t target = 0;
    memcpy(&target, link->valp, offsetSize == 8 ? 8 : 4);
+   scanPast(this, target);
    const Unit* u = unitAt(this, target);
-   if (u)
-      ensureUnit(this, u);
+   return u && ensureUnit(this, u);
 }
 
 static bool isCxx(Dwarf_Die* die) {
@@ -411,10 +534,7 @@ static const char* functionName(DebugInfo* this, Dwarf_Die* die) {
       if (!link)
          link = dwarf_attr(&cur, DW_AT_specification, &attr);
       Dwarf_Die next;
-      if (!link)
-         break;
-      ensureLinkTarget(this, &cur, link);
-      if (!dwarf_formref_die(link, &next))
+      if (!link || !followable(this, &cur, link) || !dwarf_formref_die(link, &next))
          break;
       cur = next;
    }
@@ -422,39 +542,35 @@ static const char* functionName(DebugInfo* this, Dwarf_Die* die) {
 }
 
 /* DW_AT_call_file / DW_AT_call_line of an inlined instance: where it was called. */
-static void callSite(Dwarf_Die* inlined, Dwarf_Files* files, size_t fileCount, const char** file, int* line) {
+static void callSite(DebugInfo* this, Dwarf_Die* inlined, const DwarfLinesInput* lines, const char** file, int* line) {
    Dwarf_Attribute attr;
    Dwarf_Word value;
    *file = NULL;
    *line = 0;
    if (dwarf_formudata(dwarf_attr(inlined, DW_AT_call_line, &attr), &value) == 0)
-      *line = (int)value;
-   if (files && dwarf_formudata(dwarf_attr(inlined, DW_AT_call_file, &attr), &value) == 0 && value < fileCount)
-      *file = dwarf_filesrc(files, value, NULL, NULL);
+      *line = value > INT_MAX ? 0 : (int)value;
+   if (dwarf_formudata(dwarf_attr(inlined, DW_AT_call_file, &attr), &value) == 0)
+      *file = lineFile(this, lines, value);
 }
 
 /* From the innermost function scope outwards: inlined_subroutine entries
  * become inlined frames, each outer one at the line of the call it made,
  * until the subprogram. */
-static size_t walkChain(DebugInfo* this, Dwarf_Die* cu, Dwarf_Die* chain, size_t chainLen, const char* file, int line,
-                        DebugFrame* out, size_t maxFrames) {
-   Dwarf_Files* files = NULL;
-   size_t fileCount = 0;
-   if (dwarf_getsrcfiles(cu, &files, &fileCount) != 0)
-      files = NULL;
+static size_t walkChain(DebugInfo* this, const DwarfLinesInput* lines, Dwarf_Die* chain, size_t chainLen,
+                        const char* file, int line, DebugFrame* out, size_t maxFrames) {
    size_t count = 0;
    for (size_t i = chainLen; i > 0 && count < maxFrames; i--) {
       Dwarf_Die* die = &chain[i - 1];
       bool inlined = dwarf_tag(die) == DW_TAG_inlined_subroutine;
       out[count++] = (DebugFrame){
          .function = functionName(this, die),
-         .file = absolutePath(this, cu, file),
+         .file = file,
          .line = line,
          .inlined = inlined,
       };
       if (!inlined)
          break;
-      callSite(die, files, fileCount, &file, &line);
+      callSite(this, die, lines, &file, &line);
    }
    return count;
 }
@@ -475,21 +591,21 @@ size_t DebugInfo_frames(DebugInfo* this, uint64_t vaddr, DebugFrame* out, size_t
    Dwarf_Die cu;
    if (maxFrames == 0 || !cuFor(this, vaddr, &cu))
       return 0;
+   DwarfLinesInput lines = linesOf(this, &cu);
    const char* file = NULL;
    int line = 0;
-   Dwarf_Line* dl = dwarf_getsrc_die(&cu, vaddr);
-   if (dl) {
-      file = dwarf_linesrc(dl, NULL, NULL);
-      if (dwarf_lineno(dl, &line) != 0)
-         line = 0;
+   DwarfLineRow row;
+   if (DwarfLines_find(&lines, vaddr, &row)) {
+      file = lineFile(this, &lines, row.file);
+      line = row.line;
    }
    Dwarf_Die chain[MAX_SCOPE_DEPTH];
    size_t chainLen;
    functionScopes(&cu, vaddr, chain, &chainLen);
-   size_t count = walkChain(this, &cu, chain, chainLen, file, line, out, maxFrames);
+   size_t count = walkChain(this, &lines, chain, chainLen, file, line, out, maxFrames);
    if (count == 0 && file) {
       /* Line info without a function scope (e.g. assembly): still worth a frame. */
-      out[0] = (DebugFrame){ .function = NULL, .file = absolutePath(this, &cu, file), .line = line, .inlined = false };
+      out[0] = (DebugFrame){ .function = NULL, .file = file, .line = line, .inlined = false };
       count = 1;
    }
    return count;
@@ -500,8 +616,7 @@ size_t DebugInfo_frames(DebugInfo* this, uint64_t vaddr, DebugFrame* out, size_t
 /* A top-level DIE with this tag and name in the CU, or in any CU when the
  * named one does not have it (Go writes one CU per package). */
 static bool findTopLevel(DebugInfo* this, const char* unitName, int tag, const char* name, Dwarf_Die* out) {
-   if (!this->indexed)
-      buildIndex(this);
+   scanPast(this, UINT64_MAX - 1);
    for (int pass = 0; pass < 2; pass++) {
       for (size_t i = 0; i < this->unitCount; i++) {
          Dwarf_Die cu, child;

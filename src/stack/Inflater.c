@@ -210,18 +210,33 @@ static uint64_t inputPosition(const Inflater* this) {
    return (uint64_t)(this->strm.next_in - (const Bytef*)this->in);
 }
 
+/* Where the deflate data starts: after a zlib header (RFC 1950: method 8,
+ * window at most 32 KiB, check bits right, no preset dictionary), which is
+ * skipped so that the whole stream inflates raw: zlib then does not compute
+ * the trailer's Adler-32 (nobody checks it here), and a checkpoint resumes
+ * the same way as the start. SIZE_MAX: not a stream we can read. */
+static size_t dataStart(const Inflater* this) {
+   if (this->format == INFLATER_RAW)
+      return 0;
+   if (this->inSize < 2)
+      return SIZE_MAX;
+   unsigned cmf = this->in[0], flg = this->in[1];
+   bool ok = (cmf & 0x0f) == 8 && (cmf >> 4) <= 7 && (cmf * 256 + flg) % 31 == 0 && !(flg & 0x20);
+   return ok ? 2 : SIZE_MAX;
+}
+
 /* Restarts the stream at checkpoint cp, or at the beginning when NULL. */
 static bool resume(Inflater* this, const Checkpoint* cp) {
    if (this->active)
       inflateEnd(&this->strm);
    this->active = false;
    memset(&this->strm, 0, sizeof(this->strm));
-   int windowBits = cp || this->format == INFLATER_RAW ? -15 : 15;
-   if (inflateInit2(&this->strm, windowBits) != Z_OK)
+   size_t start = cp ? (size_t)cp->in : dataStart(this);
+   if (start == SIZE_MAX || inflateInit2(&this->strm, -15) != Z_OK)
       return false;
    this->active = true;
    this->pos = cp ? cp->out : 0;
-   feed(this, cp ? cp->in : 0);
+   feed(this, start);
    if (!cp)
       return true;
    if (cp->bits && inflatePrime(&this->strm, cp->bits, this->in[cp->in - 1] >> (8 - cp->bits)) != Z_OK)

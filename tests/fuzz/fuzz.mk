@@ -1,7 +1,7 @@
 # libFuzzer targets (clang, ASan+UBSan) for the parsers that read untrusted
 # input: ElfReader (ELF files named by a target's mappings), Maps, Pclntab
 # (the Go symbol table inside a target's binary), Inflater and the DWARF path
-# (compressed debug sections, DebugInfo's unit index) and Demangler.
+# (compressed debug sections, DebugInfo's unit index, DwarfLines) and Demangler.
 # Each FUZZ_RUNS entry is one shell word ("\ " keeps it together in the
 # fuzz-check loop, whose unquoted $$r splits it back into a command line).
 FUZZ_DIR    := $(BUILD)/fuzz
@@ -103,4 +103,24 @@ $(FUZZ_DIR)/seeds-demangle/.done:
 	printf '%s' '_ZZ4mainENKUlvE_clEv' > $(dir $@)cxx-lambda
 	printf '%s' '_ZN7threads4shop6Worker4wait17h1e9b3fbe19e7bdceE' > $(dir $@)rust-legacy
 	printf '%s' '_RNvMNtCskmvKKNlPUQU_7threads4shopNtB2_6Worker4wait' > $(dir $@)rust-v0
+	touch $@
+
+# DwarfLines (line-number programs of a target's files).
+FUZZ_BINS += $(FUZZ_DIR)/fuzz_dwarflines $(FUZZ_DIR)/seeds-dwarflines/.done
+FUZZ_RUNS += $(FUZZ_DIR)/fuzz_dwarflines\ $(FUZZ_COMMON)\ -max_len=65536\ -artifact_prefix=$(FUZZ_DIR)/dwarflines-\ $(FUZZ_DIR)/corpus-dwarflines\ $(FUZZ_DIR)/seeds-dwarflines
+
+$(FUZZ_DIR)/fuzz_dwarflines: tests/fuzz/fuzz_dwarflines.c src/stack/DwarfLines.c $(wildcard include/stacktop/*.h)
+	@mkdir -p $(dir $@) $(FUZZ_DIR)/corpus-dwarflines
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+
+# Seeds: an address inside the program, file 1, then the .debug_line of the
+# deep_stack builds (DWARF 4 and 5, gcc and clang).
+DWARFLINES_SEED_BINS := $(FIXTURE_DIR)/deep_stack $(FIXTURE_DIR)/deep_gcc_dwarf4 $(FIXTURE_DIR)/deep_clang_dwarf4 \
+                        $(FIXTURE_DIR)/deep_lld
+$(FUZZ_DIR)/seeds-dwarflines/.done: $(DWARFLINES_SEED_BINS)
+	@mkdir -p $(dir $@)
+	set -e; for b in $^; do \
+	  objcopy --dump-section .debug_line=$(dir $@)line.tmp $$b $(dir $@)elf.tmp; \
+	  printf '\100\022\000\000\000\000\000\000\001' | cat - $(dir $@)line.tmp > $(dir $@)$$(basename $$b); \
+	done; rm -f $(dir $@)line.tmp $(dir $@)elf.tmp
 	touch $@
