@@ -14,7 +14,7 @@
  * locations, frames, macros and type units are left out. Callers must
  * DwarfImage_ensure the bytes libdw will read before asking it (DebugInfo does).
  *
- * Memory: the eager sections + pinned pages (what the looked-up PCs needed)
+ * Memory: the eager sections + the pinned pages (what is being read now)
  * + 2 x DWARFIMAGE_KEEP_BYTES + 2 x 8 MiB of checkpoints at most. */
 #include <stdbool.h>
 #include <stddef.h>
@@ -56,6 +56,8 @@ struct Elf* DwarfImage_elf(DwarfImage* this);
  * (clamped to the section); pin: they stay for the image's life. False when
  * they cannot be had (corrupt stream, out of range, absent section). */
 bool DwarfImage_ensure(DwarfImage* this, DwarfImageSection section, uint64_t offset, uint64_t len, bool pin);
+/* Undoes the pin of DwarfImage_ensure for that range. */
+void DwarfImage_unpin(DwarfImage* this, DwarfImageSection section, uint64_t offset, uint64_t len);
 /* The section's uncompressed bytes in the image (read only what was
  * ensured); NULL when absent. */
 const uint8_t* DwarfImage_section(const DwarfImage* this, DwarfImageSection section, uint64_t* size);

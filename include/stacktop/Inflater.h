@@ -41,6 +41,9 @@ void Inflater_free(Inflater* this);
  * pin: those pages are never dropped (callers hand out pointers into them).
  * False when the stream is corrupt or ends before offset+len. */
 bool Inflater_ensure(Inflater* this, uint64_t offset, uint64_t len, bool pin);
+/* The pages of [offset, offset+len) are kept only within the budget again
+ * (whoever pinned them no longer reads them). */
+void Inflater_unpin(Inflater* this, uint64_t offset, uint64_t len);
 /* Pages of out currently holding inflated bytes, pinned or not, in bytes. */
 size_t Inflater_residentBytes(const Inflater* this);
 size_t Inflater_pinnedBytes(const Inflater* this);

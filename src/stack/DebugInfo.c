@@ -62,6 +62,18 @@ typedef struct QualifiedName_ {
    char* name;   /* owned */
 } QualifiedName;
 
+/* A range pinned during the current public call. */
+typedef struct Held_ {
+   DwarfImageSection section;
+   uint64_t offset, len;
+} Held;
+
+/* A copy of a string from a lazily inflated section. */
+typedef struct KeptString_ {
+   const char* raw;
+   char* copy; /* owned */
+} KeptString;
+
 /* One unit of .debug_info. */
 typedef struct Unit_ {
    uint64_t offset, end; /* [offset, end) in .debug_info */
@@ -90,6 +102,10 @@ struct DebugInfo_ {
    size_t rangeCount, rangeCapacity, sortedRanges;
    QualifiedName* names; /* owned, with every .name */
    size_t nameCount, nameCapacity;
+   Held* held; /* owned */
+   size_t heldCount, heldCapacity;
+   KeptString* copies; /* owned, with every .copy */
+   size_t copyCount, copyCapacity;
 };
 
 /* A section of the file libdw reads (uncompressed: its bytes in libdw's
@@ -166,6 +182,10 @@ void DebugInfo_free(DebugInfo* this) {
    for (size_t i = 0; i < this->nameCount; i++)
       free(this->names[i].name);
    free(this->names);
+   free(this->held);
+   for (size_t i = 0; i < this->copyCount; i++)
+      free(this->copies[i].copy);
+   free(this->copies);
    dwarf_end(this->dwarf);
    DwarfImage_free(this->image);
    if (this->fd >= 0)
@@ -179,10 +199,51 @@ size_t DebugInfo_residentBytes(const DebugInfo* this) {
 
 /* ---- what libdw may read --------------------------------------------------------- */
 
-/* pin: the bytes stay (lookups hand out pointers into them); unpinned ones
- * are only needed until libdw has read them. */
+/* pin: the bytes stay until release() at the end of the public call that
+ * reads them; else only until the next ensure of that section. */
 static bool ensure(DebugInfo* this, DwarfImageSection section, uint64_t offset, uint64_t len, bool pin) {
-   return !this->image || DwarfImage_ensure(this->image, section, offset, len, pin);
+   if (!this->image)
+      return true;
+   if (!DwarfImage_ensure(this->image, section, offset, len, pin))
+      return false;
+   if (pin) {
+      Util_growArray((void**)&this->held, &this->heldCapacity, this->heldCount, sizeof(Held));
+      this->held[this->heldCount++] = (Held){ .section = section, .offset = offset, .len = len };
+   }
+   return true;
+}
+
+/* Done reading: what was pinned may be dropped again (within the budget),
+ * so memory holds one lookup's units, not every unit ever looked up. */
+static void release(DebugInfo* this) {
+   for (size_t i = 0; i < this->heldCount; i++)
+      DwarfImage_unpin(this->image, this->held[i].section, this->held[i].offset, this->held[i].len);
+   this->heldCount = 0;
+}
+
+/* A string to hand out: one inside the lazily inflated sections (inline
+ * DW_FORM_string names, DWARF 4 file names) is copied, since its page may
+ * be dropped after the lookup; the copy is kept per address for the life of
+ * the DebugInfo. Strings of the eager sections stay put. */
+static const char* kept(DebugInfo* this, const char* s) {
+   if (!s || !this->image)
+      return s;
+   static const DwarfImageSection lazy[] = { DWARFIMAGE_INFO, DWARFIMAGE_LINE };
+   bool inLazy = false;
+   for (size_t i = 0; i < sizeof(lazy) / sizeof(lazy[0]); i++) {
+      uint64_t size;
+      const uint8_t* base = DwarfImage_section(this->image, lazy[i], &size);
+      inLazy = inLazy || (base && (const uint8_t*)s >= base && (const uint8_t*)s < base + size);
+   }
+   if (!inLazy)
+      return s;
+   for (size_t i = 0; i < this->copyCount; i++) {
+      if (this->copies[i].raw == s)
+         return this->copies[i].copy;
+   }
+   Util_growArray((void**)&this->copies, &this->copyCapacity, this->copyCount, sizeof(KeptString));
+   this->copies[this->copyCount] = (KeptString){ .raw = s, .copy = Util_xstrdup(s) };
+   return this->copies[this->copyCount++].copy;
 }
 
 /* The unit holding .debug_info offset `at`, or NULL. */
@@ -342,7 +403,7 @@ static const char* compDirOf(Dwarf_Die* cu) {
  * once per file. */
 static const char* filePath(DebugInfo* this, const char* compDir, const char* dir, const char* name) {
    if (!name || name[0] == '/')
-      return name;
+      return kept(this, name);
    for (size_t i = 0; i < this->pathCount; i++) {
       const JoinedPath* p = &this->paths[i];
       if (p->name == name && p->dir == dir && p->compDir == compDir)
@@ -527,7 +588,7 @@ static const char* functionName(DebugInfo* this, Dwarf_Die* die) {
       if (!linkage)
          linkage = dwarf_formstring(dwarf_attr(&cur, DW_AT_MIPS_linkage_name, &attr));
       if (linkage)
-         return linkage;
+         return kept(this, linkage);
       if (!shortName && (shortName = dwarf_formstring(dwarf_attr(&cur, DW_AT_name, &attr))))
          named = cur;
       Dwarf_Attribute* link = dwarf_attr(&cur, DW_AT_abstract_origin, &attr);
@@ -538,7 +599,7 @@ static const char* functionName(DebugInfo* this, Dwarf_Die* die) {
          break;
       cur = next;
    }
-   return shortName && isCxx(&named) ? qualifiedName(this, &named, shortName) : shortName;
+   return shortName && isCxx(&named) ? qualifiedName(this, &named, shortName) : kept(this, shortName);
 }
 
 /* DW_AT_call_file / DW_AT_call_line of an inlined instance: where it was called. */
@@ -589,8 +650,10 @@ static bool cuFor(DebugInfo* this, uint64_t vaddr, Dwarf_Die* cu) {
 
 size_t DebugInfo_frames(DebugInfo* this, uint64_t vaddr, DebugFrame* out, size_t maxFrames) {
    Dwarf_Die cu;
-   if (maxFrames == 0 || !cuFor(this, vaddr, &cu))
+   if (maxFrames == 0 || !cuFor(this, vaddr, &cu)) {
+      release(this);
       return 0;
+   }
    DwarfLinesInput lines = linesOf(this, &cu);
    const char* file = NULL;
    int line = 0;
@@ -608,6 +671,7 @@ size_t DebugInfo_frames(DebugInfo* this, uint64_t vaddr, DebugFrame* out, size_t
       out[0] = (DebugFrame){ .function = NULL, .file = file, .line = line, .inlined = false };
       count = 1;
    }
+   release(this);
    return count;
 }
 
@@ -619,6 +683,7 @@ static bool findTopLevel(DebugInfo* this, const char* unitName, int tag, const c
    scanPast(this, UINT64_MAX - 1);
    for (int pass = 0; pass < 2; pass++) {
       for (size_t i = 0; i < this->unitCount; i++) {
+         release(this); /* the unit before this one did not have it */
          Dwarf_Die cu, child;
          if (!dwarf_offdie(this->dwarf, this->units[i].dieOffset, &cu))
             continue;
@@ -641,12 +706,16 @@ static bool findTopLevel(DebugInfo* this, const char* unitName, int tag, const c
 bool DebugInfo_structMembers(DebugInfo* this, const char* unitName, const char* structName, const char* const* members,
                              size_t count, int64_t* offsets) {
    Dwarf_Die type, member;
-   if (!findTopLevel(this, unitName, DW_TAG_structure_type, structName, &type))
+   if (!findTopLevel(this, unitName, DW_TAG_structure_type, structName, &type)) {
+      release(this);
       return false;
+   }
    for (size_t i = 0; i < count; i++)
       offsets[i] = -1;
-   if (dwarf_child(&type, &member) != 0)
+   if (dwarf_child(&type, &member) != 0) {
+      release(this);
       return true;
+   }
    do {
       const char* name = dwarf_diename(&member);
       Dwarf_Attribute attr;
@@ -658,6 +727,7 @@ bool DebugInfo_structMembers(DebugInfo* this, const char* unitName, const char* 
          if (strcmp(name, members[i]) == 0)
             offsets[i] = (int64_t)location;
    } while (dwarf_siblingof(&member, &member) == 0);
+   release(this);
    return true;
 }
 
@@ -666,9 +736,11 @@ bool DebugInfo_variableAddress(DebugInfo* this, const char* unitName, const char
    Dwarf_Attribute attr;
    Dwarf_Op* ops;
    size_t n;
-   if (!findTopLevel(this, unitName, DW_TAG_variable, name, &var) ||
-       dwarf_getlocation(dwarf_attr(&var, DW_AT_location, &attr), &ops, &n) != 0 || n != 1 || ops[0].atom != DW_OP_addr)
-      return false;
-   *addr = ops[0].number;
-   return true;
+   bool found = findTopLevel(this, unitName, DW_TAG_variable, name, &var) &&
+                dwarf_getlocation(dwarf_attr(&var, DW_AT_location, &attr), &ops, &n) == 0 && n == 1 &&
+                ops[0].atom == DW_OP_addr;
+   if (found)
+      *addr = ops[0].number;
+   release(this);
+   return found;
 }

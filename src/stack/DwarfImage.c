@@ -275,6 +275,11 @@ bool DwarfImage_ensure(DwarfImage* this, DwarfImageSection section, uint64_t off
    return p->inflater ? Inflater_ensure(p->inflater, offset, len, pin) : true;
 }
 
+void DwarfImage_unpin(DwarfImage* this, DwarfImageSection section, uint64_t offset, uint64_t len) {
+   if (this->sections[section].inflater)
+      Inflater_unpin(this->sections[section].inflater, offset, len);
+}
+
 const uint8_t* DwarfImage_section(const DwarfImage* this, DwarfImageSection section, uint64_t* size) {
    const Placed* p = &this->sections[section];
    *size = p->present ? p->size : 0;

@@ -336,6 +336,20 @@ static void pinPages(Inflater* this, size_t first, size_t end) {
    }
 }
 
+void Inflater_unpin(Inflater* this, uint64_t offset, uint64_t len) {
+   if (len == 0 || offset >= this->outSize)
+      return;
+   uint64_t end = len > this->outSize - offset ? this->outSize : offset + len;
+   size_t endPage = (size_t)((end + INFLATER_PAGE - 1) / INFLATER_PAGE);
+   for (size_t p = (size_t)(offset / INFLATER_PAGE); p < endPage; p++) {
+      if (this->pages[p] != PAGE_PINNED)
+         continue;
+      this->pages[p] = PAGE_PRESENT;
+      this->pinned--;
+      pushRun(this, p, p + 1);
+   }
+}
+
 bool Inflater_ensure(Inflater* this, uint64_t offset, uint64_t len, bool pin) {
    if (len == 0)
       return true;

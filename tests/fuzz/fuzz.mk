@@ -18,7 +18,7 @@ FUZZ_RUNS += $(FUZZ_DIR)/fuzz_pclntab\ $(FUZZ_COMMON)\ -max_len=1048576\ -artifa
 
 $(FUZZ_DIR)/fuzz_elf: tests/fuzz/fuzz_elf.c src/stack/ElfReader.c src/util/Util.c $(wildcard include/stacktop/*.h)
 	@mkdir -p $(dir $@) $(FUZZ_DIR)/corpus-elf
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -lz
 
 $(FUZZ_DIR)/fuzz_pclntab: tests/fuzz/fuzz_pclntab.c src/go/Pclntab.c $(wildcard include/stacktop/*.h)
 	@mkdir -p $(dir $@) $(FUZZ_DIR)/corpus-pclntab

@@ -147,6 +147,28 @@ static void test_budgetAndPins(void** state) {
    freeStream(&s);
 }
 
+/* Unpinned pages fall under the budget again. */
+static void test_unpin(void** state) {
+   (void)state;
+   Stream s;
+   makeStream(&s, INFLATER_ZLIB);
+   Inflater* inf = Inflater_new(s.packed, s.packedSize, INFLATER_ZLIB, s.out, s.outSize, KEEP);
+   for (uint64_t off = 0; off < 4000000; off += 400000) {
+      assert_true(Inflater_ensure(inf, off, 200000, true));
+      assertSame(&s, off, 200000);
+   }
+   assert_true(Inflater_pinnedBytes(inf) >= 10 * 200000);
+   for (uint64_t off = 0; off < 4000000; off += 400000)
+      Inflater_unpin(inf, off, 200000);
+   assert_int_equal(Inflater_pinnedBytes(inf), 0);
+   assert_true(Inflater_ensure(inf, 5000000, 100, false));
+   assert_true(Inflater_residentBytes(inf) <= KEEP + 2 * INFLATER_PAGE);
+   assert_true(residentPages(&s) * INFLATER_PAGE <= KEEP + 4 * INFLATER_PAGE);
+   assertSame(&s, 5000000, 100);
+   Inflater_free(inf);
+   freeStream(&s);
+}
+
 /* Going back costs at most a checkpoint span (1 MiB here) plus the range. */
 static void test_reinflationFromCheckpoint(void** state) {
    (void)state;
@@ -281,6 +303,7 @@ int main(void) {
       cmocka_unit_test(test_sequentialAndRandomAccess),
       cmocka_unit_test(test_budgetAndPins),
       cmocka_unit_test(test_reinflationFromCheckpoint),
+      cmocka_unit_test(test_unpin),
       cmocka_unit_test(test_randomOrder),
       cmocka_unit_test(test_rawDeflate),
       cmocka_unit_test(test_corruptStream),
