@@ -128,7 +128,7 @@ fuzz-check: $(FUZZ_BINS)
 	@set -e; for r in $(FUZZ_RUNS); do $$r; done
 
 bench: deps
-	@$(MAKE) --no-print-directory all fixtures
+	@$(MAKE) --no-print-directory all fixtures $(BENCH_BINS)
 	STACKTOP_BIN=$(abspath $(BIN)) STACKTOP_FIXTURES=$(abspath $(FIXTURE_DIR)) \
 	  $(PYTHON) tests/bench/run.py $(BENCH_ARGS)
 
