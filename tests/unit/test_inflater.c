@@ -295,6 +295,17 @@ static void test_garbage(void** state) {
    inf = Inflater_new(junk, 0, INFLATER_ZLIB, s.out, s.outSize, KEEP);
    assert_false(Inflater_ensure(inf, 0, 1, false));
    Inflater_free(inf);
+   /* zlib headers we cannot follow: a preset dictionary, another method, a
+    * bad check. */
+   static const uint8_t headers[][2] = { { 0x78, 0xbb }, { 0x79, 0x5b }, { 0x78, 0x9d } };
+   for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
+      uint8_t bad[sizeof(junk)];
+      memcpy(bad, junk, sizeof(bad));
+      memcpy(bad, headers[i], 2);
+      inf = Inflater_new(bad, sizeof(bad), INFLATER_ZLIB, s.out, s.outSize, KEEP);
+      assert_false(Inflater_ensure(inf, 0, 1, false));
+      Inflater_free(inf);
+   }
    munmap(s.out, s.outSize);
 }
 
