@@ -67,7 +67,8 @@ $(FUZZ_DIR)/fuzz_inflater: tests/fuzz/fuzz_inflater.c src/stack/Inflater.c src/u
 	@mkdir -p $(dir $@) $(FUZZ_DIR)/corpus-inflater
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -lz
 
-DWARF_FUZZ_SRCS := src/stack/DebugInfo.c src/stack/DwarfImage.c src/stack/Inflater.c src/stack/ElfReader.c src/util/Util.c
+DWARF_FUZZ_SRCS := src/stack/DebugInfo.c src/stack/DwarfImage.c src/stack/DwarfLines.c src/stack/Inflater.c \
+                   src/stack/ElfReader.c src/util/Util.c
 $(FUZZ_DIR)/fuzz_dwarf: tests/fuzz/fuzz_dwarf.c $(DWARF_FUZZ_SRCS) $(wildcard include/stacktop/*.h)
 	@mkdir -p $(dir $@) $(FUZZ_DIR)/corpus-dwarf
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -ldw -lelf -lz
