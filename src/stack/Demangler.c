@@ -34,6 +34,8 @@ typedef struct Text_ {
 
 static void append(const char* piece, size_t len, void* opaque) {
    Text* t = opaque;
+   if (len == 0) /* rust-demangle.c passes (NULL, 0) at times */
+      return;
    if (t->tooLong || len > MAX_SHOWN - t->len) {
       t->tooLong = true;
       return;

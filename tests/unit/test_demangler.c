@@ -44,6 +44,7 @@ static const Case cases[] = {
    { "_Zjunk", NULL },
    { "_R", NULL },
    { "_Rust_is_not_v0", NULL },
+   { "_RC0Z12", NULL }, /* found by fuzz_demangle: an empty piece with a NULL pointer (UBSan) */
    { "", NULL },
 };
 
