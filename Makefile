@@ -27,19 +27,20 @@ FUZZ_SECONDS ?= 20
 
 # ---- dependencies (Debian 12 package names); README.md says what each is for
 DEB_BUILD := build-essential pkg-config libncurses-dev libproc2-dev libunwind-dev \
-             libdw-dev libelf-dev libinih-dev libarchive-dev libcurl4-openssl-dev \
+             libdw-dev libelf-dev zlib1g-dev libiberty-dev libinih-dev libarchive-dev libcurl4-openssl-dev \
              libarchive13 libcurl4
-DEB_TEST  := libcmocka-dev python3-pytest tmux clang libclang-rt-14-dev gdb elfutils \
+DEB_TEST  := libcmocka-dev python3-pytest tmux clang libclang-rt-14-dev lld mold rustc gdb elfutils \
              golang-go libc6-dbg procps htop python3-aiosmtpd nodejs git cppcheck clang-format
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
-PKGS       := libproc2 ncursesw libunwind-ptrace libdw libelf inih
+PKGS       := libproc2 ncursesw libunwind-ptrace libdw libelf inih zlib
 # libarchive and libcurl: headers only; watch mode dlopens libarchive.so.13 and
 # libcurl.so.4 on first use (src/watch/ArchiveApi.c, CurlApi.c), so the monitor
 # and dumps do not load their ~40 dependent libraries.
 DLOPEN_PKGS := libarchive libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DLOPEN_PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl -lpthread -lm
+# libiberty (static only): the C++/Rust demangler of binutils and gdb.
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -liberty -ldl -lpthread -lm
 
 OPT      ?= -O2 -g
 # make check always builds with -Werror; packagers may opt out (WERROR=0).
@@ -161,7 +162,7 @@ fuzz-check: $(FUZZ_BINS)
 	@set -e; for r in $(FUZZ_RUNS); do $$r; done
 
 bench: deps
-	@$(MAKE) --no-print-directory all fixtures
+	@$(MAKE) --no-print-directory all fixtures $(BENCH_BINS)
 	STACKTOP_BIN=$(abspath $(BIN)) STACKTOP_FIXTURES=$(abspath $(FIXTURE_DIR)) \
 	  $(PYTHON) tests/bench/run.py $(BENCH_ARGS)
 

@@ -45,6 +45,7 @@ typedef struct DumpOptions_ {
    DumpGroupBy groupBy;
    int maxDepth;    /* frames per thread, default 256 */
    bool lines;      /* file:line and inlined frames (default true) */
+   bool demangle;   /* C++ and Rust names demangled (default true); false: as the binary spells them */
    double timeoutS; /* bound on every wait for a thread to stop */
    /* Symbol cache to use and keep (a front end re-taking dumps passes its own,
     * used by one dump at a time); NULL: a temporary one per dump. */

@@ -49,10 +49,9 @@ const ElfReader* ElfFile_names(ElfFile* this);
 /* The function covering vaddr from the best table (then the binary's own),
  * or NULL; *offset gets vaddr - symbol address. */
 const ElfSymbol* ElfFile_lookup(ElfFile* this, uint64_t vaddr, uint64_t* offset);
-/* libdw's view of the DWARF of this file or of its debug file, or NULL when
- * there is none or its compressed DWARF exceeds inflateLimit bytes (libdw
- * inflates all of it on open). */
-struct DebugInfo_* ElfFile_dwarf(ElfFile* this, size_t inflateLimit);
+/* The DWARF of this file or of its debug file (compressed or not), or NULL
+ * when there is none or it cannot be read. */
+struct DebugInfo_* ElfFile_dwarf(ElfFile* this);
 /* The Go binary description (pclntab, runtime layout), or NULL when this is
  * not a Go binary. */
 struct GoBinary_* ElfFile_go(ElfFile* this);

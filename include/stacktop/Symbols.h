@@ -3,7 +3,7 @@
 /* Symbolization of code addresses in another process: function+offset from the
  * ELF symbol tables (.symtab, else .dynsym, also from separate debug files found
  * by build-id or .gnu_debuglink), file:line and inlined frames from DWARF via
- * libdw. Parsed ELF files are cached per build-id (else device+inode) for the
+ * libdw, C++ and Rust names demangled (Demangler). Parsed ELF files are cached per build-id (else device+inode) for the
  * life of the Symbols object, so a re-taken dump costs only the new addresses. */
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,18 +23,16 @@ typedef struct SymbolFrame_ {
 
 typedef struct Symbols_ Symbols;
 
-/* lines: also resolve file:line and inlined frames (libdw). */
+/* lines: also resolve file:line and inlined frames (libdw). C++ and Rust
+ * names are demangled unless Symbols_setDemangle says not to. */
 Symbols* Symbols_new(bool lines);
+/* false: function names as the binary spells them (mangled); Go names are
+ * never demangled. Default true. */
+void Symbols_setDemangle(Symbols* this, bool demangle);
 void Symbols_free(Symbols* this);
 /* The ELF files it has opened, shared with the unwinder and the Go reader of
  * the same dump; owned by the Symbols object. */
 struct ElfCache_* Symbols_cache(Symbols* this);
-/* libdw inflates all of a file's compressed DWARF when it opens it (libc6-dbg's
- * libc: ~70 ms and ~10 MB), so file:line is only read from files whose
- * compressed DWARF is at most this many bytes; uncompressed DWARF is always
- * used. Default SYMBOLS_DEFAULT_INFLATE_LIMIT; SIZE_MAX means no limit. */
-#define SYMBOLS_DEFAULT_INFLATE_LIMIT ((size_t)1 << 20)
-void Symbols_setInflateLimit(Symbols* this, size_t bytes);
 /* Symbolizes `addr` (for a return address the caller passes pc-1) in the
  * process described by `maps`, whose files are opened through
  * /proc/PID/map_files or /proc/PID/root when the path is not reachable as is.

@@ -17,7 +17,7 @@
 
 static const char usage[] = "usage: stacktop dump PID [--format text|folded|json] [-o FILE] [--group-by pc|function]\n"
                             "                         [--max-depth N] [--no-lines] [--timeout SECONDS]\n"
-                            "                         [--goroutines | --threads] [--debug 1|2] [-v]\n"
+                            "                         [--goroutines | --threads] [--debug 1|2] [--no-demangle] [-v]\n"
                             "Stops every thread of PID at once, copies their stacks, resumes them, then prints the\n"
                             "threads grouped by identical stack (Go goroutine-profile layout by default). For a Go\n"
                             "program it first prints its goroutine profile, as /debug/pprof/goroutine?debug=1 would.\n"
@@ -26,6 +26,7 @@ static const char usage[] = "usage: stacktop dump PID [--format text|folded|json
                             "  -g, --group-by KEY   pc (identical addresses, default) or function (same functions)\n"
                             "  -d, --max-depth N    at most N frames per thread (default 256)\n"
                             "      --no-lines       skip file:line and inlined frames (faster)\n"
+                            "      --no-demangle    C++ and Rust function names as the binary spells them\n"
                             "  -t, --timeout S      wait at most S seconds for the threads to stop (default 2)\n"
                             "      --goroutines     only the goroutines of a Go program\n"
                             "      --threads        only the threads (Go programs: goroutines are not read)\n"
@@ -68,7 +69,7 @@ typedef struct CliArgs_ {
    bool verbose;
 } CliArgs;
 
-enum { OPT_NO_LINES = 256, OPT_GOROUTINES, OPT_THREADS, OPT_DEBUG };
+enum { OPT_NO_LINES = 256, OPT_NO_DEMANGLE, OPT_GOROUTINES, OPT_THREADS, OPT_DEBUG };
 
 static const struct option longOptions[] = {
    { "format", required_argument, NULL, 'f' },
@@ -76,6 +77,7 @@ static const struct option longOptions[] = {
    { "group-by", required_argument, NULL, 'g' },
    { "max-depth", required_argument, NULL, 'd' },
    { "no-lines", no_argument, NULL, OPT_NO_LINES },
+   { "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
    { "timeout", required_argument, NULL, 't' },
    { "goroutines", no_argument, NULL, OPT_GOROUTINES },
    { "threads", no_argument, NULL, OPT_THREADS },
@@ -131,6 +133,7 @@ static int parseOption(CliArgs* a, int c, const char* arg) {
       return 0;
    }
    case OPT_NO_LINES: a->options.lines = false; return 0;
+   case OPT_NO_DEMANGLE: a->options.demangle = false; return 0;
    case OPT_GOROUTINES:
    case OPT_THREADS: return chooseParts(a, c == OPT_GOROUTINES ? DUMP_PARTS_GOROUTINES : DUMP_PARTS_THREADS);
    case OPT_DEBUG:

@@ -60,6 +60,7 @@ void DumpOptions_init(DumpOptions* this) {
       .groupBy = DUMP_GROUP_PC,
       .maxDepth = DEFAULT_MAX_DEPTH,
       .lines = true,
+      .demangle = true,
       .timeoutS = DEFAULT_TIMEOUT_S,
       .goroutines = true,
    };
@@ -272,6 +273,8 @@ DumpError Dump_take(pid_t pid, const DumpOptions* options, DumpResult** out, cha
    double start = Util_monotonicSeconds();
    *out = NULL;
    Symbols* symbols = options->symbols ? options->symbols : Symbols_new(options->lines);
+   if (!options->symbols)
+      Symbols_setDemangle(symbols, options->demangle);
    GoReader reader = { .options = options, .symbols = symbols };
    SnapshotOptions so = {
       .timeoutS = options->timeoutS > 0 ? options->timeoutS : DEFAULT_TIMEOUT_S,

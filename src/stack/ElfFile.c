@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "stacktop/DebugInfo.h"
+#include "stacktop/DwarfImage.h"
 #include "stacktop/GoBinary.h"
 #include "stacktop/Maps.h"
 #include "stacktop/Util.h"
@@ -180,20 +181,24 @@ const ElfSymbol* ElfFile_lookup(ElfFile* this, uint64_t vaddr, uint64_t* offset)
    return s;
 }
 
-/* DWARF worth opening for lines: present, and cheap enough to inflate. */
-static bool usableDwarf(const ElfFile* f, size_t inflateLimit) {
-   return f && f->fd >= 0 && f->reader.hasDebugInfo && f->reader.compressedDebugSize <= inflateLimit;
+/* Uncompressed DWARF is read by libdw from the sealed copy (it maps it and
+ * touches only what a lookup reads); compressed DWARF, which libdw would
+ * inflate in full on open, through a DwarfImage. */
+static DebugInfo* openDwarf(const ElfFile* f) {
+   if (!DwarfImage_wanted(&f->reader))
+      return DebugInfo_open(f->fd);
+   char err[256];
+   DwarfImage* image = DwarfImage_open(&f->reader, DWARFIMAGE_KEEP_BYTES, err, sizeof(err));
+   return image ? DebugInfo_openImage(image) : NULL;
 }
 
-DebugInfo* ElfFile_dwarf(ElfFile* this, size_t inflateLimit) {
+DebugInfo* ElfFile_dwarf(ElfFile* this) {
    if (this->dwarfTried)
       return this->dwarf;
    this->dwarfTried = true;
-   ElfFile* debug = this->reader.hasDebugInfo ? NULL : ElfFile_debugFile(this);
-   if (usableDwarf(debug, inflateLimit))
-      this->dwarf = DebugInfo_open(debug->fd);
-   else if (usableDwarf(this, inflateLimit))
-      this->dwarf = DebugInfo_open(this->fd);
+   ElfFile* f = this->reader.hasDebugInfo ? this : ElfFile_debugFile(this);
+   if (f && f->fd >= 0 && f->reader.hasDebugInfo)
+      this->dwarf = openDwarf(f);
    return this->dwarf;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "stacktop/DebugInfo.h"
+#include "stacktop/Demangler.h"
 #include "stacktop/ElfCache.h"
 #include "stacktop/GoBinary.h"
 #include "stacktop/GoProfile.h"
@@ -19,28 +20,27 @@
 
 struct Symbols_ {
    bool lines;
-   size_t inflateLimit; /* see Symbols_setInflateLimit */
-   ElfCache* cache;     /* owned */
-   char** names;        /* Go display names made here (generics as [...]); owned */
+   bool demangle;
+   ElfCache* cache;      /* owned */
+   Demangler* demangler; /* owned */
+   char** names;         /* Go display names made here (generics as [...]); owned */
    size_t nameCount, nameCapacity;
 };
 
 Symbols* Symbols_new(bool lines) {
    Symbols* this = Util_xcalloc(1, sizeof(*this));
    this->lines = lines;
-   this->inflateLimit = SYMBOLS_DEFAULT_INFLATE_LIMIT;
+   this->demangle = true;
    this->cache = ElfCache_new();
+   this->demangler = Demangler_new();
    return this;
-}
-
-void Symbols_setInflateLimit(Symbols* this, size_t bytes) {
-   this->inflateLimit = bytes;
 }
 
 void Symbols_free(Symbols* this) {
    if (!this)
       return;
    ElfCache_free(this->cache);
+   Demangler_free(this->demangler);
    for (size_t i = 0; i < this->nameCount; i++)
       free(this->names[i]);
    free(this->names);
@@ -49,6 +49,17 @@ void Symbols_free(Symbols* this) {
 
 ElfCache* Symbols_cache(Symbols* this) {
    return this->cache;
+}
+
+void Symbols_setDemangle(Symbols* this, bool demangle) {
+   this->demangle = demangle;
+}
+
+/* The one place C++ and Rust names are demangled, for every output format. */
+static size_t demangled(Symbols* this, SymbolFrame* frames, size_t n) {
+   for (size_t i = 0; this->demangle && i < n; i++)
+      frames[i].function = Demangler_name(this->demangler, frames[i].function);
+   return n;
 }
 
 /* Adds the DWARF frames: inlined ones first, then the real function whose
@@ -126,6 +137,6 @@ size_t Symbols_lookup(Symbols* this, pid_t pid, const Maps* maps, uint64_t addr,
    const ElfSymbol* s = ElfFile_lookup(obj.file, vaddr, &frames[0].offset);
    if (s)
       frames[0].function = s->name;
-   DebugInfo* dwarf = this->lines ? ElfFile_dwarf(obj.file, this->inflateLimit) : NULL;
-   return dwarf ? addLines(dwarf, vaddr, frames, maxFrames) : 1;
+   DebugInfo* dwarf = this->lines ? ElfFile_dwarf(obj.file) : NULL;
+   return demangled(this, frames, dwarf ? addLines(dwarf, vaddr, frames, maxFrames) : 1);
 }

@@ -1,6 +1,7 @@
 # libFuzzer targets (clang, ASan+UBSan) for the parsers that read untrusted
-# input: ElfReader (ELF files named by a target's mappings), Maps, and
-# Pclntab (the Go symbol table inside a target's binary).
+# input: ElfReader (ELF files named by a target's mappings), Maps, Pclntab
+# (the Go symbol table inside a target's binary), Inflater and the DWARF path
+# (compressed debug sections, DebugInfo's unit index, DwarfLines) and Demangler.
 # Each FUZZ_RUNS entry is one shell word ("\ " keeps it together in the
 # fuzz-check loop, whose unquoted $$r splits it back into a command line).
 FUZZ_DIR    := $(BUILD)/fuzz
@@ -17,7 +18,7 @@ FUZZ_RUNS += $(FUZZ_DIR)/fuzz_pclntab\ $(FUZZ_COMMON)\ -max_len=1048576\ -artifa
 
 $(FUZZ_DIR)/fuzz_elf: tests/fuzz/fuzz_elf.c src/stack/ElfReader.c src/util/Util.c $(wildcard include/stacktop/*.h)
 	@mkdir -p $(dir $@) $(FUZZ_DIR)/corpus-elf
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -lz
 
 $(FUZZ_DIR)/fuzz_pclntab: tests/fuzz/fuzz_pclntab.c src/go/Pclntab.c $(wildcard include/stacktop/*.h)
 	@mkdir -p $(dir $@) $(FUZZ_DIR)/corpus-pclntab
@@ -71,4 +72,73 @@ $(FUZZ_DIR)/seeds-godetect/.done: $(FUZZ_DIR)/seeds-elf/.done
 	printf 'go' > $(dir $@)payload
 	objcopy --add-section .gopclntab=$(dir $@)payload $(FUZZ_DIR)/seeds-elf/seed-stripped $(dir $@)go
 	rm $(dir $@)payload
+	touch $@
+
+# Inflater (compressed debug sections of a target's files) and the DWARF path
+# over it (DwarfImage, DebugInfo's unit index, libdw).
+FUZZ_BINS += $(FUZZ_DIR)/fuzz_inflater $(FUZZ_DIR)/seeds-inflater/.done $(FUZZ_DIR)/fuzz_dwarf $(FUZZ_DIR)/seeds-dwarf/.done
+FUZZ_RUNS += $(FUZZ_DIR)/fuzz_inflater\ $(FUZZ_COMMON)\ -max_len=262144\ -artifact_prefix=$(FUZZ_DIR)/inflater-\ $(FUZZ_DIR)/corpus-inflater\ $(FUZZ_DIR)/seeds-inflater
+FUZZ_RUNS += $(FUZZ_DIR)/fuzz_dwarf\ $(FUZZ_COMMON)\ -max_len=65536\ -artifact_prefix=$(FUZZ_DIR)/dwarf-\ $(FUZZ_DIR)/corpus-dwarf\ $(FUZZ_DIR)/seeds-dwarf
+
+$(FUZZ_DIR)/fuzz_inflater: tests/fuzz/fuzz_inflater.c src/stack/Inflater.c src/util/Util.c $(wildcard include/stacktop/*.h)
+	@mkdir -p $(dir $@) $(FUZZ_DIR)/corpus-inflater
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -lz
+
+DWARF_FUZZ_SRCS := src/stack/DebugInfo.c src/stack/DwarfImage.c src/stack/DwarfLines.c src/stack/Inflater.c \
+                   src/stack/ElfReader.c src/util/Util.c
+$(FUZZ_DIR)/fuzz_dwarf: tests/fuzz/fuzz_dwarf.c $(DWARF_FUZZ_SRCS) $(wildcard include/stacktop/*.h)
+	@mkdir -p $(dir $@) $(FUZZ_DIR)/corpus-dwarf
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -ldw -lelf -lz
+
+# Seeds: 32 bytes of ranges, then a zlib stream: text, a program, stored blocks.
+$(FUZZ_DIR)/seeds-inflater/.done: tests/fuzz/seed.c $(FIXTURE_DIR)/deep_stack
+	@mkdir -p $(dir $@)
+	$(PYTHON) -c 'import sys, zlib; ops = bytes(range(7, 7 + 32 * 5, 5)); \
+	  text = open(sys.argv[1], "rb").read(); \
+	  open(sys.argv[2] + "text", "wb").write(ops + zlib.compress(text * 200, 6)); \
+	  open(sys.argv[2] + "binary", "wb").write(ops + zlib.compress(open(sys.argv[3], "rb").read(), 9)); \
+	  open(sys.argv[2] + "stored", "wb").write(ops + zlib.compress(bytes(range(256)) * 64, 0))' \
+	  $< $(dir $@) $(FIXTURE_DIR)/deep_stack
+	touch $@
+
+$(FUZZ_DIR)/seeds-dwarf/.done: $(FIXTURE_DIR)/deep_gcc_gz $(FIXTURE_DIR)/deep_lld_gz $(FIXTURE_DIR)/deep_zdebug \
+                               $(FIXTURE_DIR)/deep_split_gz $(FIXTURE_DIR)/deep_lld $(FIXTURE_DIR)/deep_clang_dwarf4
+	@mkdir -p $(dir $@)
+	cp $^ $(FIXTURE_DIR)/deep_split_gz.debug $(dir $@)
+	touch $@
+
+# Demangler (names from a target's symbol tables and DWARF) over libiberty.
+FUZZ_BINS += $(FUZZ_DIR)/fuzz_demangle $(FUZZ_DIR)/seeds-demangle/.done
+FUZZ_RUNS += $(FUZZ_DIR)/fuzz_demangle\ $(FUZZ_COMMON)\ -max_len=4096\ -artifact_prefix=$(FUZZ_DIR)/demangle-\ $(FUZZ_DIR)/corpus-demangle\ $(FUZZ_DIR)/seeds-demangle
+
+$(FUZZ_DIR)/fuzz_demangle: tests/fuzz/fuzz_demangle.c src/stack/Demangler.c src/util/Util.c $(wildcard include/stacktop/*.h)
+	@mkdir -p $(dir $@) $(FUZZ_DIR)/corpus-demangle
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -liberty
+
+$(FUZZ_DIR)/seeds-demangle/.done:
+	@mkdir -p $(dir $@)
+	printf '%s' '_ZN4shop12parkTemplateIdEEvT_' > $(dir $@)cxx-template
+	printf '%s' '_ZZ4mainENKUlvE_clEv' > $(dir $@)cxx-lambda
+	printf '%s' '_ZN7threads4shop6Worker4wait17h1e9b3fbe19e7bdceE' > $(dir $@)rust-legacy
+	printf '%s' '_RNvMNtCskmvKKNlPUQU_7threads4shopNtB2_6Worker4wait' > $(dir $@)rust-v0
+	touch $@
+
+# DwarfLines (line-number programs of a target's files).
+FUZZ_BINS += $(FUZZ_DIR)/fuzz_dwarflines $(FUZZ_DIR)/seeds-dwarflines/.done
+FUZZ_RUNS += $(FUZZ_DIR)/fuzz_dwarflines\ $(FUZZ_COMMON)\ -max_len=65536\ -artifact_prefix=$(FUZZ_DIR)/dwarflines-\ $(FUZZ_DIR)/corpus-dwarflines\ $(FUZZ_DIR)/seeds-dwarflines
+
+$(FUZZ_DIR)/fuzz_dwarflines: tests/fuzz/fuzz_dwarflines.c src/stack/DwarfLines.c $(wildcard include/stacktop/*.h)
+	@mkdir -p $(dir $@) $(FUZZ_DIR)/corpus-dwarflines
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+
+# Seeds: an address inside the program, file 1, then the .debug_line of the
+# deep_stack builds (DWARF 4 and 5, gcc and clang).
+DWARFLINES_SEED_BINS := $(FIXTURE_DIR)/deep_stack $(FIXTURE_DIR)/deep_gcc_dwarf4 $(FIXTURE_DIR)/deep_clang_dwarf4 \
+                        $(FIXTURE_DIR)/deep_lld
+$(FUZZ_DIR)/seeds-dwarflines/.done: $(DWARFLINES_SEED_BINS)
+	@mkdir -p $(dir $@)
+	set -e; for b in $^; do \
+	  objcopy --dump-section .debug_line=$(dir $@)line.tmp $$b $(dir $@)elf.tmp; \
+	  printf '\100\022\000\000\000\000\000\000\001' | cat - $(dir $@)line.tmp > $(dir $@)$$(basename $$b); \
+	done; rm -f $(dir $@)line.tmp $(dir $@)elf.tmp
 	touch $@
