@@ -26,6 +26,8 @@ typedef enum RuleKind_ {
    RULE_THREADS_ABOVE,
    RULE_THREAD_GROWTH_ABOVE,
    RULE_FDS_ABOVE,
+   RULE_GOROUTINES_ABOVE,       /* Go services: goroutines (like runtime.NumGoroutine) */
+   RULE_GOROUTINE_GROWTH_ABOVE, /* Go services: goroutines gained per minute over a window */
    RULE_RESTART,
    RULE_SYSTEM_MEM_BELOW,
    RULE_KIND_COUNT,
@@ -39,13 +41,19 @@ int Rule_byName(const char* name);
 const char* Rule_unit(RuleKind kind);
 /* Whether the rule is evaluated per process (all but restart and system memory). */
 bool Rule_isPerProcess(RuleKind kind);
+/* Whether the rule measures growth over a window (`RATE over WINDOW`). */
+bool Rule_isGrowth(RuleKind kind);
+/* Whether the rule needs the goroutines of a Go process. */
+bool Rule_needsGoroutines(RuleKind kind);
+/* Every rule name, comma separated in table order, for messages. */
+const char* Rule_names(void);
 /* A measured value in words: "CPU 97.3% of one core", "RES growing +12.0M/h". */
 void Rule_describe(RuleKind kind, double value, char* buf, size_t size);
 
 typedef struct RuleSpec_ {
    bool enabled;
-   double threshold;    /* cpu: % of one core; res: KiB; growth: per minute (KiB or
-                         * threads); threads: count; fds: % of the soft limit;
+   double threshold;    /* cpu: % of one core; res: KiB; growth: per minute (KiB,
+                         * threads or goroutines); threads, goroutines: count; fds: % of the soft limit;
                          * system memory: % of MemTotal still available */
    unsigned forSamples; /* consecutive samples over the threshold, >= 1 */
    double windowS;      /* growth rules: the window */

@@ -15,6 +15,8 @@ int Units_parseDuration(const char* s, double* seconds);
 int Units_parsePercent(const char* s, double max, double* pct);
 /* A whole non-negative decimal count ("500"). */
 int Units_parseCount(const char* s, unsigned long* count);
+/* "10000" or "10000 for 3" (count >= 1; for >= 1, default 1). */
+int Units_parseCountFor(const char* s, unsigned long* count, unsigned* forSamples);
 /* "90%" or "90% for 3" (for >= 1; default 1); % of one core may exceed 100. */
 int Units_parsePercentFor(const char* s, double* pct, unsigned* forSamples);
 /* A growth rate and its window. With `sized` the amount is a size

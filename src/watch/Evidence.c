@@ -14,6 +14,7 @@
 #include "stacktop/Bundle.h"
 #include "stacktop/Dump.h"
 #include "stacktop/Format.h"
+#include "stacktop/GoProfile.h"
 #include "stacktop/Json.h"
 #include "stacktop/Pprof.h"
 #include "stacktop/Printable.h"
@@ -54,8 +55,9 @@ typedef struct Collect_ {
    bool memoryIncident;
    char** notes;
    size_t noteCount, noteCap;
-   char mail[4096]; /* lines for the mail */
-   uid_t* users;    /* the incident's processes' users: their command lines are shown */
+   char mail[4096];       /* lines for the mail */
+   char goroutines[4096]; /* per Go process: its goroutines in a few lines, for summary.txt */
+   uid_t* users;          /* the incident's processes' users: their command lines are shown */
    size_t userCount;
    const ProcessSample** top; /* by RES, for top20 and the smaps of memory incidents */
    size_t topCount;
@@ -139,6 +141,71 @@ static bool alive(const IncidentProcess* ip) {
           start == ip->startTicks;
 }
 
+/* The most frequent state of a goroutine group ("chan receive"). */
+static const char* mainState(const GoProfileGroup* g) {
+   const GoStateCount* best = NULL;
+   for (size_t i = 0; i < g->stateCount; i++) {
+      if (!best || g->states[i].count > best->count)
+         best = &g->states[i];
+   }
+   return best ? best->state : "?";
+}
+
+/* "pid 123 (svc): 1234 goroutines, +12.0/min; largest groups: 1200 chan
+ * receive in main.watch (main.go:25), ..." (Printable: names are the
+ * target's). */
+static void summarizeGoroutines(Collect* c, const IncidentProcess* ip, const GoProfile* go) {
+   char line[1024], growth[128] = "growth unknown (not watched long enough, or no goroutine rule)";
+   const ProcessSample* p = stillThere(c, ip);
+   bool ok = false;
+   /* The floor's slope over what the history holds (30 minutes at most),
+    * once it spans three intervals. */
+   double slope = p && p->history ? History_growthPerMinute(p->history, HISTORY_GOROUTINES, SAMPLER_GROWTH_WINDOW_S,
+                                                            3 * c->config->intervalS, &ok)
+                                  : 0;
+   if (ok) {
+      char span[32];
+      Format_uptime(span, sizeof(span), History_span(p->history));
+      Util_format(growth, sizeof(growth), "growing %+.1f per minute over the last %s", slope, span);
+   }
+   size_t used = (size_t)snprintf(line, sizeof(line), "pid %d: %zu goroutines (%s, %s); largest groups:", (int)ip->pid,
+                                  go->total, go->version, growth);
+   for (size_t i = 0; i < go->groupCount && i < 3 && used < sizeof(line); i++) {
+      const GoProfileGroup* g = &go->groups[i];
+      const GoProfileFrame* f = g->frameCount ? &g->frames[0] : NULL;
+      used += (size_t)snprintf(line + used, sizeof(line) - used, "%s %zu %s in %s (%s:%d)", i ? "," : "", g->count,
+                               mainState(g), f ? f->function : "?", f && f->file ? f->file : "?", f ? f->line : 0);
+   }
+   char* safe = Printable_dup(line);
+   size_t have = strlen(c->goroutines);
+   Util_format(c->goroutines + have, sizeof(c->goroutines) - have, "  %s\n", safe);
+   free(safe);
+}
+
+/* A Go process's goroutine profile read from outside, in Go's own debug=1
+ * and debug=2 layouts (also for a service without a pprof endpoint). */
+static void addGoroutineFiles(Collect* c, const IncidentProcess* ip, const char* dir, const DumpResult* dump) {
+   if (dump->go->error[0]) {
+      note(c, "pid %d: goroutines not read: %s", (int)ip->pid, dump->go->error);
+      return;
+   }
+   static const struct {
+      int debug;
+      const char* file;
+   } files[] = { { 1, "goroutines.txt" }, { 2, "goroutines-debug2.txt" } };
+   for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+      DumpWriteOptions w = { .format = DUMP_FORMAT_TEXT, .parts = DUMP_PARTS_GOROUTINES, .debug = files[i].debug };
+      MemFile m;
+      char name[300];
+      memOpen(&m);
+      if (m.f && Dump_writeWith(dump, &w, m.f) < 0)
+         note(c, "pid %d: writing %s failed: %s", (int)ip->pid, files[i].file, strerror(errno));
+      Util_format(name, sizeof(name), "%s/%s", dir, files[i].file);
+      memAdd(&m, c, name);
+   }
+   summarizeGoroutines(c, ip, dump->go);
+}
+
 static void collectStacks(Collect* c, const IncidentProcess* ip, const char* dir) {
    DumpOptions opts;
    DumpOptions_init(&opts);
@@ -181,6 +248,8 @@ static void collectStacks(Collect* c, const IncidentProcess* ip, const char* dir
       Util_format(name, sizeof(name), "%s/%s", dir, outputs[i].file);
       memAdd(&m, c, name);
    }
+   if (dump->go)
+      addGoroutineFiles(c, ip, dir, dump);
    Dump_free(dump);
 }
 
@@ -455,6 +524,8 @@ static void summaryText(Collect* c, double collected) {
       fprintf(f, "stacktop %s diagnostic bundle\n\n", STACKTOP_VERSION);
       Incident_describe(c->incident, c->config->hostname, f);
       fprintf(f, "\ncollected: %s (%.0f s after the rule fired)\n", when, collected - c->incident->firedWall);
+      if (c->goroutines[0])
+         fprintf(f, "\ngoroutines (read from outside, like the program's /debug/pprof/goroutine):\n%s", c->goroutines);
       fprintf(f, "\nnot collected (%zu):\n", c->noteCount);
       for (size_t i = 0; i < c->noteCount; i++)
          fprintf(f, "  %s\n", c->notes[i]);

@@ -16,7 +16,8 @@ typedef struct RuleInfo_ {
    const char* unit;
    RuleEvaluate evaluate; /* NULL: not per process */
    RuleDescribe describe;
-   bool windowed; /* needs its whole window before a --once run may end */
+   bool windowed;   /* needs its whole window before a --once run may end */
+   bool goroutines; /* reads the goroutine count (Go services only) */
 } RuleInfo;
 
 /* Counts consecutive samples over the threshold; over once `for N` is reached. */
@@ -70,6 +71,20 @@ static RuleVerdict evalThreads(const RuleSpec* spec, const RuleInput* in, RulePr
    return countConsecutive(spec, *value > spec->threshold, st);
 }
 
+/* Not a Go process (or not readable): never judged, never fires. */
+static RuleVerdict evalGoroutines(const RuleSpec* spec, const RuleInput* in, RuleProcessState* st, double* value) {
+   const HistorySample* last = in->history ? History_last(in->history) : NULL;
+   if (!last || last->goroutines < 0)
+      return RULE_NOT_READY;
+   *value = (double)last->goroutines;
+   return countConsecutive(spec, *value > spec->threshold, st);
+}
+
+static RuleVerdict evalGoroutineGrowth(const RuleSpec* spec, const RuleInput* in, RuleProcessState* st, double* value) {
+   (void)st;
+   return growth(spec, in, HISTORY_GOROUTINES, value);
+}
+
 static RuleVerdict evalFds(const RuleSpec* spec, const RuleInput* in, RuleProcessState* st, double* value) {
    if (in->fdsPct < 0)
       return RULE_NOT_READY;
@@ -111,6 +126,14 @@ static void describeThreadGrowth(double v, char* buf, size_t size) {
    Util_format(buf, size, "threads growing %+.1f/h", v * 60);
 }
 
+static void describeGoroutines(double v, char* buf, size_t size) {
+   Util_format(buf, size, "%.0f goroutines", v);
+}
+
+static void describeGoroutineGrowth(double v, char* buf, size_t size) {
+   Util_format(buf, size, "goroutines growing %+.1f/h", v * 60);
+}
+
 static void describeFds(double v, char* buf, size_t size) {
    Util_format(buf, size, "%.1f%% of the open-files limit in use", v);
 }
@@ -145,6 +168,17 @@ static const RuleInfo ruleInfo[RULE_KIND_COUNT] = {
                         .unit = "% of open-files limit",
                         .evaluate = evalFds,
                         .describe = describeFds },
+   [RULE_GOROUTINES_ABOVE] = { .name = "goroutines_above",
+                               .unit = "goroutines",
+                               .evaluate = evalGoroutines,
+                               .describe = describeGoroutines,
+                               .goroutines = true },
+   [RULE_GOROUTINE_GROWTH_ABOVE] = { .name = "goroutine_growth_above",
+                                     .unit = "goroutines/min",
+                                     .evaluate = evalGoroutineGrowth,
+                                     .describe = describeGoroutineGrowth,
+                                     .windowed = true,
+                                     .goroutines = true },
    [RULE_RESTART] = { .name = "restart", .unit = "", .describe = describeRestart },
    [RULE_SYSTEM_MEM_BELOW] = { .name = "system_mem_available_below",
                                .unit = "% available",
@@ -169,6 +203,24 @@ const char* Rule_unit(RuleKind kind) {
 
 bool Rule_isPerProcess(RuleKind kind) {
    return ruleInfo[kind].evaluate != NULL;
+}
+
+bool Rule_isGrowth(RuleKind kind) {
+   return ruleInfo[kind].windowed;
+}
+
+bool Rule_needsGoroutines(RuleKind kind) {
+   return ruleInfo[kind].goroutines;
+}
+
+const char* Rule_names(void) {
+   static char names[512];
+   if (names[0])
+      return names;
+   size_t used = 0;
+   for (int k = 0; k < RULE_KIND_COUNT && used < sizeof(names); k++)
+      used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", k ? ", " : "", ruleInfo[k].name);
+   return names;
 }
 
 void Rule_describe(RuleKind kind, double value, char* buf, size_t size) {

@@ -175,6 +175,26 @@ int Units_parsePercentFor(const char* s, double* pct, unsigned* forSamples) {
    return 0;
 }
 
+int Units_parseCountFor(const char* s, unsigned long* count, unsigned* forSamples) {
+   const char* word = findWord(s, "for");
+   *forSamples = 1;
+   if (!word)
+      return Units_parseCount(s, count) < 0 || *count == 0 ? -1 : 0;
+   char head[32];
+   size_t len = (size_t)(word - s);
+   while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+      len--;
+   unsigned long n;
+   if (len == 0 || len >= sizeof(head))
+      return -1;
+   memcpy(head, s, len);
+   head[len] = '\0';
+   if (Units_parseCount(head, count) < 0 || *count == 0 || Units_parseCount(word + 3, &n) < 0 || n < 1 || n > 100000)
+      return -1;
+   *forSamples = (unsigned)n;
+   return 0;
+}
+
 int Units_parseRate(const char* s, bool sized, double* perMinute, double* windowS) {
    const char* over = findWord(s, "over");
    const char* slash = strchr(s, '/');

@@ -293,6 +293,17 @@ static int parseCountRule(ParseState* st, const char* v, void* field) {
    return 0;
 }
 
+static int parseCountForRule(ParseState* st, const char* v, void* field) {
+   (void)st;
+   RuleSpec* r = field;
+   unsigned long n;
+   if (Units_parseCountFor(v, &n, &r->forSamples) < 0)
+      return -1;
+   r->threshold = (double)n;
+   r->enabled = true;
+   return 0;
+}
+
 static int parseGrowthRule(ParseState* st, const char* v, void* field, bool sized) {
    RuleSpec* r = field;
    (void)st; /* the window is checked against the interval in validate(): keys may come in any order */
@@ -397,6 +408,11 @@ static void printSizeRule(const void* field, FILE* out) {
 
 static void printCountRule(const void* field, FILE* out) {
    fprintf(out, "%g", ((const RuleSpec*)field)->threshold);
+}
+
+static void printCountForRule(const void* field, FILE* out) {
+   const RuleSpec* r = field;
+   fprintf(out, "%g for %u", r->threshold, r->forSamples);
 }
 
 static void printResGrowthRule(const void* field, FILE* out) {
@@ -604,6 +620,18 @@ static const ConfigKey keys[] = {
      .offset = S(rules[RULE_FDS_ABOVE]),
      .expected = "a percentage of the open-files limit (RLIMIT_NOFILE): 80%" },
    { .section = SECTION_SERVICE,
+     .name = "goroutines_above",
+     .parse = parseCountForRule,
+     .print = printCountForRule,
+     .offset = S(rules[RULE_GOROUTINES_ABOVE]),
+     .expected = "a whole number of goroutines, optionally held for N samples: 10000 or 10000 for 3" },
+   { .section = SECTION_SERVICE,
+     .name = "goroutine_growth_above",
+     .parse = parseThreadGrowthRule,
+     .print = printThreadGrowthRule,
+     .offset = S(rules[RULE_GOROUTINE_GROWTH_ABOVE]),
+     .expected = "a goroutine count per s, m or h over a window: 100/h over 30m" },
+   { .section = SECTION_SERVICE,
      .name = "restart",
      .parse = parseRestartRule,
      .print = printRestartRule,
@@ -631,8 +659,6 @@ static const ConfigKey keys[] = {
 
 #define KEY_COUNT (sizeof(keys) / sizeof(keys[0]))
 _Static_assert(KEY_COUNT <= 64, "ParseState.seen is a 64-bit mask");
-
-static const RuleKind growthRules[] = { RULE_RES_GROWTH_ABOVE, RULE_THREAD_GROWTH_ABOVE };
 
 /* ---- errors */
 
@@ -845,18 +871,17 @@ static void validate(ParseState* st) {
       for (int r = 0; r < RULE_KIND_COUNT; r++)
          any = any || s->rules[r].enabled;
       if (!any)
-         fail(st, s->line,
-              "[service %s] has no rule; expected at least one of cpu_above, res_above, "
-              "res_growth_above, threads_above, thread_growth_above, fds_above, restart",
-              s->name);
-      for (size_t g = 0; g < sizeof(growthRules) / sizeof(growthRules[0]); g++) {
-         const RuleSpec* spec = &s->rules[growthRules[g]];
-         if (spec->enabled && spec->windowS < 3 * c->intervalS)
+         fail(st, s->line, "[service %s] has no rule; expected at least one of %s", s->name, Rule_names());
+      for (int g = 0; g < RULE_KIND_COUNT; g++) {
+         const RuleSpec* spec = &s->rules[g];
+         if (!Rule_isGrowth((RuleKind)g) || !spec->enabled)
+            continue;
+         if (spec->windowS < 3 * c->intervalS)
             fail(st, s->line, "[service %s] %s: the window must span at least three intervals (interval is %gs)",
-                 s->name, Rule_name(growthRules[g]), c->intervalS);
-         else if (spec->enabled && spec->windowS > HISTORY_HORIZON_S)
+                 s->name, Rule_name((RuleKind)g), c->intervalS);
+         else if (spec->windowS > HISTORY_HORIZON_S)
             fail(st, s->line, "[service %s] %s: the window can be at most 3 days (the history kept per process)",
-                 s->name, Rule_name(growthRules[g]));
+                 s->name, Rule_name((RuleKind)g));
       }
    }
    if (c->serviceCount == 0 && !c->systemMem.enabled)
@@ -1031,9 +1056,9 @@ size_t WatchConfig_historyCapacity(const WatchConfig* this) {
    const double rawSpanS = 12 * 60;
    double longest = 0;
    for (size_t i = 0; i < this->serviceCount; i++) {
-      for (size_t g = 0; g < sizeof(growthRules) / sizeof(growthRules[0]); g++) {
-         const RuleSpec* spec = &this->services[i].rules[growthRules[g]];
-         if (spec->enabled && spec->windowS > longest)
+      for (int g = 0; g < RULE_KIND_COUNT; g++) {
+         const RuleSpec* spec = &this->services[i].rules[g];
+         if (Rule_isGrowth((RuleKind)g) && spec->enabled && spec->windowS > longest)
             longest = spec->windowS;
       }
    }

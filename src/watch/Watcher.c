@@ -517,10 +517,25 @@ static void logWarnings(const WatchConfig* c) {
       WatchLog_write(WATCHLOG_WARNING, NULL, "%s", c->warnings[i]);
 }
 
+/* Goroutine counts cost a stat per process and the goroutine list of each
+ * Go process: read only when a rule uses them. */
+static unsigned samplerFields(const WatchConfig* c) {
+   for (size_t i = 0; i < c->serviceCount; i++) {
+      for (int k = 0; k < RULE_KIND_COUNT; k++) {
+         if (c->services[i].rules[k].enabled && Rule_needsGoroutines((RuleKind)k))
+            return SAMPLER_FIELD_GOROUTINES;
+      }
+   }
+   return 0;
+}
+
 static Sampler* newSampler(const WatchConfig* c, size_t* capacity, char* err, size_t errSize) {
    *capacity = WatchConfig_historyCapacity(c);
    SamplerOptions so = { .historyCapacity = *capacity, .historyOnDemand = true };
-   return Sampler_new(&so, err, errSize);
+   Sampler* s = Sampler_new(&so, err, errSize);
+   if (s)
+      Sampler_setFields(s, samplerFields(c));
+   return s;
 }
 
 /* SIGHUP: the new file, or the old config with the reason it was kept. */
@@ -554,6 +569,7 @@ static void reload(Watcher* w) {
       w->sampler = sampler;
       w->historyCapacity = capacity;
    }
+   Sampler_setFields(w->sampler, samplerFields(&fresh));
    w->services = carryServices(w->services, w->config.serviceCount, &fresh);
    WatchConfig old = w->config;
    w->config = fresh;

@@ -207,7 +207,7 @@ res_above = 512MiB
     assert not (tmp_path / "b").exists()
     example = os.path.join(os.path.dirname(__file__), "..", "..", "doc", "stacktop.conf.example")
     r = run_stacktop("watch", "-c", example, "--check-config")
-    assert r.returncode == 0 and "OK, 2 services" in r.stdout, r.stderr
+    assert r.returncode == 0 and "OK, 3 services" in r.stdout, r.stderr
 
 
 # ---------------------------------------------------------------- rules firing, bundles, mail
