@@ -34,10 +34,12 @@ DEB_TEST  := libcmocka-dev python3-pytest tmux clang libclang-rt-14-dev lld mold
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
 PKGS       := libproc2 ncursesw libunwind-ptrace libdw libelf inih zlib
-# libarchive and libcurl: headers only; watch mode dlopens libarchive.so.13 and
-# libcurl.so.4 on first use (src/watch/ArchiveApi.c, CurlApi.c), so the monitor
-# and dumps do not load their ~40 dependent libraries.
-DLOPEN_PKGS := libarchive libcurl
+# libarchive, libcurl, libmicrohttpd and jansson: headers only; watch mode dlopens
+# libarchive.so.13 and libcurl.so.4 on first use (src/watch/ArchiveApi.c, CurlApi.c),
+# libmicrohttpd.so.12 (and GnuTLS behind it) only with a metrics or alert listener and
+# libjansson.so.4 only for the Alertmanager receiver (MhdApi.c, JanssonApi.c), so the
+# monitor and dumps do not load their ~40 dependent libraries.
+DLOPEN_PKGS := libarchive libcurl libmicrohttpd jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DLOPEN_PKGS) 2>/dev/null)
 # libiberty (static only): the C++/Rust demangler of binutils and gdb.
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -liberty -ldl -lpthread -lm
