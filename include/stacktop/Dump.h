@@ -162,5 +162,8 @@ int Dump_write(const DumpResult* this, DumpFormat format, FILE* out);
 int Dump_writeWith(const DumpResult* this, const DumpWriteOptions* options, FILE* out);
 /* `stacktop dump ...`: parses argv (argv[0] = "dump") and returns the exit status. */
 int Dump_main(int argc, char** argv);
+struct CliCommand_;
+/* Its option table (for the man-page check). */
+const struct CliCommand_* Dump_command(void);
 
 #endif

@@ -26,9 +26,18 @@ typedef struct ParseState_ ParseState;
 typedef int (*ValueParser)(ParseState* st, const char* value, void* field);
 typedef void (*ValuePrinter)(const void* field, FILE* out);
 
+/* What a key holds, so the printout can leave out what is not set. */
+typedef enum ConfigKind_ {
+   CONFIG_VALUE, /* always has a value (a default) */
+   CONFIG_TEXT,  /* an optional string: unset when NULL */
+   CONFIG_LIST,  /* an address list: unset when empty */
+   CONFIG_RULE,  /* a RuleSpec: unset when not enabled */
+} ConfigKind;
+
 typedef struct ConfigKey_ {
    Section section;
    const char* name;
+   ConfigKind kind;
    ValueParser parse;
    ValuePrinter print;
    size_t offset;        /* into WatchConfig (global) or WatchService */
@@ -449,6 +458,7 @@ static const ConfigKey keys[] = {
      .name = "bundle_dir",
      .parse = parseBundleDir,
      .print = printText,
+     .kind = CONFIG_TEXT,
      .offset = G(bundleDir),
      .expected = "an absolute directory path" },
    { .section = SECTION_GLOBAL,
@@ -467,30 +477,35 @@ static const ConfigKey keys[] = {
      .name = "mail_to",
      .parse = parseMailList,
      .print = printMailList,
+     .kind = CONFIG_LIST,
      .offset = G(mailTo),
      .expected = "mail addresses, comma separated: ops@example.com, dev@example.com" },
    { .section = SECTION_GLOBAL,
      .name = "mail_from",
      .parse = parseAddress,
      .print = printText,
+     .kind = CONFIG_TEXT,
      .offset = G(mailFrom),
      .expected = "one mail address such as stacktop@host.example.com" },
    { .section = SECTION_GLOBAL,
      .name = "smtp_url",
      .parse = parseSmtpUrl,
      .print = printText,
+     .kind = CONFIG_TEXT,
      .offset = G(smtpUrl),
      .expected = "smtp://HOST[:PORT] or smtps://HOST[:PORT]" },
    { .section = SECTION_GLOBAL,
      .name = "smtp_user",
      .parse = parseText,
      .print = printText,
+     .kind = CONFIG_TEXT,
      .offset = G(smtpUser),
      .expected = "a user name" },
    { .section = SECTION_GLOBAL,
      .name = "smtp_password_file",
      .parse = parsePasswordFile,
      .print = printText,
+     .kind = CONFIG_TEXT,
      .offset = G(smtpPasswordFile),
      .expected = "the absolute path of a file holding the SMTP password" },
    { .section = SECTION_GLOBAL,
@@ -563,12 +578,14 @@ static const ConfigKey keys[] = {
      .name = "hostname",
      .parse = parseText,
      .print = printText,
+     .kind = CONFIG_TEXT,
      .offset = G(hostname),
      .expected = "a host name for bundle names and mail" },
    { .section = SECTION_GLOBAL,
      .name = "system_mem_available_below",
      .parse = parseBoundedPercentRule,
      .print = printPercentRule,
+     .kind = CONFIG_RULE,
      .offset = G(systemMem),
      .expected = "a percentage of MemTotal, optionally held for N samples: 10% or 10% for 3" },
    { .section = SECTION_SERVICE,
@@ -587,72 +604,84 @@ static const ConfigKey keys[] = {
      .name = "cpu_above",
      .parse = parseCpuRule,
      .print = printPercentRule,
+     .kind = CONFIG_RULE,
      .offset = S(rules[RULE_CPU_ABOVE]),
      .expected = "a percentage of one core, optionally held for N samples: 90% or 90% for 3" },
    { .section = SECTION_SERVICE,
      .name = "res_above",
      .parse = parseSizeRule,
      .print = printSizeRule,
+     .kind = CONFIG_RULE,
      .offset = S(rules[RULE_RES_ABOVE]),
      .expected = SIZE_TEXT },
    { .section = SECTION_SERVICE,
      .name = "res_growth_above",
      .parse = parseResGrowthRule,
      .print = printResGrowthRule,
+     .kind = CONFIG_RULE,
      .offset = S(rules[RULE_RES_GROWTH_ABOVE]),
      .expected = "a size per s, m or h over a window: 50MiB/h over 30m" },
    { .section = SECTION_SERVICE,
      .name = "threads_above",
      .parse = parseCountRule,
      .print = printCountRule,
+     .kind = CONFIG_RULE,
      .offset = S(rules[RULE_THREADS_ABOVE]),
      .expected = "a whole number of threads, at least 1, e.g. 500" },
    { .section = SECTION_SERVICE,
      .name = "thread_growth_above",
      .parse = parseThreadGrowthRule,
      .print = printThreadGrowthRule,
+     .kind = CONFIG_RULE,
      .offset = S(rules[RULE_THREAD_GROWTH_ABOVE]),
      .expected = "a thread count per s, m or h over a window: 100/h over 30m" },
    { .section = SECTION_SERVICE,
      .name = "fds_above",
      .parse = parseBoundedPercentRule,
      .print = printPercentRule,
+     .kind = CONFIG_RULE,
      .offset = S(rules[RULE_FDS_ABOVE]),
      .expected = "a percentage of the open-files limit (RLIMIT_NOFILE): 80%" },
    { .section = SECTION_SERVICE,
      .name = "goroutines_above",
      .parse = parseCountForRule,
      .print = printCountForRule,
+     .kind = CONFIG_RULE,
      .offset = S(rules[RULE_GOROUTINES_ABOVE]),
      .expected = "a whole number of goroutines, optionally held for N samples: 10000 or 10000 for 3" },
    { .section = SECTION_SERVICE,
      .name = "goroutine_growth_above",
      .parse = parseThreadGrowthRule,
      .print = printThreadGrowthRule,
+     .kind = CONFIG_RULE,
      .offset = S(rules[RULE_GOROUTINE_GROWTH_ABOVE]),
      .expected = "a goroutine count per s, m or h over a window: 100/h over 30m" },
    { .section = SECTION_SERVICE,
      .name = "restart",
      .parse = parseRestartRule,
      .print = printRestartRule,
+     .kind = CONFIG_RULE,
      .offset = S(rules[RULE_RESTART]),
      .expected = "'alert' or 'ignore'" },
    { .section = SECTION_SERVICE,
      .name = "pprof_url",
      .parse = parseHttpUrl,
      .print = printText,
+     .kind = CONFIG_TEXT,
      .offset = S(pprofUrl),
      .expected = "an http:// URL of net/http/pprof, e.g. http://127.0.0.1:6060/debug/pprof/" },
    { .section = SECTION_SERVICE,
      .name = "exec",
      .parse = parseText,
      .print = printText,
+     .kind = CONFIG_TEXT,
      .offset = S(exec),
      .expected = "a command run by /bin/sh after each bundle" },
    { .section = SECTION_SERVICE,
      .name = "mail_to",
      .parse = parseMailList,
      .print = printMailList,
+     .kind = CONFIG_LIST,
      .offset = S(mailTo),
      .expected = "mail addresses of the service's owners, comma separated (added to the global mail_to)" },
 };
@@ -980,13 +1009,12 @@ void WatchConfig_free(WatchConfig* this) {
 
 /* Unset optional keys are left out, so the printout is itself a valid config. */
 static bool keyIsSet(const ConfigKey* k, const void* field) {
-   if (k->print == printMailList)
-      return ((const AddressList*)field)->count > 0;
-   if (k->print == printText)
-      return *(const char* const*)field != NULL;
-   if (k->print == printPercentRule || k->print == printSizeRule || k->print == printCountRule ||
-       k->print == printResGrowthRule || k->print == printThreadGrowthRule || k->print == printRestartRule)
-      return ((const RuleSpec*)field)->enabled;
+   switch (k->kind) {
+   case CONFIG_LIST: return ((const AddressList*)field)->count > 0;
+   case CONFIG_TEXT: return *(const char* const*)field != NULL;
+   case CONFIG_RULE: return ((const RuleSpec*)field)->enabled;
+   case CONFIG_VALUE: break;
+   }
    return true;
 }
 
