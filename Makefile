@@ -24,12 +24,12 @@ FUZZ_SECONDS ?= 20
 # ---- dependencies (Debian 12 package names); README.md says what each is for
 DEB_BUILD := build-essential pkg-config libncurses-dev libproc2-dev libunwind-dev \
              libdw-dev libelf-dev libinih-dev libarchive-dev libcurl4-openssl-dev \
-             libarchive13 libcurl4
+             libarchive13 libcurl4 zlib1g-dev
 DEB_TEST  := libcmocka-dev python3-pytest tmux clang libclang-rt-14-dev gdb elfutils \
              golang-go libc6-dbg procps htop python3-aiosmtpd nodejs git
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
-PKGS       := libproc2 ncursesw libunwind-ptrace libdw libelf inih
+PKGS       := libproc2 ncursesw libunwind-ptrace libdw libelf inih zlib
 # libarchive and libcurl: headers only; watch mode dlopens libarchive.so.13 and
 # libcurl.so.4 on first use (src/watch/ArchiveApi.c, CurlApi.c), so the monitor
 # and dumps do not load their ~40 dependent libraries.
