@@ -15,34 +15,77 @@
 
 #define MAX_DEPTH_LIMIT 4096
 
-static const char usage[] = "usage: stacktop dump PID [--format text|folded|json] [-o FILE] [--group-by pc|function]\n"
-                            "                         [--max-depth N] [--no-lines] [--timeout SECONDS]\n"
-                            "                         [--goroutines | --threads] [--debug 1|2] [-v]\n"
-                            "Stops every thread of PID at once, copies their stacks, resumes them, then prints the\n"
-                            "threads grouped by identical stack (Go goroutine-profile layout by default). For a Go\n"
-                            "program it first prints its goroutine profile, as /debug/pprof/goroutine?debug=1 would.\n"
-                            "  -f, --format FMT     text (default), folded (flame graphs) or json\n"
-                            "  -o, --output FILE    write to FILE instead of standard output\n"
-                            "  -g, --group-by KEY   pc (identical addresses, default) or function (same functions)\n"
-                            "  -d, --max-depth N    at most N frames per thread (default 256)\n"
-                            "      --no-lines       skip file:line and inlined frames (faster)\n"
-                            "  -t, --timeout S      wait at most S seconds for the threads to stop (default 2)\n"
-                            "      --goroutines     only the goroutines of a Go program\n"
-                            "      --threads        only the threads (Go programs: goroutines are not read)\n"
-                            "      --debug N        goroutines as ?debug=1 (grouped, default) or ?debug=2 (each one)\n"
-                            "  -v, --verbose        on standard error: the pause and its phases, what is partial\n"
-                            "  -h, --help           this help\n";
+/* The usage text around the formats table's lines. */
+static const char usageHead[] =
+    "usage: stacktop dump PID [--format %s] [-o FILE] [--group-by pc|function]\n"
+    "                         [--max-depth N] [--no-lines] [--timeout SECONDS]\n"
+    "                         [--goroutines | --threads] [--debug 1|2] [-v]\n"
+    "Stops every thread of PID at once, copies their stacks, resumes them, then prints the\n"
+    "threads grouped by identical stack (Go goroutine-profile layout by default). For a Go\n"
+    "program it first prints its goroutine profile, as /debug/pprof/goroutine?debug=1 would.\n"
+    "  -f, --format FMT     one of:\n";
+static const char usageTail[] =
+    "  -o, --output FILE    write to FILE instead of standard output\n"
+    "  -g, --group-by KEY   pc (identical addresses, default) or function (same functions)\n"
+    "  -d, --max-depth N    at most N frames per thread (default 256)\n"
+    "      --no-lines       skip file:line and inlined frames (faster)\n"
+    "  -t, --timeout S      wait at most S seconds for the threads to stop (default 2)\n"
+    "      --goroutines     only the goroutines of a Go program\n"
+    "      --threads        only the threads (Go programs: goroutines are not read)\n"
+    "                       (pprof and svg hold one part: by default a Go program's goroutines)\n"
+    "      --debug N        goroutines as ?debug=1 (grouped, default) or ?debug=2 (each one)\n"
+    "  -v, --verbose        on standard error: the pause and its phases, what is partial\n"
+    "  -h, --help           this help\n";
 
 typedef struct Name_ {
    const char* name;
    int value;
 } Name;
 
-static const Name formats[] = {
-   { "text", DUMP_FORMAT_TEXT },
-   { "folded", DUMP_FORMAT_FOLDED },
-   { "json", DUMP_FORMAT_JSON },
+typedef struct FormatInfo_ {
+   const char* name;
+   DumpFormat format;
+   bool binary; /* never written to a terminal */
+   const char* help;
+} FormatInfo;
+
+static const FormatInfo formats[] = {
+   { .name = "text", .format = DUMP_FORMAT_TEXT, .help = "Go's goroutine-profile layout (default)" },
+   { .name = "folded", .format = DUMP_FORMAT_FOLDED, .help = "one line per stack, for flame graph tools" },
+   { .name = "json", .format = DUMP_FORMAT_JSON, .help = "every field, one JSON object" },
+   { .name = "pprof",
+     .format = DUMP_FORMAT_PPROF,
+     .binary = true,
+     .help = "gzip-compressed profile.proto for go tool pprof (-o FILE.pb.gz)" },
+   { .name = "svg", .format = DUMP_FORMAT_SVG, .help = "a flame graph to open in a browser" },
 };
+#define FORMAT_COUNT (sizeof(formats) / sizeof(formats[0]))
+
+/* "text|folded|json|..." or "text, folded, ... or svg". */
+static void formatList(char* buf, size_t size, bool prose) {
+   size_t len = 0;
+   for (size_t i = 0; i < FORMAT_COUNT && len < size; i++) {
+      const char* sep = i == 0 ? "" : !prose ? "|" : i + 1 == FORMAT_COUNT ? " or " : ", ";
+      len += (size_t)snprintf(buf + len, size - len, "%s%s", sep, formats[i].name);
+   }
+}
+
+static void printUsage(FILE* out) {
+   char list[128];
+   formatList(list, sizeof(list), false);
+   fprintf(out, usageHead, list);
+   for (size_t i = 0; i < FORMAT_COUNT; i++)
+      fprintf(out, "%23s%-8s %s\n", "", formats[i].name, formats[i].help);
+   fputs(usageTail, out);
+}
+
+static const FormatInfo* formatInfo(DumpFormat format) {
+   for (size_t i = 0; i < FORMAT_COUNT; i++) {
+      if (formats[i].format == format)
+         return &formats[i];
+   }
+   return &formats[0];
+}
 
 static const Name groupings[] = {
    { "pc", DUMP_GROUP_PC },
@@ -105,11 +148,18 @@ static int parseOption(CliArgs* a, int c, const char* arg) {
    int v;
    char* end;
    switch (c) {
-   case 'f':
-      if (lookupName(formats, sizeof(formats) / sizeof(formats[0]), arg, &v) < 0)
-         return usageError("unknown format '%s': use text, folded or json", arg);
-      a->write.format = (DumpFormat)v;
-      return 0;
+   case 'f': {
+      for (size_t i = 0; i < FORMAT_COUNT; i++) {
+         if (strcmp(formats[i].name, arg) == 0) {
+            a->write.format = formats[i].format;
+            return 0;
+         }
+      }
+      char list[128], msg[256];
+      formatList(list, sizeof(list), true);
+      Util_format(msg, sizeof(msg), "unknown format '%%s': use %s", list);
+      return usageError(msg, arg);
+   }
    case 'g':
       if (lookupName(groupings, sizeof(groupings) / sizeof(groupings[0]), arg, &v) < 0)
          return usageError("unknown --group-by '%s': use pc or function", arg);
@@ -247,6 +297,19 @@ static int closeOutput(Output* o, bool commit) {
    return rc;
 }
 
+/* Binary formats on a terminal would only garble it: refused before the
+ * target is stopped. */
+static bool refuseTerminal(const CliArgs* a, Output* o) {
+   const FormatInfo* f = formatInfo(a->write.format);
+   if (!f->binary || !isatty(fileno(o->file)))
+      return false;
+   Util_error("dump: --format %s is gzip-compressed binary data and %s is a terminal: give -o FILE.pb.gz "
+              "(or redirect standard output)",
+              f->name, o->name);
+   closeOutput(o, false);
+   return true;
+}
+
 /* -v: where the pause went, and what the dump lacks. */
 static void reportPause(const DumpResult* r) {
    char comm[sizeof(r->comm)];
@@ -289,12 +352,14 @@ int Dump_main(int argc, char** argv) {
    if (rc)
       return rc;
    if (a.help) {
-      fputs(usage, stdout);
+      printUsage(stdout);
       return STACKTOP_EXIT_OK;
    }
    Output out;
    if (openOutput(&out, a.output) != 0)
       return STACKTOP_EXIT_FAILURE;
+   if (refuseTerminal(&a, &out))
+      return STACKTOP_EXIT_USAGE;
    Snapshot_installSignalHandlers();
    DumpResult* result;
    char err[512];
