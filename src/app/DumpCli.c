@@ -20,11 +20,56 @@ typedef struct Name_ {
    int value;
 } Name;
 
-static const Name formats[] = {
-   { "text", DUMP_FORMAT_TEXT },
-   { "folded", DUMP_FORMAT_FOLDED },
-   { "json", DUMP_FORMAT_JSON },
+typedef struct FormatInfo_ {
+   const char* name;
+   DumpFormat format;
+   bool binary; /* never written to a terminal */
+   const char* help;
+} FormatInfo;
+
+static const FormatInfo formats[] = {
+   { .name = "text", .format = DUMP_FORMAT_TEXT, .help = "Go's goroutine-profile layout (default)" },
+   { .name = "folded", .format = DUMP_FORMAT_FOLDED, .help = "one line per stack, for flame graph tools" },
+   { .name = "json", .format = DUMP_FORMAT_JSON, .help = "every field, one JSON object" },
+   { .name = "pprof",
+     .format = DUMP_FORMAT_PPROF,
+     .binary = true,
+     .help = "gzip-compressed profile.proto for go tool pprof (-o FILE.pb.gz)" },
+   { .name = "svg", .format = DUMP_FORMAT_SVG, .help = "a flame graph to open in a browser" },
 };
+#define FORMAT_COUNT (sizeof(formats) / sizeof(formats[0]))
+
+/* "text (Go's goroutine-profile layout, default), folded (...), ...": the
+ * help's list, from the table. */
+static const char* formatHelp(void) {
+   static char buf[512];
+   size_t used = 0;
+   for (size_t i = 0; i < FORMAT_COUNT && used < sizeof(buf); i++)
+      used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s (%s)", i ? ", " : "", formats[i].name,
+                               formats[i].help);
+   return buf;
+}
+
+/* "text, folded, json, pprof or svg", for messages. */
+static const char* formatNames(void) {
+   static char buf[128];
+   size_t used = 0;
+   for (size_t i = 0; i < FORMAT_COUNT && used < sizeof(buf); i++)
+      used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s",
+                               i == 0                  ? ""
+                               : i + 1 == FORMAT_COUNT ? " or "
+                                                       : ", ",
+                               formats[i].name);
+   return buf;
+}
+
+static const FormatInfo* formatInfo(DumpFormat format) {
+   for (size_t i = 0; i < FORMAT_COUNT; i++) {
+      if (formats[i].format == format)
+         return &formats[i];
+   }
+   return &formats[0];
+}
 
 static const Name groupings[] = {
    { "pc", DUMP_GROUP_PC },
@@ -54,11 +99,6 @@ static const char* namesOf(const Name* table, size_t n, char* buf, size_t size) 
    return buf;
 }
 
-static const char* formatNames(void) {
-   static char buf[128];
-   return namesOf(formats, sizeof(formats) / sizeof(formats[0]), buf, sizeof(buf));
-}
-
 static const char* groupingNames(void) {
    static char buf[64];
    return namesOf(groupings, sizeof(groupings) / sizeof(groupings[0]), buf, sizeof(buf));
@@ -75,13 +115,14 @@ typedef struct CliArgs_ {
 
 static int onFormat(void* target, const char* v, char* err, size_t errSize) {
    CliArgs* a = target;
-   int f;
-   if (lookupName(formats, sizeof(formats) / sizeof(formats[0]), v, &f) < 0) {
-      Util_format(err, errSize, "unknown format '%s': use %s", v, formatNames());
-      return -1;
+   for (size_t i = 0; i < FORMAT_COUNT; i++) {
+      if (strcmp(formats[i].name, v) == 0) {
+         a->write.format = formats[i].format;
+         return 0;
+      }
    }
-   a->write.format = (DumpFormat)f;
-   return 0;
+   Util_format(err, errSize, "unknown format '%s': use %s", v, formatNames());
+   return -1;
 }
 
 static int onOutput(void* target, const char* v, char* err, size_t errSize) {
@@ -180,8 +221,8 @@ static const CliOption options[] = {
    { .longName = "format",
      .shortName = 'f',
      .valueName = "FMT",
-     .help = "the layout (default text: Go's goroutine profile; folded: for flame graphs):",
-     .helpDetail = formatNames,
+     .help = "the layout, one of:",
+     .helpDetail = formatHelp,
      .handle = onFormat },
    { .longName = "output",
      .shortName = 'o',
@@ -209,7 +250,10 @@ static const CliOption options[] = {
      .help = "the longest the target stays stopped (default 2)",
      .handle = onTimeout },
    { .longName = "goroutines", .help = "only the goroutines of a Go program", .handle = onGoroutines },
-   { .longName = "threads", .help = "only the threads (a Go program's goroutines are not read)", .handle = onThreads },
+   { .longName = "threads",
+     .help = "only the threads (a Go program's goroutines are not read); pprof and svg hold one part: by default a Go "
+             "program's goroutines",
+     .handle = onThreads },
    { .longName = "debug",
      .valueName = "N",
      .help = "goroutines as ?debug=1 (grouped, default) or ?debug=2 (each one)",
@@ -341,6 +385,19 @@ static int closeOutput(Output* o, bool commit) {
    return rc;
 }
 
+/* Binary formats on a terminal would only garble it: refused before the
+ * target is stopped. */
+static bool refuseTerminal(const CliArgs* a, Output* o) {
+   const FormatInfo* f = formatInfo(a->write.format);
+   if (!f->binary || !isatty(fileno(o->file)))
+      return false;
+   Util_error("dump: --format %s is gzip-compressed binary data and %s is a terminal: give -o FILE.pb.gz "
+              "(or redirect standard output)",
+              f->name, o->name);
+   closeOutput(o, false);
+   return true;
+}
+
 /* -v: where the pause went, and what the dump lacks. */
 static void reportPartial(const DumpResult* r) {
    if (r->lateThreads || r->missedThreads)
@@ -407,6 +464,8 @@ int Dump_main(int argc, char** argv) {
    Output out;
    if (openOutput(&out, a.output) != 0)
       return STACKTOP_EXIT_FAILURE;
+   if (refuseTerminal(&a, &out))
+      return STACKTOP_EXIT_USAGE;
    Snapshot_installSignalHandlers();
    DumpResult* result;
    char err[512];
