@@ -1,24 +1,13 @@
 /* Entry point: dispatches to a subcommand, batch mode or the curses monitor. */
 #include <locale.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "stacktop/Batch.h"
-#include "stacktop/Dump.h"
+#include "stacktop/Cli.h"
+#include "stacktop/Commands.h"
 #include "stacktop/Monitor.h"
 #include "stacktop/Options.h"
 #include "stacktop/Util.h"
-#include "stacktop/Watch.h"
-
-typedef struct Subcommand_ {
-   const char* name;
-   int (*main)(int argc, char** argv);
-} Subcommand;
-
-static const Subcommand subcommands[] = {
-   { .name = "dump", .main = Dump_main },
-   { .name = "watch", .main = Watch_main },
-};
 
 static int runMonitorOrBatch(int argc, char** argv) {
    Options options;
@@ -29,7 +18,7 @@ static int runMonitorOrBatch(int argc, char** argv) {
       return rc;
    }
    if (options.action == OPTIONS_HELP) {
-      fputs(Options_usage(), stdout);
+      Cli_printHelp(Options_command(), stdout);
       return STACKTOP_EXIT_OK;
    }
    if (options.action == OPTIONS_VERSION) {
@@ -50,11 +39,8 @@ int main(int argc, char** argv) {
     * batch output, JSON and the rc file use a decimal point. */
    setlocale(LC_ALL, "");
    setlocale(LC_NUMERIC, "C");
-   if (argc > 1) {
-      for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
-         if (strcmp(argv[1], subcommands[i].name) == 0)
-            return subcommands[i].main(argc - 1, argv + 1);
-      }
-   }
+   const Command* sub = argc > 1 ? Commands_find(argv[1]) : NULL;
+   if (sub)
+      return sub->main(argc - 1, argv + 1);
    return runMonitorOrBatch(argc, argv);
 }

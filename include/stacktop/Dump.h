@@ -18,6 +18,8 @@ typedef enum DumpFormat_ {
    DUMP_FORMAT_TEXT,   /* Go goroutine profile, debug=1 layout */
    DUMP_FORMAT_FOLDED, /* comm;outer;...;inner COUNT */
    DUMP_FORMAT_JSON,
+   DUMP_FORMAT_PPROF, /* gzip-compressed pprof profile.proto (binary) */
+   DUMP_FORMAT_SVG,   /* self-contained flame graph */
 } DumpFormat;
 
 /* Why a thread's stack ends where it does. Anything but DUMP_CUT_NONE is a
@@ -99,6 +101,13 @@ typedef struct DumpGroup_ {
    size_t frameCount;
 } DumpGroup;
 
+/* A file-backed mapping a stack passes through (for pprof's mappings). */
+typedef struct DumpMapping_ {
+   uint64_t start, end, offset; /* as in /proc/PID/maps */
+   char* path;                  /* as mapped, without " (deleted)"; owned */
+   char buildId[129];           /* GNU build-id in hexadecimal; "" when none or unreadable */
+} DumpMapping;
+
 typedef struct DumpResult_ {
    pid_t pid;
    char comm[16];
@@ -117,6 +126,9 @@ typedef struct DumpResult_ {
    DumpGroup* groups; /* ordered: count descending, then group line text */
    size_t groupCount;
    struct GoProfile_* go; /* the goroutine profile of a Go process; NULL otherwise */
+   double takenAt;        /* CLOCK_REALTIME seconds when the dump began */
+   DumpMapping* mappings; /* the mappings of the groups' pcs (threads and goroutines), by address */
+   size_t mappingCount;
 } DumpResult;
 
 /* Error classes of Dump_take, each with its own message. */
@@ -162,5 +174,8 @@ int Dump_write(const DumpResult* this, DumpFormat format, FILE* out);
 int Dump_writeWith(const DumpResult* this, const DumpWriteOptions* options, FILE* out);
 /* `stacktop dump ...`: parses argv (argv[0] = "dump") and returns the exit status. */
 int Dump_main(int argc, char** argv);
+struct CliCommand_;
+/* Its option table (for the man-page check). */
+const struct CliCommand_* Dump_command(void);
 
 #endif

@@ -16,7 +16,7 @@ typedef enum OutputFormat_ {
 
 typedef enum OptionsAction_ {
    OPTIONS_RUN,     /* run the monitor or batch mode */
-   OPTIONS_HELP,    /* --help was given: print Options_usage() and exit 0 */
+   OPTIONS_HELP,    /* --help was given: print the help (Cli_printHelp) and exit 0 */
    OPTIONS_VERSION, /* --version */
 } OptionsAction;
 
@@ -43,7 +43,8 @@ typedef struct Options_ {
 /* Fills defaults, then parses argv. Returns 0, or STACKTOP_EXIT_USAGE with a
  * one-line message (without "stacktop: " prefix) in err. */
 int Options_parse(Options* this, int argc, char** argv, char* err, size_t errSize);
-/* The --help text. */
-const char* Options_usage(void);
+struct CliCommand_;
+/* The option table (for --help and the man-page check). */
+const struct CliCommand_* Options_command(void);
 
 #endif

@@ -5,5 +5,8 @@
 
 /* argv[0] = "watch"; returns the exit status. */
 int Watch_main(int argc, char** argv);
+struct CliCommand_;
+/* Its option table (for the man-page check). */
+const struct CliCommand_* Watch_command(void);
 
 #endif

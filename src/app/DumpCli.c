@@ -1,13 +1,13 @@
-/* `stacktop dump PID ...`: option parsing, then Dump_take and Dump_write. */
+/* `stacktop dump PID ...`: the option table (Cli), then Dump_take and Dump_write. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "stacktop/Cli.h"
 #include "stacktop/Dump.h"
 #include "stacktop/Printable.h"
 #include "stacktop/Snapshot.h"
@@ -15,35 +15,61 @@
 
 #define MAX_DEPTH_LIMIT 4096
 
-static const char usage[] = "usage: stacktop dump PID [--format text|folded|json] [-o FILE] [--group-by pc|function]\n"
-                            "                         [--max-depth N] [--no-lines] [--timeout SECONDS]\n"
-                            "                         [--goroutines | --threads] [--debug 1|2] [--no-demangle] [-v]\n"
-                            "Stops every thread of PID at once, copies their stacks, resumes them, then prints the\n"
-                            "threads grouped by identical stack (Go goroutine-profile layout by default). For a Go\n"
-                            "program it first prints its goroutine profile, as /debug/pprof/goroutine?debug=1 would.\n"
-                            "  -f, --format FMT     text (default), folded (flame graphs) or json\n"
-                            "  -o, --output FILE    write to FILE instead of standard output\n"
-                            "  -g, --group-by KEY   pc (identical addresses, default) or function (same functions)\n"
-                            "  -d, --max-depth N    at most N frames per thread (default 256)\n"
-                            "      --no-lines       skip file:line and inlined frames (faster)\n"
-                            "      --no-demangle    C++ and Rust function names as the binary spells them\n"
-                            "  -t, --timeout S      wait at most S seconds for the threads to stop (default 2)\n"
-                            "      --goroutines     only the goroutines of a Go program\n"
-                            "      --threads        only the threads (Go programs: goroutines are not read)\n"
-                            "      --debug N        goroutines as ?debug=1 (grouped, default) or ?debug=2 (each one)\n"
-                            "  -v, --verbose        on standard error: the pause and its phases, what is partial\n"
-                            "  -h, --help           this help\n";
-
 typedef struct Name_ {
    const char* name;
    int value;
 } Name;
 
-static const Name formats[] = {
-   { "text", DUMP_FORMAT_TEXT },
-   { "folded", DUMP_FORMAT_FOLDED },
-   { "json", DUMP_FORMAT_JSON },
+typedef struct FormatInfo_ {
+   const char* name;
+   DumpFormat format;
+   bool binary; /* never written to a terminal */
+   const char* help;
+} FormatInfo;
+
+static const FormatInfo formats[] = {
+   { .name = "text", .format = DUMP_FORMAT_TEXT, .help = "Go's goroutine-profile layout (default)" },
+   { .name = "folded", .format = DUMP_FORMAT_FOLDED, .help = "one line per stack, for flame graph tools" },
+   { .name = "json", .format = DUMP_FORMAT_JSON, .help = "every field, one JSON object" },
+   { .name = "pprof",
+     .format = DUMP_FORMAT_PPROF,
+     .binary = true,
+     .help = "gzip-compressed profile.proto for go tool pprof (-o FILE.pb.gz)" },
+   { .name = "svg", .format = DUMP_FORMAT_SVG, .help = "a flame graph to open in a browser" },
 };
+#define FORMAT_COUNT (sizeof(formats) / sizeof(formats[0]))
+
+/* "text (Go's goroutine-profile layout, default), folded (...), ...": the
+ * help's list, from the table. */
+static const char* formatHelp(void) {
+   static char buf[512];
+   size_t used = 0;
+   for (size_t i = 0; i < FORMAT_COUNT && used < sizeof(buf); i++)
+      used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s (%s)", i ? ", " : "", formats[i].name,
+                               formats[i].help);
+   return buf;
+}
+
+/* "text, folded, json, pprof or svg", for messages. */
+static const char* formatNames(void) {
+   static char buf[128];
+   size_t used = 0;
+   for (size_t i = 0; i < FORMAT_COUNT && used < sizeof(buf); i++)
+      used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s",
+                               i == 0                  ? ""
+                               : i + 1 == FORMAT_COUNT ? " or "
+                                                       : ", ",
+                               formats[i].name);
+   return buf;
+}
+
+static const FormatInfo* formatInfo(DumpFormat format) {
+   for (size_t i = 0; i < FORMAT_COUNT; i++) {
+      if (formats[i].format == format)
+         return &formats[i];
+   }
+   return &formats[0];
+}
 
 static const Name groupings[] = {
    { "pc", DUMP_GROUP_PC },
@@ -60,6 +86,24 @@ static int lookupName(const Name* table, size_t n, const char* s, int* out) {
    return -1;
 }
 
+/* "text, folded or json", from a table. */
+static const char* namesOf(const Name* table, size_t n, char* buf, size_t size) {
+   size_t used = 0;
+   buf[0] = '\0';
+   for (size_t i = 0; i < n && used < size; i++)
+      used += (size_t)snprintf(buf + used, size - used, "%s%s",
+                               i == 0       ? ""
+                               : i + 1 == n ? " or "
+                                            : ", ",
+                               table[i].name);
+   return buf;
+}
+
+static const char* groupingNames(void) {
+   static char buf[64];
+   return namesOf(groupings, sizeof(groupings) / sizeof(groupings[0]), buf, sizeof(buf));
+}
+
 typedef struct CliArgs_ {
    DumpOptions options;
    DumpWriteOptions write;
@@ -69,103 +113,194 @@ typedef struct CliArgs_ {
    bool verbose;
 } CliArgs;
 
-enum { OPT_NO_LINES = 256, OPT_NO_DEMANGLE, OPT_GOROUTINES, OPT_THREADS, OPT_DEBUG };
-
-static const struct option longOptions[] = {
-   { "format", required_argument, NULL, 'f' },
-   { "output", required_argument, NULL, 'o' },
-   { "group-by", required_argument, NULL, 'g' },
-   { "max-depth", required_argument, NULL, 'd' },
-   { "no-lines", no_argument, NULL, OPT_NO_LINES },
-   { "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
-   { "timeout", required_argument, NULL, 't' },
-   { "goroutines", no_argument, NULL, OPT_GOROUTINES },
-   { "threads", no_argument, NULL, OPT_THREADS },
-   { "debug", required_argument, NULL, OPT_DEBUG },
-   { "verbose", no_argument, NULL, 'v' },
-   { "help", no_argument, NULL, 'h' },
-   { NULL, 0, NULL, 0 },
-};
-
-static int usageError(const char* fmt, const char* arg) {
-   char msg[256];
-   Util_format(msg, sizeof(msg), fmt, arg);
-   Util_error("dump: %s (see 'stacktop dump --help')", msg);
-   return STACKTOP_EXIT_USAGE;
+static int onFormat(void* target, const char* v, char* err, size_t errSize) {
+   CliArgs* a = target;
+   for (size_t i = 0; i < FORMAT_COUNT; i++) {
+      if (strcmp(formats[i].name, v) == 0) {
+         a->write.format = formats[i].format;
+         return 0;
+      }
+   }
+   Util_format(err, errSize, "unknown format '%s': use %s", v, formatNames());
+   return -1;
 }
 
-static int chooseParts(CliArgs* a, DumpParts parts) {
-   if (a->write.parts != DUMP_PARTS_ALL && a->write.parts != parts)
-      return usageError("%s", "--goroutines and --threads exclude each other: give one, or neither for both");
+static int onOutput(void* target, const char* v, char* err, size_t errSize) {
+   (void)err, (void)errSize;
+   ((CliArgs*)target)->output = v;
+   return 0;
+}
+
+static int onGroupBy(void* target, const char* v, char* err, size_t errSize) {
+   int g;
+   if (lookupName(groupings, sizeof(groupings) / sizeof(groupings[0]), v, &g) < 0) {
+      Util_format(err, errSize, "unknown --group-by '%s': use %s", v, groupingNames());
+      return -1;
+   }
+   ((CliArgs*)target)->options.groupBy = (DumpGroupBy)g;
+   return 0;
+}
+
+static int onMaxDepth(void* target, const char* v, char* err, size_t errSize) {
+   char* end;
+   long depth = strtol(v, &end, 10);
+   if (*v == '\0' || *end || depth < 1 || depth > MAX_DEPTH_LIMIT) {
+      Util_format(err, errSize, "bad --max-depth '%s': give a whole number from 1 to %d", v, MAX_DEPTH_LIMIT);
+      return -1;
+   }
+   ((CliArgs*)target)->options.maxDepth = (int)depth;
+   return 0;
+}
+
+static int onTimeout(void* target, const char* v, char* err, size_t errSize) {
+   char* end;
+   double s = strtod(v, &end);
+   if (*v == '\0' || *end || !(s > 0 && s <= 3600)) {
+      Util_format(err, errSize, "bad --timeout '%s': give seconds, more than 0 and at most 3600", v);
+      return -1;
+   }
+   ((CliArgs*)target)->options.timeoutS = s;
+   return 0;
+}
+
+static int onNoLines(void* target, const char* v, char* err, size_t errSize) {
+   (void)v, (void)err, (void)errSize;
+   ((CliArgs*)target)->options.lines = false;
+   return 0;
+}
+
+static int onNoDemangle(void* target, const char* v, char* err, size_t errSize) {
+   (void)v, (void)err, (void)errSize;
+   ((CliArgs*)target)->options.demangle = false;
+   return 0;
+}
+
+static int chooseParts(CliArgs* a, DumpParts parts, char* err, size_t errSize) {
+   if (a->write.parts != DUMP_PARTS_ALL && a->write.parts != parts) {
+      Util_format(err, errSize, "--goroutines and --threads exclude each other: give one, or neither for both");
+      return -1;
+   }
    a->write.parts = parts;
    /* Reading goroutines lengthens the pause: not when only threads are wanted. */
    a->options.goroutines = parts == DUMP_PARTS_GOROUTINES;
    return 0;
 }
 
-static int parseOption(CliArgs* a, int c, const char* arg) {
-   int v;
-   char* end;
-   switch (c) {
-   case 'f':
-      if (lookupName(formats, sizeof(formats) / sizeof(formats[0]), arg, &v) < 0)
-         return usageError("unknown format '%s': use text, folded or json", arg);
-      a->write.format = (DumpFormat)v;
-      return 0;
-   case 'g':
-      if (lookupName(groupings, sizeof(groupings) / sizeof(groupings[0]), arg, &v) < 0)
-         return usageError("unknown --group-by '%s': use pc or function", arg);
-      a->options.groupBy = (DumpGroupBy)v;
-      return 0;
-   case 'o': a->output = arg; return 0;
-   case 'd': {
-      long depth = strtol(arg, &end, 10);
-      if (*arg == '\0' || *end || depth < 1 || depth > MAX_DEPTH_LIMIT)
-         return usageError("bad --max-depth '%s': give a whole number from 1 to 4096", arg);
-      a->options.maxDepth = (int)depth;
-      return 0;
+static int onGoroutines(void* target, const char* v, char* err, size_t errSize) {
+   (void)v;
+   return chooseParts(target, DUMP_PARTS_GOROUTINES, err, errSize);
+}
+
+static int onThreads(void* target, const char* v, char* err, size_t errSize) {
+   (void)v;
+   return chooseParts(target, DUMP_PARTS_THREADS, err, errSize);
+}
+
+static int onDebug(void* target, const char* v, char* err, size_t errSize) {
+   if (strcmp(v, "1") != 0 && strcmp(v, "2") != 0) {
+      Util_format(err, errSize, "bad --debug '%s': give 1 (grouped, like ?debug=1) or 2 (each goroutine)", v);
+      return -1;
    }
-   case 't': {
-      double s = strtod(arg, &end);
-      if (*arg == '\0' || *end || !(s > 0 && s <= 3600))
-         return usageError("bad --timeout '%s': give seconds, more than 0 and at most 3600", arg);
-      a->options.timeoutS = s;
-      return 0;
-   }
-   case OPT_NO_LINES: a->options.lines = false; return 0;
-   case OPT_NO_DEMANGLE: a->options.demangle = false; return 0;
-   case OPT_GOROUTINES:
-   case OPT_THREADS: return chooseParts(a, c == OPT_GOROUTINES ? DUMP_PARTS_GOROUTINES : DUMP_PARTS_THREADS);
-   case OPT_DEBUG:
-      if (strcmp(arg, "1") != 0 && strcmp(arg, "2") != 0)
-         return usageError("bad --debug '%s': give 1 (grouped, like ?debug=1) or 2 (each goroutine)", arg);
-      a->write.debug = arg[0] - '0';
-      return 0;
-   case 'h': a->help = true; return 0;
-   case 'v': a->verbose = true; return 0;
-   default: return usageError("%s", "bad option");
-   }
+   ((CliArgs*)target)->write.debug = v[0] - '0';
+   return 0;
+}
+
+static int onVerbose(void* target, const char* v, char* err, size_t errSize) {
+   (void)v, (void)err, (void)errSize;
+   ((CliArgs*)target)->verbose = true;
+   return 0;
+}
+
+static int onHelp(void* target, const char* v, char* err, size_t errSize) {
+   (void)v, (void)err, (void)errSize;
+   ((CliArgs*)target)->help = true;
+   return 0;
+}
+
+static const CliOption options[] = {
+   { .longName = "format",
+     .shortName = 'f',
+     .valueName = "FMT",
+     .help = "the layout, one of:",
+     .helpDetail = formatHelp,
+     .handle = onFormat },
+   { .longName = "output",
+     .shortName = 'o',
+     .valueName = "FILE",
+     .help = "write to FILE (created before anything is stopped) instead of standard output",
+     .handle = onOutput },
+   { .longName = "group-by",
+     .shortName = 'g',
+     .valueName = "KEY",
+     .help = "what makes stacks one group (default pc: identical addresses; function: the same functions):",
+     .helpDetail = groupingNames,
+     .handle = onGroupBy },
+   { .longName = "max-depth",
+     .shortName = 'd',
+     .valueName = "N",
+     .help = "at most N frames per thread (default 256)",
+     .handle = onMaxDepth },
+   { .longName = "no-lines", .help = "skip file:line and inlined frames (faster)", .handle = onNoLines },
+   { .longName = "no-demangle",
+     .help = "C++ and Rust function names as the binary spells them",
+     .handle = onNoDemangle },
+   { .longName = "timeout",
+     .shortName = 't',
+     .valueName = "SECONDS",
+     .help = "the longest the target stays stopped (default 2)",
+     .handle = onTimeout },
+   { .longName = "goroutines", .help = "only the goroutines of a Go program", .handle = onGoroutines },
+   { .longName = "threads",
+     .help = "only the threads (a Go program's goroutines are not read); pprof and svg hold one part: by default a Go "
+             "program's goroutines",
+     .handle = onThreads },
+   { .longName = "debug",
+     .valueName = "N",
+     .help = "goroutines as ?debug=1 (grouped, default) or ?debug=2 (each one)",
+     .handle = onDebug },
+   { .longName = "verbose",
+     .shortName = 'v',
+     .help = "on standard error: the pause and its phases, what is partial",
+     .handle = onVerbose },
+   { .longName = "help", .shortName = 'h', .help = "this help", .handle = onHelp },
+};
+
+static const CliCommand command = {
+   .name = "dump",
+   .synopsis = "dump PID [options]",
+   .summary = "Stops every thread of PID at once, copies their stacks, resumes them, then prints the threads\n"
+              "grouped by identical stack (Go's goroutine-profile layout). For a Go program it first prints\n"
+              "its goroutine profile, as its /debug/pprof/goroutine?debug=1 would.",
+   .options = options,
+   .optionCount = sizeof(options) / sizeof(options[0]),
+   .footer = "Exit status: 0 written, 1 failed (one line says why), 2 bad command line, 3 written but incomplete.",
+   .manPage = "doc/stacktop.1",
+};
+
+const CliCommand* Dump_command(void) {
+   return &command;
+}
+
+static int usageError(const char* msg) {
+   Util_error("dump: %s (see 'stacktop dump --help')", msg);
+   return STACKTOP_EXIT_USAGE;
 }
 
 static int parseArgs(CliArgs* a, int argc, char** argv) {
    DumpOptions_init(&a->options);
    a->options.detachOnSignal = true;
-   optind = 0; /* re-initialise GNU getopt */
-   opterr = 0;
-   int c;
-   while ((c = getopt_long(argc, argv, "f:o:g:d:t:hv", longOptions, NULL)) != -1) {
-      if (c == '?' || c == ':')
-         return usageError("bad or incomplete option '%s'", argv[optind - 1]);
-      int rc = parseOption(a, c, optarg);
-      if (rc)
-         return rc;
-   }
+   char err[256];
+   int operand;
+   if (Cli_parse(&command, a, argc, argv, &operand, err, sizeof(err)) != 0)
+      return usageError(err);
    if (a->help)
       return 0;
-   if (optind != argc - 1)
-      return usageError("%s", optind >= argc ? "missing PID" : "give exactly one PID");
-   if (Util_parsePid(argv[optind], &a->pid) < 0)
-      return usageError("bad PID '%s': give a process id, e.g. from pgrep", argv[optind]);
+   if (operand != argc - 1)
+      return usageError(operand >= argc ? "missing PID" : "give exactly one PID");
+   if (Util_parsePid(argv[operand], &a->pid) < 0) {
+      Util_format(err, sizeof(err), "bad PID '%s': give a process id, e.g. from pgrep", argv[operand]);
+      return usageError(err);
+   }
    return 0;
 }
 
@@ -250,6 +385,19 @@ static int closeOutput(Output* o, bool commit) {
    return rc;
 }
 
+/* Binary formats on a terminal would only garble it: refused before the
+ * target is stopped. */
+static bool refuseTerminal(const CliArgs* a, Output* o) {
+   const FormatInfo* f = formatInfo(a->write.format);
+   if (!f->binary || !isatty(fileno(o->file)))
+      return false;
+   Util_error("dump: --format %s is gzip-compressed binary data and %s is a terminal: give -o FILE.pb.gz "
+              "(or redirect standard output)",
+              f->name, o->name);
+   closeOutput(o, false);
+   return true;
+}
+
 /* -v: where the pause went, and what the dump lacks. */
 static void reportPartial(const DumpResult* r) {
    if (r->lateThreads || r->missedThreads)
@@ -310,12 +458,14 @@ int Dump_main(int argc, char** argv) {
    if (rc)
       return rc;
    if (a.help) {
-      fputs(usage, stdout);
+      Cli_printHelp(&command, stdout);
       return STACKTOP_EXIT_OK;
    }
    Output out;
    if (openOutput(&out, a.output) != 0)
       return STACKTOP_EXIT_FAILURE;
+   if (refuseTerminal(&a, &out))
+      return STACKTOP_EXIT_USAGE;
    Snapshot_installSignalHandlers();
    DumpResult* result;
    char err[512];

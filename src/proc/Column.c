@@ -441,10 +441,14 @@ int Column_byName(const char* name) {
 }
 
 const char* Column_names(void) {
-   /* Built at compile time from the same names as the table; test_column
-    * checks that the two agree. */
-   return "pid,ppid,user,state,nice,threads,cpu,processor,mem,virt,res,shr,data,rgrow,ioread,iowrite,fds,start,time,"
-          "wchan,command";
+   /* From the table, once (no other state: the names never change). */
+   static char names[512];
+   if (names[0])
+      return names;
+   size_t used = 0;
+   for (int id = 0; id < COL_COUNT && used < sizeof(names); id++)
+      used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", id ? ", " : "", columns[id].name);
+   return names;
 }
 
 bool Column_anyGo(const ProcessSample* const* rows, size_t count) {

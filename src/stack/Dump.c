@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stacktop/DumpMappings.h"
 #include "stacktop/GoProfile.h"
 #include "stacktop/GoSnapshot.h"
 #include "stacktop/Group.h"
@@ -271,6 +272,7 @@ static void readGoStopped(void* ctx, const Snapshot* snap) {
 
 DumpError Dump_take(pid_t pid, const DumpOptions* options, DumpResult** out, char* err, size_t errSize) {
    double start = Util_monotonicSeconds();
+   double takenAt = Util_wallSeconds();
    *out = NULL;
    Symbols* symbols = options->symbols ? options->symbols : Symbols_new(options->lines);
    if (!options->symbols)
@@ -311,6 +313,8 @@ DumpError Dump_take(pid_t pid, const DumpOptions* options, DumpResult** out, cha
    analyze(&snap, options, symbols, reader.go, r);
    if (reader.go)
       r->go = GoProfile_build(reader.go);
+   r->takenAt = takenAt;
+   r->mappings = DumpMappings_collect(r, snap.pid, &snap.maps, Symbols_cache(symbols), &r->mappingCount);
    GoSnapshot_free(reader.go);
    Snapshot_free(&snap);
    if (!options->symbols)
@@ -332,5 +336,6 @@ void Dump_free(DumpResult* this) {
       return;
    Group_freeAll(this->groups, this->groupCount);
    GoProfile_free(this->go);
+   DumpMappings_free(this->mappings, this->mappingCount);
    free(this);
 }

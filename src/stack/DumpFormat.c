@@ -1,5 +1,6 @@
 /* Dump_write: the text (Go goroutine profile debug=1 layout), folded and
- * JSON renderings of a DumpResult. Pure formatting, no I/O besides `out`. */
+ * JSON renderings of a DumpResult, and the dispatch to the pprof and SVG
+ * writers (DumpProfile). Pure formatting, no I/O besides `out`. */
 #include "stacktop/Dump.h"
 
 #include <errno.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stacktop/DumpProfile.h"
 #include "stacktop/GoFormat.h"
 #include "stacktop/Group.h"
 #include "stacktop/Json.h"
@@ -290,7 +292,7 @@ static void writeJsonGroup(Json* j, const DumpGroup* g) {
    Json_endObject(j);
 }
 
-static void writeJson(const DumpResult* r, const DumpWriteOptions* o, FILE* out) {
+static int writeJson(const DumpResult* r, const DumpWriteOptions* o, FILE* out) {
    Json j;
    Json_init(&j, out);
    Json_beginObject(&j);
@@ -336,6 +338,7 @@ static void writeJson(const DumpResult* r, const DumpWriteOptions* o, FILE* out)
    }
    Json_endObject(&j);
    fputc('\n', out);
+   return 0;
 }
 
 /* ---- parts ------------------------------------------------------------------ */
@@ -348,7 +351,7 @@ static bool wantThreads(const DumpWriteOptions* o) {
    return o->parts != DUMP_PARTS_GOROUTINES;
 }
 
-static void writeText(const DumpResult* r, const DumpWriteOptions* o, FILE* out) {
+static int writeText(const DumpResult* r, const DumpWriteOptions* o, FILE* out) {
    if (wantGoroutines(o) && r->go) {
       if (o->debug >= 2)
          GoFormat_traces(r->go, r->stoppedMs, out);
@@ -363,20 +366,25 @@ static void writeText(const DumpResult* r, const DumpWriteOptions* o, FILE* out)
    }
    if (wantThreads(o))
       writeThreadText(r, out);
+   return 0;
 }
 
-static void writeFolded(const DumpResult* r, const DumpWriteOptions* o, FILE* out) {
+static int writeFolded(const DumpResult* r, const DumpWriteOptions* o, FILE* out) {
    if (wantGoroutines(o) && r->go)
       GoFormat_folded(r->go, r->comm, out);
    if (wantThreads(o))
       writeThreadFolded(r, out);
+   return 0;
 }
 
-typedef void (*Writer)(const DumpResult* r, const DumpWriteOptions* o, FILE* out);
+/* Each returns 0, or -1 with errno set; write errors are also seen on `out`. */
+typedef int (*Writer)(const DumpResult* r, const DumpWriteOptions* o, FILE* out);
 static const Writer writers[] = {
-   [DUMP_FORMAT_TEXT] = writeText,
-   [DUMP_FORMAT_FOLDED] = writeFolded,
-   [DUMP_FORMAT_JSON] = writeJson,
+   [DUMP_FORMAT_TEXT] = writeText,          /* Go's debug=1 layout */
+   [DUMP_FORMAT_FOLDED] = writeFolded,      /* flame graph input */
+   [DUMP_FORMAT_JSON] = writeJson,          /* every field */
+   [DUMP_FORMAT_PPROF] = DumpProfile_pprof, /* gzip-compressed profile.proto */
+   [DUMP_FORMAT_SVG] = DumpProfile_svg,     /* flame graph */
 };
 
 int Dump_write(const DumpResult* this, DumpFormat format, FILE* out) {
@@ -389,8 +397,9 @@ int Dump_writeWith(const DumpResult* this, const DumpWriteOptions* options, FILE
       errno = EINVAL;
       return -1;
    }
-   writers[options->format](this, options, out);
-   if (fflush(out) != 0 || ferror(out)) {
+   errno = 0;
+   int rc = writers[options->format](this, options, out);
+   if (rc != 0 || fflush(out) != 0 || ferror(out)) {
       if (errno == 0)
          errno = EIO;
       return -1;

@@ -239,6 +239,10 @@ static void collectStacks(Collect* c, const IncidentProcess* ip, const char* dir
    } outputs[] = {
       { DUMP_FORMAT_TEXT, "stacks.txt" },
       { DUMP_FORMAT_FOLDED, "stacks.folded" },
+      /* for go tool pprof without the binaries, and a flame graph to open
+       * in a browser: a Go program's goroutines, else the threads */
+      { DUMP_FORMAT_PPROF, "stacks.pb.gz" },
+      { DUMP_FORMAT_SVG, "stacks.svg" },
    };
    for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++) {
       MemFile m;

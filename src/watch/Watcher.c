@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "stacktop/ArchiveApi.h"
+#include "stacktop/Cli.h"
 #include "stacktop/CurlApi.h"
 #include "stacktop/Dispatch.h"
 #include "stacktop/Incident.h"
@@ -112,47 +112,87 @@ typedef struct Fire_ {
    size_t goneCount;
 } Fire;
 
-static const char usage[] = "usage: stacktop watch -c FILE [--once] [--check-config] [--foreground] [-v]\n"
-                            "  -c, --config FILE   the watch config (see stacktop.conf(5))\n"
-                            "      --once          sample until every rule had its window, fire what fires, wait for\n"
-                            "                      the bundles and mails, exit (1 if a bundle could not be written)\n"
-                            "      --check-config  validate FILE and print the resolved services and rules\n"
-                            "      --foreground    log to stderr only (otherwise also to syslog)\n"
-                            "  -v, --verbose       also log every sample's findings\n"
-                            "SIGHUP reloads FILE (a bad one is logged and the running config kept); SIGTERM stops.\n";
+static int onConfig(void* target, const char* v, char* err, size_t errSize) {
+   (void)err, (void)errSize;
+   ((WatchOptions*)target)->configPath = v;
+   return 0;
+}
+
+static int onOnce(void* target, const char* v, char* err, size_t errSize) {
+   (void)v, (void)err, (void)errSize;
+   ((WatchOptions*)target)->once = true;
+   return 0;
+}
+
+static int onCheckConfig(void* target, const char* v, char* err, size_t errSize) {
+   (void)v, (void)err, (void)errSize;
+   ((WatchOptions*)target)->checkConfig = true;
+   return 0;
+}
+
+static int onForeground(void* target, const char* v, char* err, size_t errSize) {
+   (void)v, (void)err, (void)errSize;
+   ((WatchOptions*)target)->foreground = true;
+   return 0;
+}
+
+static int onVerbose(void* target, const char* v, char* err, size_t errSize) {
+   (void)v, (void)err, (void)errSize;
+   ((WatchOptions*)target)->verbose = true;
+   return 0;
+}
+
+static int onHelp(void* target, const char* v, char* err, size_t errSize) {
+   (void)v, (void)err, (void)errSize;
+   ((WatchOptions*)target)->help = true;
+   return 0;
+}
+
+static const CliOption options[] = {
+   { .longName = "config",
+     .shortName = 'c',
+     .valueName = "FILE",
+     .help = "the watch config (see stacktop.conf(5))",
+     .handle = onConfig },
+   { .longName = "once",
+     .help = "sample until every rule had its window, fire what fires, wait for the bundles and mails, exit "
+             "(1 if a bundle could not be written)",
+     .handle = onOnce },
+   { .longName = "check-config",
+     .help = "validate FILE and print the resolved services and rules",
+     .handle = onCheckConfig },
+   { .longName = "foreground", .help = "log to stderr only (otherwise also to syslog)", .handle = onForeground },
+   { .longName = "verbose", .shortName = 'v', .help = "also log every sample's findings", .handle = onVerbose },
+   { .longName = "help", .shortName = 'h', .help = "this help", .handle = onHelp },
+};
+
+static const CliCommand command = {
+   .name = "watch",
+   .synopsis = "watch -c FILE [options]",
+   .summary = "Watches the services named in FILE; when a rule fires, writes a diagnostic bundle and mails it.",
+   .options = options,
+   .optionCount = sizeof(options) / sizeof(options[0]),
+   .footer = "SIGHUP reloads FILE (a bad one is logged and the running config kept); SIGTERM stops.",
+   .stopAtOperand = true,
+   .manPage = "doc/stacktop.conf.5",
+};
+
+const CliCommand* Watch_command(void) {
+   return &command;
+}
 
 static int parseOptions(WatchOptions* o, int argc, char** argv) {
-   static const struct option longOptions[] = {
-      { "config", required_argument, NULL, 'c' },
-      { "once", no_argument, NULL, 'o' },
-      { "check-config", no_argument, NULL, 'k' },
-      { "foreground", no_argument, NULL, 'f' },
-      { "verbose", no_argument, NULL, 'v' },
-      { "help", no_argument, NULL, 'h' },
-      { NULL, 0, NULL, 0 },
-   };
    memset(o, 0, sizeof(*o));
-   optind = 1;
-   opterr = 0;
-   int c;
-   while ((c = getopt_long(argc, argv, "+c:vh", longOptions, NULL)) != -1) {
-      switch (c) {
-      case 'c': o->configPath = optarg; break;
-      case 'o': o->once = true; break;
-      case 'k': o->checkConfig = true; break;
-      case 'f': o->foreground = true; break;
-      case 'v': o->verbose = true; break;
-      case 'h': o->help = true; return 0;
-      default:
-         if (optopt == 'c')
-            Util_error("watch: -c needs a config file (see 'stacktop watch --help')");
-         else
-            Util_error("watch: unknown option '%s' (see 'stacktop watch --help')", argv[optind - 1]);
-         return -1;
-      }
+   char err[256];
+   int operand;
+   if (Cli_parse(&command, o, argc, argv, &operand, err, sizeof(err)) != 0) {
+      Util_error("watch: %s (see 'stacktop watch --help')", err);
+      return -1;
    }
-   if (optind < argc) {
-      Util_error("watch: unexpected argument '%s' (see 'stacktop watch --help')", argv[optind]);
+   if (o->help)
+      return 0;
+   if (operand < argc) {
+      Util_error("watch: unexpected argument '%s' (see 'stacktop watch --help')", argv[operand]);
       return -1;
    }
    if (!o->configPath) {
@@ -692,7 +732,7 @@ int Watch_main(int argc, char** argv) {
    if (parseOptions(&w.options, argc, argv) < 0)
       return STACKTOP_EXIT_USAGE;
    if (w.options.help) {
-      fputs(usage, stdout);
+      Cli_printHelp(&command, stdout);
       return STACKTOP_EXIT_OK;
    }
    char err[1024];

@@ -13,8 +13,9 @@ BAD = [
     (["-p", "0"], "invalid pid '0'"),
     (["-p", "-4"], "invalid pid '-4'"),
     (["-p"], "'-p' needs a value"),
-    (["-s", "bogus"], "unknown column 'bogus' for -s: expected one of pid,ppid,user,state,nice,threads,cpu,"
-                      "processor,mem,virt,res,shr,data,rgrow,ioread,iowrite,fds,start,time,wchan,command"),
+    (["-s", "bogus"], "unknown column 'bogus' for -s: expected one of pid, ppid, user, state, nice, threads, cpu, "
+                      "processor, mem, virt, res, shr, data, rgrow, goroutines, ggrow, ioread, iowrite, fds, start, "
+                      "time, wchan, command"),
     (["--sort=nope"], "unknown column 'nope'"),
     (["-d", "0"], "invalid delay '0'"),
     (["-d", "-1"], "invalid delay '-1'"),

@@ -14,6 +14,7 @@ import re
 import signal
 import subprocess
 import time
+from xml.etree import ElementTree
 
 import pytest
 
@@ -234,7 +235,7 @@ def check_mail_and_bundle(messages, bundles_dir, rule, log=""):
 
 def check_process_files(files, pid):
     d = f"proc-{pid}/"
-    for name in ["stacks.txt", "stacks.folded", "status", "smaps_rollup", "limits", "maps", "io", "cgroup",
+    for name in ["stacks.txt", "stacks.folded", "stacks.pb.gz", "stacks.svg", "status", "smaps_rollup", "limits", "maps", "io", "cgroup",
                  "fds", "history.csv"]:
         assert d + name in files, (name, sorted(files))
     assert re.search(rf"^Pid:\s+{pid}$", files[d + "status"].decode(), re.M)
@@ -260,6 +261,15 @@ def test_cpu_above_fires_one_mail_with_the_bundle(tmp_path, spawn, smtp):
     assert re.search(r"^4 @ ", stacks, re.M), stacks
     assert "busy_sleeper" in stacks and "busy_spin" in stacks
     assert "busy_sleeper" in files[f"proc-{busy.pid}/stacks.folded"].decode()
+    # the same stacks for go tool pprof and as a flame graph to open in a browser
+    profile = tmp_path / "stacks.pb.gz"
+    profile.write_bytes(files[f"proc-{busy.pid}/stacks.pb.gz"])
+    top = subprocess.run(["go", "tool", "pprof", "-top", "-cum", str(profile)], capture_output=True, text=True,
+                         timeout=120, env=dict(os.environ, HOME=str(tmp_path)))
+    assert top.returncode == 0 and "busy_sleeper" in top.stdout and "busy_spin" in top.stdout, top.stderr
+    svg = ElementTree.fromstring(files[f"proc-{busy.pid}/stacks.svg"])
+    titles = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}title")]
+    assert any(t and t.startswith("busy_sleeper") for t in titles), titles
     summary = json.loads(files["summary.json"])
     assert summary["rule"] == "cpu_above" and summary["service"] == "busy" and summary["host"] == "testhost"
     assert summary["value"] > 5

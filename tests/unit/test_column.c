@@ -24,19 +24,20 @@ static ProcessSample make(pid_t pid) {
 static void test_table(void** state) {
    (void)state;
    static const char* names[COL_COUNT] = {
-      "pid", "ppid", "user",  "state",  "nice",    "threads", "cpu",   "processor", "mem",   "virt",    "res",
-      "shr", "data", "rgrow", "ioread", "iowrite", "fds",     "start", "time",      "wchan", "command",
+      "pid",    "ppid",    "user", "state", "nice", "threads", "cpu",        "processor",
+      "mem",    "virt",    "res",  "shr",   "data", "rgrow",   "goroutines", "ggrow",
+      "ioread", "iowrite", "fds",  "start", "time", "wchan",   "command",
    };
    static const char* headers[COL_COUNT] = {
-      "PID", "PPID", "USER",  "S",      "NI",     "THR", "CPU%",  "CPU#",  "MEM%",  "VIRT",    "RES",
-      "SHR", "DATA", "RGROW", "IORD/s", "IOWR/s", "FDS", "START", "TIME+", "WCHAN", "COMMAND",
+      "PID",  "PPID",  "USER", "S",     "NI",     "THR",    "CPU%", "CPU#",  "MEM%",  "VIRT",  "RES",     "SHR",
+      "DATA", "RGROW", "GOR",  "GGROW", "IORD/s", "IOWR/s", "FDS",  "START", "TIME+", "WCHAN", "COMMAND",
    };
    /* The default set is the columns the monitor always had; the new ones
     * are a chooser away. */
    static const bool byDefault[COL_COUNT] = {
-      [COL_PID] = true,   [COL_USER] = true, [COL_STATE] = true,   [COL_THREADS] = true, [COL_CPU] = true,
-      [COL_MEM] = true,   [COL_VIRT] = true, [COL_RES] = true,     [COL_SHR] = true,     [COL_DATA] = true,
-      [COL_RGROW] = true, [COL_TIME] = true, [COL_COMMAND] = true,
+      [COL_PID] = true,   [COL_USER] = true, [COL_STATE] = true,   [COL_THREADS] = true,    [COL_CPU] = true,
+      [COL_MEM] = true,   [COL_VIRT] = true, [COL_RES] = true,     [COL_SHR] = true,        [COL_DATA] = true,
+      [COL_RGROW] = true, [COL_TIME] = true, [COL_COMMAND] = true, [COL_GOROUTINES] = true, [COL_GGROW] = true,
    };
    char all[512] = "";
    for (int i = 0; i < COL_COUNT; i++) {
@@ -50,7 +51,7 @@ static void test_table(void** state) {
       assert_int_equal(c->shownByDefault, byDefault[i]);
       assert_int_equal(Column_byName(names[i]), i);
       assert_int_equal(Column_byName(headers[i]), i);
-      strcat(all, i ? "," : "");
+      strcat(all, i ? ", " : "");
       strcat(all, names[i]);
    }
    assert_string_equal(Column_names(), all);
@@ -96,6 +97,12 @@ static void setField(ProcessSample* p, ColumnId id, int v) {
    case COL_RGROW:
       p->resGrowthKiBPerMin = v * 100.0 - 150.0;
       p->resGrowthKnown = true;
+      break;
+   case COL_GOROUTINES: p->goroutines = v * 100; break;
+   case COL_GGROW:
+      p->goroutines = 1;
+      p->goGrowthPerMin = v * 10.0 - 15.0;
+      p->goGrowthKnown = true;
       break;
    case COL_TIME: p->cpuTimeS = v * 1.5; break;
    case COL_COMMAND: p->command = commands[v]; break;
@@ -189,6 +196,9 @@ static void test_format(void** state) {
    p.dataKiB = 0;
    p.resGrowthKiBPerMin = -300;
    p.resGrowthKnown = true;
+   p.goroutines = 1234;
+   p.goGrowthPerMin = 12.34;
+   p.goGrowthKnown = true;
    p.cpuTimeS = 61.5;
    p.command = "/usr/bin/thing --flag";
    p.ppid = 1;
@@ -216,6 +226,8 @@ static void test_format(void** state) {
       [COL_MEM] = "3.2",
       [COL_VIRT] = "23.4M",
       [COL_RES] = "812K",
+      [COL_GOROUTINES] = "1234",
+      [COL_GGROW] = "+12",
       [COL_SHR] = "1.00G",
       [COL_DATA] = "0K",
       [COL_RGROW] = "-300K",

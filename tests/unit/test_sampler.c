@@ -245,6 +245,8 @@ static void test_new_fields(void** state) {
       assert_null(kthreadd->history);
       assert_false(kthreadd->resGrowthKnown);
    }
+   Sampler_free(s);
+}
 
 /* historyOnDemand (the watcher): no History for a process nobody asked
  * about; one asked for starts with this refresh's sample and keeps growing;
