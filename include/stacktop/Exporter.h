@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "stacktop/Evidence.h"
+#include "stacktop/Incident.h"
 #include "stacktop/Metrics.h"
 #include "stacktop/Rules.h"
 #include "stacktop/Sampler.h"
@@ -41,6 +43,15 @@ void Exporter_rule(Exporter* this, const char* service, RuleKind kind, const Rul
                    double value);
 /* The sample is complete: renders the exposition. */
 void Exporter_endSample(Exporter* this, double sampleSeconds, unsigned long long bundleDirBytes, size_t mailPending);
+/* Events, counted as they happen. Every one accepts a NULL exporter
+ * (metrics off) and does nothing then. */
+void Exporter_episode(Exporter* this, const char* service, RuleKind kind);
+/* action: one of the RULE_ACTION_SUPPRESS_* */
+void Exporter_suppressed(Exporter* this, const char* service, RuleKind kind, RuleAction action);
+void Exporter_bundled(Exporter* this, const Incident* incident, const EvidenceResult* result);
+void Exporter_bundleFailed(Exporter* this, const Incident* incident);
+void Exporter_mailed(Exporter* this, bool delivered);
+void Exporter_alert(Exporter* this, const char* outcome);
 /* The last rendered exposition (valid until the next Exporter_endSample). */
 const char* Exporter_text(const Exporter* this, size_t* len);
 /* Writes the last exposition to path atomically (a private temporary file in

@@ -360,6 +360,53 @@ void Exporter_rule(Exporter* this, const char* service, RuleKind kind, const Rul
       Metrics_set(this->metrics, METRIC_RULE_VALUE, labels, Rule_toBase(kind, value));
 }
 
+/* ---- events */
+
+void Exporter_episode(Exporter* this, const char* service, RuleKind kind) {
+   if (this)
+      Metrics_add(this->metrics, METRIC_RULE_EPISODES, (const char*[]){ service, Rule_name(kind) }, 1);
+}
+
+void Exporter_suppressed(Exporter* this, const char* service, RuleKind kind, RuleAction action) {
+   if (!this)
+      return;
+   const char* reason = action == RULE_ACTION_SUPPRESS_CAP       ? "hourly_cap"
+                        : action == RULE_ACTION_SUPPRESS_PENDING ? "pending"
+                                                                 : "cooldown";
+   Metrics_add(this->metrics, METRIC_BUNDLES_SUPPRESSED, (const char*[]){ service, Rule_name(kind), reason }, 1);
+}
+
+void Exporter_bundled(Exporter* this, const Incident* in, const EvidenceResult* r) {
+   if (!this)
+      return;
+   const char* labels[] = { in->service, Rule_name(in->rule) };
+   Metrics_add(this->metrics, METRIC_BUNDLES_WRITTEN, labels, 1);
+   Metrics_set(this->metrics, METRIC_BUNDLE_LAST_TIME, labels, Util_wallSeconds());
+   for (size_t i = 0; i < r->dumpCount; i++) {
+      Metrics_add(this->metrics, METRIC_DUMPS, (const char*[]){ in->service, r->dumps[i].ok ? "ok" : "failed" }, 1);
+      if (r->dumps[i].ok)
+         Metrics_set(this->metrics, METRIC_DUMP_PAUSE, (const char*[]){ in->service }, r->dumps[i].stoppedMs / 1000.0);
+   }
+   for (size_t i = 0; i < r->pprofFailureCount; i++)
+      Metrics_add(this->metrics, METRIC_PPROF_FAILURES,
+                  (const char*[]){ r->pprofFailures[i].service, r->pprofFailures[i].endpoint }, 1);
+}
+
+void Exporter_bundleFailed(Exporter* this, const Incident* in) {
+   if (this)
+      Metrics_add(this->metrics, METRIC_BUNDLE_FAILURES, (const char*[]){ in->service, Rule_name(in->rule) }, 1);
+}
+
+void Exporter_mailed(Exporter* this, bool delivered) {
+   if (this)
+      Metrics_add(this->metrics, delivered ? METRIC_MAIL_SENT : METRIC_MAIL_FAILURES, NULL, 1);
+}
+
+void Exporter_alert(Exporter* this, const char* outcome) {
+   if (this)
+      Metrics_add(this->metrics, METRIC_ALERTS, (const char*[]){ outcome }, 1);
+}
+
 void Exporter_endSample(Exporter* this, double sampleSeconds, unsigned long long bundleDirBytes, size_t mailPending) {
    Metrics_set(this->metrics, METRIC_SAMPLE_DURATION, NULL, sampleSeconds);
    Metrics_set(this->metrics, METRIC_BUNDLE_DIR_BYTES, NULL, (double)bundleDirBytes);
