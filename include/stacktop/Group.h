@@ -36,6 +36,16 @@ DumpGroup* Group_build(const GroupThread* threads, size_t count, DumpGroupBy by,
 void Group_sort(DumpGroup* groups, size_t count);
 /* The group line, "COUNT @ 0xPC 0xPC ...", without newline; caller frees. */
 char* Group_line(const DumpGroup* group);
+/* A group's threads by state letter, most frequent first, then by letter:
+ * fills up to max entries, returns how many. */
+typedef struct GroupStateCount_ {
+   char state;
+   size_t count;
+} GroupStateCount;
+size_t Group_stateMix(const DumpGroup* group, GroupStateCount* out, size_t max);
+/* "S×38 R×2" (× is U+00D7) into buf. */
+void Group_describeStates(const DumpGroup* group, char* buf, size_t size);
+
 /* Frees the groups, their threads, PCs, kinds, kernel stacks and frames (and
  * the strings frames own). */
 void Group_freeAll(DumpGroup* groups, size_t count);

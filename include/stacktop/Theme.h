@@ -110,4 +110,8 @@ int Theme_nearest8(int rgb);
 void Theme_apply(Theme* this);
 int Theme_attr(const Theme* this, ThemeStyle style);
 
+/* The style of a process or thread state letter (R, D, T/t, Z/X), or
+ * otherwise for the rest: one map for the table and the detail view. */
+ThemeStyle Theme_stateStyle(char state, ThemeStyle otherwise);
+
 #endif

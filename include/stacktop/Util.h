@@ -41,6 +41,10 @@ double Util_wallSeconds(void);
 /* Reads at most size-1 bytes of a (proc) file into buf, NUL-terminated.
  * Returns the byte count, or -1 with errno set. */
 ssize_t Util_readFile(const char* path, char* buf, size_t size);
+/* Reads what fd gives until its end into a fresh NUL-terminated buffer
+ * (caller frees; the fd stays open); *len gets its size. NULL with errno
+ * set on a read error. maxBytes caps the read. */
+char* Util_readFd(int fd, size_t maxBytes, size_t* len);
 /* Reads a whole file into a fresh buffer (caller frees); *len gets its size.
  * Returns NULL with errno set on failure. maxBytes caps the read. */
 char* Util_slurp(const char* path, size_t maxBytes, size_t* len);

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "stacktop/ProcStat.h"
 #include "stacktop/Util.h"
 
 #define NICE_MIN (-20)
@@ -61,16 +62,8 @@ static const char* signalName(int sig) {
 }
 
 unsigned long long ProcessControl_startTicks(pid_t pid) {
-   char path[64], buf[1024];
-   Util_format(path, sizeof(path), "/proc/%d/stat", (int)pid);
-   if (Util_readFile(path, buf, sizeof(buf)) <= 0)
-      return 0;
-   const char* close = strrchr(buf, ')');
-   unsigned long long began;
-   if (!close || sscanf(close + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-                        &began) != 1)
-      return 0;
-   return began;
+   ProcStat st;
+   return ProcStat_read(pid, 0, &st) ? st.startTicks : 0;
 }
 
 static int gone(ProcessKey key, char* err, size_t errSize) {
@@ -106,18 +99,6 @@ int ProcessControl_signal(ProcessKey key, int sig, char* err, size_t errSize) {
    return rc;
 }
 
-/* Nice value (field 19) of one task's stat file, or 100 when unreadable. */
-static int niceOf(const char* statPath) {
-   char buf[1024];
-   if (Util_readFile(statPath, buf, sizeof(buf)) <= 0)
-      return 100;
-   const char* close = strrchr(buf, ')');
-   int nice;
-   if (!close || sscanf(close + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %d", &nice) != 1)
-      return 100;
-   return nice;
-}
-
 static int clampNice(int v) {
    return v < NICE_MIN ? NICE_MIN : v > NICE_MAX ? NICE_MAX : v;
 }
@@ -142,11 +123,10 @@ static int reniceFailure(int rc, ProcessKey key, int target, char* err, size_t e
  * process gets the new value, as renice(1) users expect of a process. */
 int ProcessControl_renice(ProcessKey key, int delta, int* niceOut, char* err, size_t errSize) {
    char path[64];
-   Util_format(path, sizeof(path), "/proc/%d/stat", (int)key.pid);
-   int current = niceOf(path);
-   if (current == 100 || ProcessControl_startTicks(key.pid) != key.startTicks)
+   ProcStat st;
+   if (!ProcStat_read(key.pid, 0, &st) || st.startTicks != key.startTicks)
       return gone(key, err, errSize);
-   int target = clampNice(current + delta);
+   int target = clampNice(st.nice + delta);
    Util_format(path, sizeof(path), "/proc/%d/task", (int)key.pid);
    DIR* dir = opendir(path);
    if (!dir)

@@ -88,24 +88,10 @@ static void writeNames(const DumpGroup* g, FILE* out) {
    free(names);
 }
 
-/* "S×38 R×2": per state letter, most frequent first, then by letter. */
 static void writeStates(const DumpGroup* g, FILE* out) {
-   size_t counts[256] = { 0 };
-   for (size_t i = 0; i < g->count; i++)
-      counts[(unsigned char)g->threads[i].state]++;
-   bool first = true;
-   for (;;) {
-      size_t best = 0;
-      for (size_t c = 1; c < 256; c++) {
-         if (counts[c] > counts[best])
-            best = c;
-      }
-      if (counts[best] == 0)
-         return;
-      fprintf(out, "%s%c\u00d7%zu", first ? "" : " ", (char)best, counts[best]);
-      counts[best] = 0;
-      first = false;
-   }
+   char states[256];
+   Group_describeStates(g, states, sizeof(states));
+   fputs(states, out);
 }
 
 /* Names and paths come from the target's files: neutralised, so none can

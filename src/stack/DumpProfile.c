@@ -143,21 +143,12 @@ static void labelThreadNames(Labels* l, const DumpGroup* g) {
 
 /* "S×40": one value per state letter, most frequent first. */
 static void labelThreadStates(Labels* l, const DumpGroup* g) {
-   size_t counts[256] = { 0 };
-   for (size_t i = 0; i < g->count; i++)
-      counts[(unsigned char)g->threads[i].state]++;
-   for (;;) {
-      size_t best = 0;
-      for (size_t c = 1; c < 256; c++) {
-         if (counts[c] > counts[best])
-            best = c;
-      }
-      if (counts[best] == 0)
-         return;
+   GroupStateCount mix[16];
+   size_t n = Group_stateMix(g, mix, sizeof(mix) / sizeof(mix[0]));
+   for (size_t i = 0; i < n; i++) {
       char value[32];
-      Util_format(value, sizeof(value), "%c\u00d7%zu", (char)best, counts[best]);
+      Util_format(value, sizeof(value), "%c\u00d7%zu", mix[i].state, mix[i].count);
       label(l, "thread_states", value);
-      counts[best] = 0;
    }
 }
 

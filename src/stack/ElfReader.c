@@ -191,7 +191,8 @@ static void scanNotes(ElfReader* this, uint64_t off, uint64_t size, uint64_t ali
 static void readDebuglink(ElfReader* this, uint64_t off, uint64_t size) {
    size_t len;
    const char* name = stringAt(this, off, size, 0, 4096, &len);
-   if (!name || len == 0 || memchr(name, '/', len))
+   /* Joined to directories later: one path component, never "." or "..". */
+   if (!name || len == 0 || memchr(name, '/', len) || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
       return;
    uint64_t crcPos = alignUp(len + 1, 4);
    if (crcPos > size || size - crcPos < 4)

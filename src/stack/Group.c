@@ -165,3 +165,35 @@ void Group_freeAll(DumpGroup* groups, size_t count) {
    }
    free(groups);
 }
+
+size_t Group_stateMix(const DumpGroup* group, GroupStateCount* out, size_t max) {
+   size_t counts[256] = { 0 };
+   for (size_t i = 0; i < group->count; i++)
+      counts[(unsigned char)group->threads[i].state]++;
+   size_t n = 0;
+   while (n < max) {
+      size_t best = 0;
+      for (size_t c = 1; c < 256; c++) {
+         if (counts[c] > counts[best])
+            best = c;
+      }
+      if (counts[best] == 0)
+         break;
+      out[n++] = (GroupStateCount){ .state = (char)best, .count = counts[best] };
+      counts[best] = 0;
+   }
+   return n;
+}
+
+void Group_describeStates(const DumpGroup* group, char* buf, size_t size) {
+   GroupStateCount mix[16];
+   size_t n = Group_stateMix(group, mix, sizeof(mix) / sizeof(mix[0]));
+   size_t used = 0;
+   if (size)
+      buf[0] = '\0';
+   for (size_t i = 0; i < n && used < size; i++) {
+      /* the letter comes from /proc: keep it printable */
+      char letter = mix[i].state >= 0x21 && mix[i].state < 0x7f ? mix[i].state : '?';
+      used += (size_t)snprintf(buf + used, size - used, "%s%c\u00d7%zu", i ? " " : "", letter, mix[i].count);
+   }
+}

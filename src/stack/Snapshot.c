@@ -40,6 +40,7 @@
 
 #include "stacktop/Arch.h"
 #include "stacktop/Printable.h"
+#include "stacktop/ProcStat.h"
 #include "stacktop/SharedMemory.h"
 #include "stacktop/Util.h"
 
@@ -49,7 +50,6 @@
 #define COPY_BATCH 512
 /* From this many stacks on, a second thread shares the copying. */
 #define PARALLEL_COPY_MIN 256
-#define PF_KTHREAD_FLAG 0x00200000u
 /* A new thread can only come from a running one; stopped threads create none,
  * so the rescans converge fast. The cap guards against pathological churn. */
 #define MAX_SCAN_ROUNDS 64
@@ -141,35 +141,11 @@ static void fail(Job* job, DumpError code, const char* fmt, ...) {
 typedef struct ProcInfo_ {
    char comm[16];
    char state;
-   unsigned long flags;
+   bool kernelThread;
    pid_t tgid;
    long threads;
    pid_t tracer;
 } ProcInfo;
-
-/* Parses "pid (comm) S ppid pgrp session tty tpgid flags ..." */
-static int readStat(const char* path, char* comm, char* state, unsigned long* flags) {
-   char buf[1024];
-   if (Util_readFile(path, buf, sizeof(buf)) < 0)
-      return -1;
-   char* open = strchr(buf, '(');
-   char* close = strrchr(buf, ')');
-   if (!open || !close || close < open || close[1] != ' ' || !close[2])
-      return -1;
-   size_t len = (size_t)(close - open - 1);
-   if (len > 15)
-      len = 15;
-   memcpy(comm, open + 1, len);
-   comm[len] = '\0';
-   *state = close[2];
-   if (flags) {
-      unsigned long f = 0;
-      if (sscanf(close + 3, "%*d %*d %*d %*d %*d %lu", &f) != 1)
-         return -1;
-      *flags = f;
-   }
-   return 0;
-}
 
 static long statusField(const char* status, const char* key) {
    const char* p = strstr(status, key);
@@ -178,9 +154,12 @@ static long statusField(const char* status, const char* key) {
 
 static int readProcInfo(pid_t pid, ProcInfo* info) {
    char path[64], status[4096];
-   Util_format(path, sizeof(path), "/proc/%d/stat", (int)pid);
-   if (readStat(path, info->comm, &info->state, &info->flags) < 0)
+   ProcStat st;
+   if (!ProcStat_read(pid, 0, &st))
       return -1;
+   memcpy(info->comm, st.comm, sizeof(info->comm));
+   info->state = st.state;
+   info->kernelThread = ProcStat_isKernelThread(&st);
    Util_format(path, sizeof(path), "/proc/%d/status", (int)pid);
    if (Util_readFile(path, status, sizeof(status)) < 0)
       return -1;
@@ -296,9 +275,8 @@ static long scanTasks(Job* job) {
 
 /* The kernel refuses to attach to an exiting thread with EPERM, not ESRCH. */
 static bool threadEnded(pid_t pid, pid_t tid) {
-   char path[64], comm[16], state;
-   Util_format(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-   return readStat(path, comm, &state, NULL) < 0 || state == 'Z' || state == 'X';
+   ProcStat st;
+   return !ProcStat_read(pid, tid, &st) || st.state == 'Z' || st.state == 'X';
 }
 
 /* The pause starts with the first interrupt: from then on everything is
@@ -368,9 +346,8 @@ static bool onlyUninterruptible(const Job* job) {
       const Tracee* t = &job->tracees[i];
       if (!t->seized || t->gone || snap->threads[i].captured)
          continue;
-      char path[64], comm[16], state = '?';
-      Util_format(path, sizeof(path), "/proc/%d/task/%d/stat", (int)snap->pid, (int)snap->threads[i].tid);
-      if (readStat(path, comm, &state, NULL) == 0 && state != 'D')
+      ProcStat st;
+      if (ProcStat_read(snap->pid, snap->threads[i].tid, &st) && st.state != 'D')
          return false;
    }
    return true;
@@ -619,17 +596,10 @@ static bool taskListStable(const Job* job) {
          return false; /* a thread still running may create others */
       captured += job->snap->threads[i].captured;
    }
-   char path[64], buf[1024];
-   Util_format(path, sizeof(path), "/proc/%d/stat", (int)job->snap->pid);
-   if (Util_readFile(path, buf, sizeof(buf)) < 0)
+   ProcStat st;
+   if (!ProcStat_read(job->snap->pid, 0, &st))
       return true; /* the process is gone: nothing more to find */
-   const char* close = strrchr(buf, ')');
-   long threads = -1;
-   /* after ")": state, then fields 4..19, then num_threads (field 20) */
-   if (!close ||
-       sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %ld", &threads) != 1)
-      return false;
-   return threads >= 0 && (size_t)threads == captured;
+   return st.threads >= 0 && (size_t)st.threads == captured;
 }
 
 /* Stops the threads, rescanning until the task list is stable. */
@@ -928,10 +898,12 @@ static void readKernelWait(const Snapshot* snap, SnapshotThread* th) {
 static void readNamesAndStates(Snapshot* snap) {
    for (size_t i = 0; i < snap->threadCount; i++) {
       SnapshotThread* th = &snap->threads[i];
-      char path[64], state = '?';
-      Util_format(path, sizeof(path), "/proc/%d/task/%d/stat", (int)snap->pid, (int)th->tid);
-      if (readStat(path, th->name, &state, NULL) < 0)
-         state = '?';
+      ProcStat st;
+      char state = '?';
+      if (ProcStat_read(snap->pid, th->tid, &st)) {
+         memcpy(th->name, st.comm, sizeof(th->name));
+         state = st.state;
+      }
       if (th->captured)
          state = Arch_inSystemCall(&th->regs) ? 'S' : 'R';
       else
@@ -993,7 +965,7 @@ static DumpError checkTarget(pid_t pid, ProcInfo* info, char* err, size_t errSiz
                   "pid %d is a thread of stacktop itself: it cannot stop its own threads; give another pid", (int)pid);
       return DUMP_ERR_SELF;
    }
-   if (info->flags & PF_KTHREAD_FLAG) {
+   if (info->kernelThread) {
       Util_format(err, errSize, "pid %d (%s) is a kernel thread: it has no user-space stack to dump", (int)pid,
                   info->comm);
       return DUMP_ERR_KERNEL_THREAD;

@@ -218,11 +218,7 @@ static void drawThreads(DetailView* this, const ProcessSample* p, const Theme* t
       char cpuTime[24];
       Format_cpuTime(cpuTime, sizeof(cpuTime), t->cpuTimeS);
       Util_format(line, sizeof(line), "%8d %c %6.1f %10s  %s", (int)t->tid, t->state, t->cpuPct, cpuTime, t->name);
-      ThemeStyle style = t->state == 'R'                        ? STYLE_PROC_RUNNING
-                         : t->state == 'D'                      ? STYLE_PROC_DISK
-                         : (t->state == 'T' || t->state == 't') ? STYLE_PROC_STOPPED
-                         : t->state == 'Z'                      ? STYLE_PROC_ZOMBIE
-                                                                : STYLE_THREAD;
+      ThemeStyle style = Theme_stateStyle(t->state, STYLE_THREAD);
       Draw_text(y + 1 + i, 0, line, width, Theme_attr(theme, style));
    }
 }

@@ -652,18 +652,6 @@ bool ProcessTable_selectAt(ProcessTable* this, int y) {
 
 /* ---- drawing */
 
-static ThemeStyle stateStyle(char state) {
-   switch (state) {
-   case 'R': return STYLE_PROC_RUNNING;
-   case 'D': return STYLE_PROC_DISK;
-   case 'T':
-   case 't': return STYLE_PROC_STOPPED;
-   case 'Z':
-   case 'X': return STYLE_PROC_ZOMBIE;
-   default: return STYLE_TEXT;
-   }
-}
-
 /* The style of one cell of a process row (not selected). */
 static ThemeStyle cellStyle(ColumnId id, const ProcessSample* p, bool threadRow) {
    if (sizeFields[id].isSize) {
@@ -671,7 +659,7 @@ static ThemeStyle cellStyle(ColumnId id, const ProcessSample* p, bool threadRow)
       return magnitudeStyles[Format_kibMagnitude(kib) & 3];
    }
    if (id == COL_STATE)
-      return stateStyle(p->state);
+      return Theme_stateStyle(p->state, STYLE_TEXT);
    if (id == COL_RGROW)
       return p->resGrowthKiBPerMin > 0 ? STYLE_GROWTH : STYLE_INACTIVE;
    if (id == COL_COMMAND)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "stacktop/GoProfile.h"
+#include "stacktop/Group.h"
 #include "stacktop/Util.h"
 
 /* Thread ids listed in full up to this many; beyond, "a b c ... z". */
@@ -132,27 +133,6 @@ static void describeTop(const DumpFrame* f, char* buf, size_t size) {
       Util_format(buf, size, "%s+0x%" PRIx64 " %s", name, f->offset, baseName(f->module));
    else
       Util_format(buf, size, "%s", name);
-}
-
-/* "S×38 R×2": per state letter, most frequent first, then by letter. */
-static void describeStates(const DumpGroup* g, char* buf, size_t size) {
-   size_t counts[256] = { 0 };
-   for (size_t i = 0; i < g->count; i++)
-      counts[(unsigned char)g->threads[i].state]++;
-   size_t used = 0;
-   buf[0] = '\0';
-   for (;;) {
-      size_t best = 0;
-      for (size_t c = 1; c < 256; c++) {
-         if (counts[c] > counts[best])
-            best = c;
-      }
-      if (counts[best] == 0 || used >= size)
-         return;
-      char letter = best >= 0x21 && best < 0x7f ? (char)best : '?';
-      used += (size_t)snprintf(buf + used, size - used, "%s%c\u00d7%zu", used ? " " : "", letter, counts[best]);
-      counts[best] = 0;
-   }
 }
 
 static int compareNames(const void* a, const void* b) {
@@ -324,7 +304,7 @@ void StackModel_addThreads(StackModel* this, const DumpResult* result) {
    for (size_t i = 0; i < result->groupCount; i++) {
       const DumpGroup* g = &result->groups[i];
       char states[128], top[600], members[512];
-      describeStates(g, states, sizeof(states));
+      Group_describeStates(g, states, sizeof(states));
       describeTop(StackModel_topUserFrame(g), top, sizeof(top));
       describeMembers(g, members, sizeof(members));
       StackGroup* group = StackModel_addGroup(section, g->count, states, top, members);

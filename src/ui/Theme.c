@@ -385,3 +385,15 @@ void Theme_apply(Theme* this) {
 int Theme_attr(const Theme* this, ThemeStyle style) {
    return this->attrs[style];
 }
+
+ThemeStyle Theme_stateStyle(char state, ThemeStyle otherwise) {
+   switch (state) {
+   case 'R': return STYLE_PROC_RUNNING;
+   case 'D': return STYLE_PROC_DISK;
+   case 'T':
+   case 't': return STYLE_PROC_STOPPED;
+   case 'Z':
+   case 'X': return STYLE_PROC_ZOMBIE;
+   default: return otherwise;
+   }
+}

@@ -128,10 +128,7 @@ ssize_t Util_readFile(const char* path, char* buf, size_t size) {
    return (ssize_t)total;
 }
 
-char* Util_slurp(const char* path, size_t maxBytes, size_t* len) {
-   int fd = open(path, O_RDONLY | O_CLOEXEC);
-   if (fd < 0)
-      return NULL;
+char* Util_readFd(int fd, size_t maxBytes, size_t* len) {
    size_t cap = 4096, total = 0;
    char* buf = Util_xmalloc(cap + 1);
    for (;;) {
@@ -147,7 +144,6 @@ char* Util_slurp(const char* path, size_t maxBytes, size_t* len) {
       if (n < 0) {
          int saved = errno;
          free(buf);
-         close(fd);
          errno = saved;
          return NULL;
       }
@@ -155,10 +151,20 @@ char* Util_slurp(const char* path, size_t maxBytes, size_t* len) {
          break;
       total += (size_t)n;
    }
-   close(fd);
    buf[total] = '\0';
    if (len)
       *len = total;
+   return buf;
+}
+
+char* Util_slurp(const char* path, size_t maxBytes, size_t* len) {
+   int fd = open(path, O_RDONLY | O_CLOEXEC);
+   if (fd < 0)
+      return NULL;
+   char* buf = Util_readFd(fd, maxBytes, len);
+   int saved = errno;
+   close(fd);
+   errno = saved;
    return buf;
 }
 

@@ -6,16 +6,14 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "stacktop/Dlib.h"
 #include "stacktop/Util.h"
 
 #define ARCHIVE_SONAME "libarchive.so.13"
 #define ARCHIVE_PACKAGE "libarchive13"
 
 /* Where each symbol lands in the table. */
-static const struct {
-   const char* name;
-   size_t offset;
-} symbols[] = {
+static const DlibSymbol symbols[] = {
    { .name = "archive_write_new", .offset = offsetof(ArchiveApi, writeNew) },
    { .name = "archive_write_add_filter_gzip", .offset = offsetof(ArchiveApi, writeAddFilterGzip) },
    { .name = "archive_write_set_format_pax_restricted", .offset = offsetof(ArchiveApi, writeSetFormatPaxRestricted) },
@@ -48,26 +46,9 @@ static struct {
 } archiveContext = { .once = PTHREAD_ONCE_INIT };
 
 static void load(void) {
-   void* handle = dlopen(ARCHIVE_SONAME, RTLD_NOW | RTLD_LOCAL);
-   if (!handle) {
-      Util_format(archiveContext.error, sizeof(archiveContext.error),
-                  "cannot load %s: %s; install the Debian package %s (make deps)", ARCHIVE_SONAME, dlerror(),
-                  ARCHIVE_PACKAGE);
-      return;
-   }
-   for (size_t i = 0; i < sizeof(symbols) / sizeof(symbols[0]); i++) {
-      void* sym = dlsym(handle, symbols[i].name);
-      if (!sym) {
-         Util_format(archiveContext.error, sizeof(archiveContext.error),
-                     "cannot load %s from %s: %s; install the Debian package %s (make deps)", symbols[i].name,
-                     ARCHIVE_SONAME, dlerror(), ARCHIVE_PACKAGE);
-         dlclose(handle);
-         return;
-      }
-      /* POSIX: a function pointer has the representation of dlsym's void*. */
-      memcpy((char*)&archiveContext.api + symbols[i].offset, &sym, sizeof(sym));
-   }
-   archiveContext.loaded = &archiveContext.api;
+   if (Dlib_load(ARCHIVE_SONAME, ARCHIVE_PACKAGE, symbols, sizeof(symbols) / sizeof(symbols[0]), &archiveContext.api,
+                 archiveContext.error, sizeof(archiveContext.error)))
+      archiveContext.loaded = &archiveContext.api;
 }
 
 const ArchiveApi* ArchiveApi_get(char* err, size_t errSize) {

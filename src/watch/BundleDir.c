@@ -177,33 +177,10 @@ char* BundleDir_read(int dirFd, const char* name, size_t maxBytes, size_t* len) 
    int fd = BundleDir_openOwn(dirFd, name, NULL);
    if (fd < 0)
       return NULL;
-   size_t cap = 4096, total = 0;
-   char* buf = Util_xmalloc(cap + 1);
-   for (;;) {
-      if (total == cap) {
-         if (cap >= maxBytes)
-            break;
-         cap = cap * 2 > maxBytes ? maxBytes : cap * 2;
-         buf = Util_xrealloc(buf, cap + 1);
-      }
-      ssize_t n = read(fd, buf + total, cap - total);
-      if (n < 0 && errno == EINTR)
-         continue;
-      if (n < 0) {
-         int saved = errno;
-         free(buf);
-         close(fd);
-         errno = saved;
-         return NULL;
-      }
-      if (n == 0)
-         break;
-      total += (size_t)n;
-   }
+   char* buf = Util_readFd(fd, maxBytes, len);
+   int saved = errno;
    close(fd);
-   buf[total] = '\0';
-   if (len)
-      *len = total;
+   errno = saved;
    return buf;
 }
 

@@ -6,16 +6,14 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "stacktop/Dlib.h"
 #include "stacktop/Util.h"
 
 #define CURL_SONAME "libcurl.so.4"
 #define CURL_PACKAGE "libcurl4"
 
 /* Where each symbol lands in the table. */
-static const struct {
-   const char* name;
-   size_t offset;
-} symbols[] = {
+static const DlibSymbol symbols[] = {
    { .name = "curl_global_init", .offset = offsetof(CurlApi, globalInit) },
    { .name = "curl_easy_init", .offset = offsetof(CurlApi, easyInit) },
    { .name = "curl_easy_setopt", .offset = offsetof(CurlApi, easySetopt) },
@@ -42,25 +40,10 @@ static struct {
 } curlContext = { .once = PTHREAD_ONCE_INIT };
 
 static void load(void) {
-   void* handle = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
-   if (!handle) {
-      Util_format(curlContext.error, sizeof(curlContext.error),
-                  "cannot load %s: %s; install the Debian package %s (make deps)", CURL_SONAME, dlerror(),
-                  CURL_PACKAGE);
+   void* handle = Dlib_load(CURL_SONAME, CURL_PACKAGE, symbols, sizeof(symbols) / sizeof(symbols[0]), &curlContext.api,
+                            curlContext.error, sizeof(curlContext.error));
+   if (!handle)
       return;
-   }
-   for (size_t i = 0; i < sizeof(symbols) / sizeof(symbols[0]); i++) {
-      void* sym = dlsym(handle, symbols[i].name);
-      if (!sym) {
-         Util_format(curlContext.error, sizeof(curlContext.error),
-                     "cannot load %s from %s: %s; install the Debian package %s (make deps)", symbols[i].name,
-                     CURL_SONAME, dlerror(), CURL_PACKAGE);
-         dlclose(handle);
-         return;
-      }
-      /* POSIX: a function pointer has the representation of dlsym's void*. */
-      memcpy((char*)&curlContext.api + symbols[i].offset, &sym, sizeof(sym));
-   }
    /* curl_global_init must run once before any other curl call; here, under
     * pthread_once, it also cannot race another thread's first transfer. */
    CURLcode rc = curlContext.api.globalInit(CURL_GLOBAL_DEFAULT);

@@ -18,6 +18,7 @@
 #include "stacktop/Json.h"
 #include "stacktop/Pprof.h"
 #include "stacktop/Printable.h"
+#include "stacktop/ProcStat.h"
 #include "stacktop/Util.h"
 
 /* Caps on what one item may add to a bundle. */
@@ -146,17 +147,8 @@ static const ProcessSample* stillThere(const Collect* c, const IncidentProcess* 
 }
 
 static bool alive(const IncidentProcess* ip) {
-   char path[64], buf[1024];
-   Util_format(path, sizeof(path), "/proc/%d/stat", (int)ip->pid);
-   if (Util_readFile(path, buf, sizeof(buf)) <= 0)
-      return false;
-   const char* close = strrchr(buf, ')');
-   unsigned long long start = 0;
-   /* field 22, starttime, is the 20th after the comm */
-   return close &&
-          sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-                 &start) == 1 &&
-          start == ip->startTicks;
+   ProcStat st;
+   return ProcStat_read(ip->pid, 0, &st) && st.startTicks == ip->startTicks;
 }
 
 /* The most frequent state of a goroutine group ("chan receive"). */

@@ -569,7 +569,8 @@ def test_signal_frame_is_unwound_through_like_gdb(spawn, stacktop):
             continue
         f = ours[name]
         assert where and where.endswith(f"{os.path.basename(f['file'])}:{f['line']}"), (name, where, f)
-        if raw is not None:
+        # gdb leaves the address out of a frame whose pc starts a statement
+        if raw is not None and pc is not None:
             assert raw[name] == pc, name
     struck = ours["spin_until_signalled"]
     assert int(struck["pc"], 16) == raw["spin_until_signalled"]   # not pc-1
