@@ -3,12 +3,15 @@
 
 #include <pthread.h>
 
-#include "stacktop/Library.h"
+#include "stacktop/Dlib.h"
 #include "stacktop/Util.h"
+
+#define SONAME "libjansson.so.4"
+#define PACKAGE "libjansson4"
 
 #define ROW(sym, field)                                                                                                \
    { .name = #sym, .offset = offsetof(JanssonApi, field) }
-static const LibrarySymbol symbols[] = {
+static const DlibSymbol symbols[] = {
    ROW(json_loadb, loadb),
    ROW(json_delete, del),
    ROW(json_object_get, objectGet),
@@ -25,13 +28,6 @@ static const LibrarySymbol symbols[] = {
 _Static_assert(sizeof(symbols) / sizeof(symbols[0]) == sizeof(JanssonApi) / sizeof(void (*)(void)),
                "symbols[] must fill every JanssonApi field");
 
-static const LibrarySpec spec = {
-   .soname = "libjansson.so.4",
-   .package = "libjansson4",
-   .symbols = symbols,
-   .symbolCount = sizeof(symbols) / sizeof(symbols[0]),
-};
-
 /* Process-wide by nature (a dlopen handle belongs to the process): filled once. */
 static struct {
    pthread_once_t once;
@@ -41,7 +37,8 @@ static struct {
 } janssonContext = { .once = PTHREAD_ONCE_INIT };
 
 static void load(void) {
-   if (Library_load(&spec, &janssonContext.api, janssonContext.error, sizeof(janssonContext.error)))
+   if (Dlib_load(SONAME, PACKAGE, symbols, sizeof(symbols) / sizeof(symbols[0]), &janssonContext.api,
+                 janssonContext.error, sizeof(janssonContext.error)))
       janssonContext.loaded = &janssonContext.api;
 }
 

@@ -3,12 +3,15 @@
 
 #include <pthread.h>
 
-#include "stacktop/Library.h"
+#include "stacktop/Dlib.h"
 #include "stacktop/Util.h"
+
+#define SONAME "libmicrohttpd.so.12"
+#define PACKAGE "libmicrohttpd12"
 
 #define ROW(sym, field)                                                                                                \
    { .name = #sym, .offset = offsetof(MhdApi, field) }
-static const LibrarySymbol symbols[] = {
+static const DlibSymbol symbols[] = {
    ROW(MHD_start_daemon, startDaemon),
    ROW(MHD_stop_daemon, stopDaemon),
    ROW(MHD_run, run),
@@ -26,13 +29,6 @@ static const LibrarySymbol symbols[] = {
 _Static_assert(sizeof(symbols) / sizeof(symbols[0]) == sizeof(MhdApi) / sizeof(void (*)(void)),
                "symbols[] must fill every MhdApi field");
 
-static const LibrarySpec spec = {
-   .soname = "libmicrohttpd.so.12",
-   .package = "libmicrohttpd12",
-   .symbols = symbols,
-   .symbolCount = sizeof(symbols) / sizeof(symbols[0]),
-};
-
 /* Process-wide by nature (a dlopen handle belongs to the process): filled once. */
 static struct {
    pthread_once_t once;
@@ -42,7 +38,8 @@ static struct {
 } mhdContext = { .once = PTHREAD_ONCE_INIT };
 
 static void load(void) {
-   if (Library_load(&spec, &mhdContext.api, mhdContext.error, sizeof(mhdContext.error)))
+   if (Dlib_load(SONAME, PACKAGE, symbols, sizeof(symbols) / sizeof(symbols[0]), &mhdContext.api, mhdContext.error,
+                 sizeof(mhdContext.error)))
       mhdContext.loaded = &mhdContext.api;
 }
 

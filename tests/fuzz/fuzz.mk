@@ -149,7 +149,7 @@ $(FUZZ_DIR)/seeds-dwarflines/.done: $(DWARFLINES_SEED_BINS)
 FUZZ_BINS += $(FUZZ_DIR)/fuzz_alertpayload $(FUZZ_DIR)/seeds-alertpayload/.done
 FUZZ_RUNS += $(FUZZ_DIR)/fuzz_alertpayload\ $(FUZZ_COMMON)\ -max_len=65536\ -artifact_prefix=$(FUZZ_DIR)/alertpayload-\ $(FUZZ_DIR)/corpus-alertpayload\ $(FUZZ_DIR)/seeds-alertpayload
 
-ALERTPAYLOAD_FUZZ_SRCS := src/watch/AlertPayload.c src/watch/JanssonApi.c src/util/Library.c src/util/Util.c
+ALERTPAYLOAD_FUZZ_SRCS := src/watch/AlertPayload.c src/watch/JanssonApi.c src/util/Dlib.c src/util/Util.c
 $(FUZZ_DIR)/fuzz_alertpayload: tests/fuzz/fuzz_alertpayload.c $(ALERTPAYLOAD_FUZZ_SRCS) $(wildcard include/stacktop/*.h)
 	@mkdir -p $(dir $@) $(FUZZ_DIR)/corpus-alertpayload
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -ldl -lpthread
