@@ -86,6 +86,14 @@ int Dispatch_dirFd(const Dispatch* this);
 void Dispatch_name(Dispatch* this, const char* service, RuleKind rule, double wall, char* buf, size_t size);
 /* The same with another label than the rule's name ("alert_ServiceCpuHigh"). */
 void Dispatch_nameFor(Dispatch* this, const char* service, const char* label, double wall, char* buf, size_t size);
+/* The same without a watcher (`stacktop bundle`): unique among dirFd's files. */
+void Dispatch_nameIn(int dirFd, const char* host, const char* service, const char* label, double wall, char* buf,
+                     size_t size);
+/* Every running watcher holds a shared lock on bundle_dir/.watching. When
+ * none does, returns the fd of an exclusive lock (close it to release): the
+ * caller may send the mails itself, no watcher starts sending meanwhile.
+ * -1 while a watcher runs (it sends them). */
+int Dispatch_lockUnwatched(int dirFd);
 /* Queues an incident (ownership taken: it is moved, *incident left empty). */
 void Dispatch_fire(Dispatch* this, Incident* incident);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,6 +61,8 @@ struct Dispatch_ {
    size_t flushedCount;
    DispatchCounts counts;
    DispatchEvents events;
+   int watchingFd;    /* WATCHING_NAME, shared-locked while this watcher runs */
+   bool watchingBusy; /* a `stacktop bundle` holds it: it sends the mails now */
 };
 
 /* What a bundle job reads in its child. */
@@ -70,6 +73,43 @@ typedef struct BundleJob_ {
 } BundleJob;
 
 /* ---- bundle_dir and the state */
+
+/* Held (shared) by every running watcher of a bundle_dir, so that `stacktop
+ * bundle` knows whether one will send the mail it queues. */
+#define WATCHING_NAME ".watching"
+
+/* Takes the shared lock when it is free (a `stacktop bundle` holds it
+ * exclusively while it sends a mail itself: retried at the next poll). */
+static void holdWatching(Dispatch* d) {
+   if (d->watchingFd >= 0 || d->dirFd < 0)
+      return;
+   int fd = BundleDir_create(d->dirFd, WATCHING_NAME, 0);
+   d->watchingBusy = false;
+   if (fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) == 0) {
+      d->watchingFd = fd;
+      return;
+   }
+   if (fd >= 0) {
+      d->watchingBusy = errno == EWOULDBLOCK;
+      close(fd);
+   }
+}
+
+static void releaseWatching(Dispatch* d) {
+   if (d->watchingFd >= 0)
+      close(d->watchingFd);
+   d->watchingFd = -1;
+}
+
+int Dispatch_lockUnwatched(int dirFd) {
+   int fd = BundleDir_create(dirFd, WATCHING_NAME, 0);
+   if (fd < 0)
+      return -1;
+   if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+      return fd;
+   close(fd);
+   return -1;
+}
 
 /* Re-opens bundle_dir, checked as at start (a removed one is created again),
  * and logs when that stops or starts working. */
@@ -240,20 +280,30 @@ int Dispatch_dirFd(const Dispatch* this) {
    return this->dirFd;
 }
 
-static bool nameTaken(Dispatch* d, const char* stem) {
+/* A stem is taken by an incident of this run (d may be NULL) or a file in bundle_dir. */
+static bool nameTaken(const Dispatch* d, int dirFd, const char* stem) {
    static const char* const suffixes[] = { BUNDLE_SUFFIX, INCIDENT_SUFFIX, MAILQUEUE_SUFFIX };
-   for (size_t i = 0; i < d->queueCount; i++) {
+   for (size_t i = 0; d && i < d->queueCount; i++) {
       if (strcmp(d->queue[i].incident.name, stem) == 0)
          return true;
    }
-   for (size_t i = 0; d->dirFd >= 0 && i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+   for (size_t i = 0; dirFd >= 0 && i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
       char file[NAME_MAX + 1];
       struct stat sb;
       Util_format(file, sizeof(file), "%s%s", stem, suffixes[i]);
-      if (fstatat(d->dirFd, file, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+      if (fstatat(dirFd, file, &sb, AT_SYMLINK_NOFOLLOW) == 0)
          return true;
    }
    return false;
+}
+
+static void uniqueName(const Dispatch* d, int dirFd, const char* host, const char* service, const char* label,
+                       double wall, char* buf, size_t size) {
+   char stem[NAME_MAX - 32];
+   Bundle_stem(stem, sizeof(stem), host, service, label, wall);
+   Util_format(buf, size, "%s", stem);
+   for (int i = 2; nameTaken(d, dirFd, buf) && i < 10000; i++)
+      Util_format(buf, size, "%s-%d", stem, i);
 }
 
 void Dispatch_name(Dispatch* this, const char* service, RuleKind rule, double wall, char* buf, size_t size) {
@@ -261,11 +311,12 @@ void Dispatch_name(Dispatch* this, const char* service, RuleKind rule, double wa
 }
 
 void Dispatch_nameFor(Dispatch* this, const char* service, const char* label, double wall, char* buf, size_t size) {
-   char stem[NAME_MAX - 32];
-   Bundle_stem(stem, sizeof(stem), this->config->hostname, service, label, wall);
-   Util_format(buf, size, "%s", stem);
-   for (int i = 2; nameTaken(this, buf) && i < 10000; i++)
-      Util_format(buf, size, "%s-%d", stem, i);
+   uniqueName(this, this->dirFd, this->config->hostname, service, label, wall, buf, size);
+}
+
+void Dispatch_nameIn(int dirFd, const char* host, const char* service, const char* label, double wall, char* buf,
+                     size_t size) {
+   uniqueName(NULL, dirFd, host, service, label, wall, buf, size);
 }
 
 static Queued* enqueue(Dispatch* d, Incident* incident) {
@@ -749,6 +800,8 @@ static bool pickMail(Dispatch* d, char* file, size_t size) {
 static void startMail(Dispatch* d) {
    if (d->mailRunning)
       return;
+   if (d->watchingBusy) /* the mail queue is `stacktop bundle`'s for a moment: no mail sent twice */
+      return;
    if (d->dirFd < 0 || !d->haveKey || !WatchConfig_mails(d->config)) {
       d->mailCheck = false; /* nothing can be sent now; the next poll that can will look */
       return;
@@ -861,6 +914,8 @@ Dispatch* Dispatch_new(const WatchConfig* config, const Sampler* sampler, const 
       return NULL;
    }
    d->haveKey = true;
+   d->watchingFd = -1;
+   holdWatching(d);
    d->bundleDir = Util_xstrdup(config->bundleDir);
    d->jobs = Jobs_new();
    WatchState_init(&d->state, (unsigned)config->maxBundlesPerHour);
@@ -880,6 +935,7 @@ void Dispatch_reconfigure(Dispatch* this, const WatchConfig* config, const Sampl
    this->trend = trend;
    this->state.cap.maxPerHour = (unsigned)config->maxBundlesPerHour;
    if (moved) {
+      releaseWatching(this);
       this->haveKey = false;
       this->stamp = (WatchStateStamp){ 0 };
       reopenDir(this);
@@ -905,6 +961,7 @@ void Dispatch_setEvents(Dispatch* this, const DispatchEvents* events) {
 void Dispatch_poll(Dispatch* this) {
    Jobs_poll(this->jobs);
    reopenDir(this);
+   holdWatching(this);
    refreshState(this);
    startBundle(this);
    startMail(this);
@@ -973,6 +1030,7 @@ void Dispatch_free(Dispatch* this) {
    if (!this)
       return;
    Jobs_free(this->jobs);
+   releaseWatching(this);
    for (size_t i = 0; i < this->queueCount; i++)
       Incident_free(&this->queue[i].incident);
    free(this->queue);
