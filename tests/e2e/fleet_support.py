@@ -143,9 +143,9 @@ class Alertmanager(Daemon):
         except OSError:
             return False
 
-    def add(self, *labels, start=None):
-        """amtool alert add LABEL=VALUE ... (optionally with a fixed start time)."""
-        argv = [tool("amtool"), f"--alertmanager.url={self.url}", "alert", "add", *labels]
+    def add(self, *labels, start=None, flags=()):
+        """amtool alert add LABEL=VALUE ... (optionally with a fixed start time, more flags)."""
+        argv = [tool("amtool"), f"--alertmanager.url={self.url}", "alert", "add", *labels, *flags]
         if start:
             argv.append(f"--start={start}")
         r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
