@@ -28,9 +28,12 @@ FUZZ_SECONDS ?= 20
 # ---- dependencies (Debian 12 package names); README.md says what each is for
 DEB_BUILD := build-essential pkg-config libncurses-dev libproc2-dev libunwind-dev \
              libdw-dev libelf-dev zlib1g-dev libiberty-dev libinih-dev libarchive-dev libcurl4-openssl-dev \
-             libarchive13 libcurl4
+             libarchive13 libcurl4 libmicrohttpd-dev libmicrohttpd12 libjansson-dev libjansson4
+# prometheus (promtool) and prometheus-alertmanager (amtool) are daemons: `make deps`
+# installs them with a policy-rc.d that forbids starting services (see deps).
 DEB_TEST  := libcmocka-dev python3-pytest tmux clang libclang-rt-14-dev lld mold rustc gdb elfutils \
-             golang-go libc6-dbg procps htop python3-aiosmtpd nodejs git cppcheck clang-format
+             golang-go libc6-dbg procps htop python3-aiosmtpd nodejs git cppcheck clang-format \
+             prometheus prometheus-alertmanager
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
 PKGS       := libproc2 ncursesw libunwind-ptrace libdw libelf inih zlib
@@ -156,9 +159,14 @@ test-e2e: $(STACKTOP_BIN) fixtures
 # "cppcheck-suppress" with the reason), and the house format.
 CPPCHECK_FLAGS := --quiet --enable=warning,portability,performance --inline-suppr --error-exitcode=1 \
                   --std=c11 -Iinclude -D__x86_64__ -D_GNU_SOURCE
+FORMAT_FILES := $(wildcard src/*.c src/*/*.c include/stacktop/*.h tests/unit/*.c tests/fuzz/*.c \
+                            tests/fixtures/*.c tests/tools/*.c tests/tools/*.h)
 static-check:
 	cppcheck $(CPPCHECK_FLAGS) src
 	@echo "cppcheck: no findings"
+	@clang-format --dry-run --Werror $(FORMAT_FILES) || \
+	  { echo "static-check: the files above differ from .clang-format: run clang-format -i on them" >&2; exit 1; }
+	@echo "clang-format: $(words $(FORMAT_FILES)) files formatted"
 
 fuzz-check: $(FUZZ_BINS)
 	@set -e; for r in $(FUZZ_RUNS); do $$r; done
@@ -184,7 +192,14 @@ deps:
 	  echo "run as root: apt-get update && apt-get install -y $$missing"; exit 1; \
 	fi; \
 	echo "make deps: installing $$missing"; \
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing
+	apt-get update -qq || exit 1; \
+	policy=/usr/sbin/policy-rc.d; saved=; \
+	if [ -e $$policy ]; then saved=$$(mktemp) && cp -p $$policy $$saved || exit 1; fi; \
+	restore() { if [ -n "$$saved" ]; then mv -f $$saved $$policy; else rm -f $$policy; fi; }; \
+	trap restore EXIT INT TERM; \
+	printf '#!/bin/sh\n# make deps: no daemon starts while packages are installed\nexit 101\n' > $$policy && \
+	chmod 755 $$policy && \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing
 
 # The unit runs the installed binary; the example config goes next to where
 # the unit reads the real one (never over it).
