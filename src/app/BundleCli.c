@@ -3,6 +3,7 @@
 #include "stacktop/BundleCli.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "stacktop/CurlApi.h"
 #include "stacktop/Dispatch.h"
 #include "stacktop/Incident.h"
+#include "stacktop/Jobs.h"
 #include "stacktop/MailQueue.h"
 #include "stacktop/Matcher.h"
 #include "stacktop/Printable.h"
@@ -29,6 +31,9 @@
 #define REASON_MAX 400
 /* CPU figures need two samples; the bundle should not wait a whole interval. */
 #define SAMPLE_GAP_MAX_S 1.0
+
+/* The signal that asked this command to stop (SIGINT, SIGTERM, SIGHUP), 0 if none. */
+static volatile sig_atomic_t stopSignal;
 
 typedef struct BundleArgs_ {
    const char* configPath;
@@ -95,7 +100,7 @@ static const CliCommand command = {
    .options = options,
    .optionCount = sizeof(options) / sizeof(options[0]),
    .footer = "Exit status: 0 the bundle was written, 1 it was refused or could not be written (the message says "
-             "why), 2 bad command line or config.",
+             "why), 2 bad command line or config, 128+N stopped by signal N (no bundle; nothing left pending).",
    .stopAtOperand = true,
    .manPage = "doc/stacktop.1",
 };
@@ -129,7 +134,7 @@ static int parseArgs(BundleArgs* a, int argc, char** argv) {
 
 static void waitSeconds(double seconds) {
    struct timespec ts = { .tv_sec = (time_t)seconds, .tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9) };
-   while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+   while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !stopSignal) {
    }
 }
 
@@ -239,6 +244,88 @@ static const char* sendMail(const WatchConfig* c, int dirFd, const Incident* in)
    return what;
 }
 
+/* What the bundle job reads in its child (its copy of memory). */
+typedef struct BundleJob_ {
+   const WatchConfig* config;
+   const Sampler* sampler;
+   const Incident* incident;
+} BundleJob;
+
+/* In the child: the bundle, reported as "ok SIZE NOTES\nMAILSTATE" or "failed WHY". */
+static int runBundle(void* arg, int resultFd) {
+   const BundleJob* job = arg;
+   char err[1024], text[JOB_RESULT_MAX];
+   DispatchBundle out;
+   int n;
+   if (Dispatch_writeBundle(job->config, job->sampler, NULL, job->incident, &out, err, sizeof(err)) < 0)
+      n = snprintf(text, sizeof(text), "failed %s", err);
+   else
+      n = snprintf(text, sizeof(text), "ok %llu %zu\n%s", out.evidence.size, out.evidence.notes, out.mailState);
+   if (n > 0 && write(resultFd, text, (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1) < 0)
+      return 1;
+   return 0;
+}
+
+static void onStopSignal(int sig) {
+   stopSignal = sig;
+}
+
+/* SIGINT, SIGTERM, SIGHUP end the bundle job and this command, cleanly. */
+static void catchStopSignals(void) {
+   struct sigaction sa;
+   memset(&sa, 0, sizeof(sa));
+   sa.sa_handler = onStopSignal;
+   sigemptyset(&sa.sa_mask);
+   sigaction(SIGINT, &sa, NULL);
+   sigaction(SIGTERM, &sa, NULL);
+   sigaction(SIGHUP, &sa, NULL);
+}
+
+typedef struct JobEnd_ {
+   bool ended;
+   JobOutcome outcome;
+} JobEnd;
+
+static void jobDone(void* ctx, const JobOutcome* o) {
+   JobEnd* end = ctx;
+   end->ended = true;
+   end->outcome = *o;
+}
+
+/* The bundle job, as the watcher runs it: a child of its own, killed at
+ * bundle_timeout or when this command is asked to stop. False with a
+ * message when no bundle was written. */
+static bool runJob(const WatchConfig* c, const Sampler* s, const Incident* in, JobEnd* end, char* why, size_t whySize) {
+   BundleJob job = { .config = c, .sampler = s, .incident = in };
+   JobSpec spec = {
+      .label = "bundle", .timeoutS = c->bundleTimeoutS, .run = runBundle, .arg = &job, .done = jobDone, .ctx = end
+   };
+   Jobs* jobs = Jobs_new();
+   if (Jobs_start(jobs, &spec, why, whySize) < 0) {
+      Jobs_free(jobs);
+      return false;
+   }
+   while (!end->ended && !stopSignal) {
+      Jobs_poll(jobs);
+      if (!end->ended)
+         waitSeconds(0.05);
+   }
+   if (!end->ended)
+      Jobs_stopAll(jobs, 0);
+   Jobs_free(jobs);
+   const JobOutcome* o = &end->outcome;
+   if (stopSignal)
+      Util_format(why, whySize, "interrupted by signal %d", (int)stopSignal);
+   else if (o->timedOut)
+      Util_format(why, whySize, "not done within bundle_timeout (%gs)", c->bundleTimeoutS);
+   else if (strncmp(o->result, "ok ", 3) != 0)
+      Util_format(why, whySize, "%s",
+                  strncmp(o->result, "failed ", 7) == 0 ? o->result + 7 : "the bundle job ended without a report");
+   else
+      return true;
+   return false;
+}
+
 static int writeBundle(const WatchConfig* c, int dirFd, const Sampler* s, Incident* in) {
    char err[1024];
    unsigned char key[BUNDLEDIR_KEY_BYTES];
@@ -247,23 +334,29 @@ static int writeBundle(const WatchConfig* c, int dirFd, const Sampler* s, Incide
       Util_error("bundle: cannot record the incident in %s: %s", c->bundleDir, err);
       return STACKTOP_EXIT_FAILURE;
    }
-   DispatchBundle out;
-   if (Dispatch_writeBundle(c, s, NULL, in, &out, err, sizeof(err)) < 0) {
+   JobEnd end = { 0 };
+   if (!runJob(c, s, in, &end, err, sizeof(err))) {
       char file[NAME_MAX + 1];
       Incident_file(in, INCIDENT_SUFFIX, file, sizeof(file));
       BundleDir_remove(dirFd, file);
-      Util_error("bundle: the bundle of %s could not be written: %s", in->service, err);
-      return STACKTOP_EXIT_FAILURE;
+      Util_error("bundle: the bundle of %s was not written: %s", in->service, err);
+      return stopSignal ? 128 + stopSignal : STACKTOP_EXIT_FAILURE;
    }
+   unsigned long long size = 0;
+   size_t notes = 0;
+   char state[JOB_RESULT_MAX] = "none";
+   sscanf(end.outcome.result, "ok %llu %zu", &size, &notes);
+   const char* nl = strchr(end.outcome.result, '\n');
+   if (nl)
+      Util_format(state, sizeof(state), "%s", nl + 1);
    const char* mail = "none (no mail_to)";
-   if (strcmp(out.mailState, "queued") == 0)
+   if (strcmp(state, "queued") == 0)
       mail = sendMail(c, dirFd, in);
-   else if (strncmp(out.mailState, "failed", 6) == 0)
-      mail = out.mailState;
-   printf("%s/%s.tar.gz: %llu bytes", c->bundleDir, in->name, out.evidence.size);
-   if (out.evidence.notes)
-      printf(", %zu item%s not collected (summary.txt says what and why)", out.evidence.notes,
-             out.evidence.notes == 1 ? "" : "s");
+   else if (strncmp(state, "failed", 6) == 0)
+      mail = state;
+   printf("%s/%s.tar.gz: %llu bytes", c->bundleDir, in->name, size);
+   if (notes)
+      printf(", %zu item%s not collected (summary.txt says what and why)", notes, notes == 1 ? "" : "s");
    printf("; mail: %s\n", mail);
    return STACKTOP_EXIT_OK;
 }
@@ -280,6 +373,12 @@ static int bundle(const WatchConfig* c, const WatchService* svc, const char* rea
       Util_error("bundle: sampling failed: %s", err);
       close(dirFd);
       return STACKTOP_EXIT_FAILURE;
+   }
+   if (stopSignal) {
+      Util_error("bundle: interrupted by signal %d; no bundle written", (int)stopSignal);
+      Sampler_free(s);
+      close(dirFd);
+      return 128 + stopSignal;
    }
    size_t n;
    const ProcessSample** procs = Matcher_select(&svc->match, s, &n, NULL);
@@ -342,6 +441,7 @@ int BundleCli_main(int argc, char** argv) {
       rc = STACKTOP_EXIT_FAILURE;
    } else {
       WatchLog_open(false, false);
+      catchStopSignals();
       rc = bundle(&c, svc, a.reason);
       WatchLog_close();
    }

@@ -90,3 +90,46 @@ def test_shares_the_cooldown_with_a_running_watcher(spawn, smtp, tmp_path):
         assert len(smtp.messages) == 1
     finally:
         w.kill()
+
+
+def test_interrupted_bundle_leaves_nothing_pending(spawn, tmp_path):
+    """SIGTERM while the bundle job waits on a stalled pprof endpoint: the
+    command ends the job, says so, exits 128+15, and the next request is not
+    refused as "one is being written"."""
+    import signal
+    import socket
+    import subprocess
+    from conftest import STACKTOP_BIN
+
+    sleeper = spawn("sleeper")
+    stall = socket.socket()
+    stall.bind(("127.0.0.1", 0))
+    stall.listen(8)
+    held = []
+    port = stall.getsockname()[1]
+    conf, bundles = write_config(
+        tmp_path, service(sleeper.pid) + f"pprof_url = http://127.0.0.1:{port}/debug/pprof\n",
+        extra_global="cooldown = 1s\npprof_timeout = 1m\n")
+    proc = subprocess.Popen([STACKTOP_BIN, "bundle", "-c", str(conf), "--service", "web"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        stall.settimeout(60)
+        conn, _ = stall.accept()            # the bundle job is fetching pprof now
+        held.append(conn)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 128 + signal.SIGTERM, err
+        assert "the bundle of web was not written: interrupted by signal 15" in err, err
+        assert bundles_in(bundles) == []
+        assert not any(p.name.endswith(".incident") for p in bundles.iterdir())
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for c in held:
+            c.close()
+        stall.close()
+    # The endpoint is gone now: the next bundle is written (its pprof part noted as missing).
+    r = run_stacktop("bundle", "-c", conf, "--service", "web", timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert len(bundles_in(bundles)) == 1
