@@ -33,7 +33,7 @@ DEB_BUILD := build-essential pkg-config libncurses-dev libproc2-dev libunwind-de
 # installs them with a policy-rc.d that forbids starting services (see deps).
 DEB_TEST  := libcmocka-dev python3-pytest tmux clang libclang-rt-14-dev lld mold rustc gdb elfutils \
              golang-go libc6-dbg procps htop python3-aiosmtpd nodejs git cppcheck clang-format \
-             prometheus prometheus-alertmanager
+             prometheus prometheus-alertmanager openssl
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
 PKGS       := libproc2 ncursesw libunwind-ptrace libdw libelf inih zlib

@@ -136,3 +136,35 @@ def test_prometheus_scrapes_the_watcher(spawn, watcher, tmp_path):
     finally:
         stop.set()
         prom.stop()
+
+
+def test_tls_listener_speaks_only_https(spawn, watcher, tmp_path):
+    """tls_cert_file/tls_key_file: /metrics over HTTPS with the configured
+    certificate (verified against it), and no plain HTTP on the port."""
+    import socket
+    import ssl
+    import urllib.request
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    made = subprocess.run([tool("openssl"), "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                           "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                           "-keyout", str(key), "-out", str(cert)], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    key.chmod(0o600)
+    sleeper = spawn("sleeper")
+    w, addr = watcher(f"[service web]\nmatch = pid:{sleeper.pid}\nrestart = alert\n",
+                      extra=f"tls_cert_file = {cert}\ntls_key_file = {key}\n")
+    w.wait_for(r"\(HTTPS\)")
+    context = ssl.create_default_context(cafile=str(cert))
+    with urllib.request.urlopen(f"https://{addr}/metrics", context=context, timeout=10) as r:
+        assert r.status == 200
+        assert b"namedprocess_namegroup_num_procs" in r.read()
+    host, port = addr.split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+        s.settimeout(10)
+        try:
+            answer = s.recv(4096)
+        except (ConnectionResetError, socket.timeout):
+            answer = b""
+    assert b"namedprocess" not in answer and not answer.startswith(b"HTTP/1"), answer[:200]
