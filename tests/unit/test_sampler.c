@@ -285,8 +285,7 @@ int main(void) {
    const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_history_on_demand), cmocka_unit_test(test_cpu_percent),
       cmocka_unit_test(test_state_mapping),     cmocka_unit_test(test_live_self),
-      cmocka_unit_test(test_live_filters),
-      cmocka_unit_test(test_thread_time_never_above_process),
+      cmocka_unit_test(test_live_filters),      cmocka_unit_test(test_thread_time_never_above_process),
       cmocka_unit_test(test_new_fields),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
