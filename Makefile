@@ -154,9 +154,14 @@ test-e2e: $(STACKTOP_BIN) fixtures
 # "cppcheck-suppress" with the reason), and the house format.
 CPPCHECK_FLAGS := --quiet --enable=warning,portability,performance --inline-suppr --error-exitcode=1 \
                   --std=c11 -Iinclude -D__x86_64__ -D_GNU_SOURCE
+FORMAT_FILES := $(wildcard src/*.c src/*/*.c include/stacktop/*.h tests/unit/*.c tests/fuzz/*.c \
+                            tests/fixtures/*.c tests/tools/*.c tests/tools/*.h)
 static-check:
 	cppcheck $(CPPCHECK_FLAGS) src
 	@echo "cppcheck: no findings"
+	@clang-format --dry-run --Werror $(FORMAT_FILES) || \
+	  { echo "static-check: the files above differ from .clang-format: run clang-format -i on them" >&2; exit 1; }
+	@echo "clang-format: $(words $(FORMAT_FILES)) files formatted"
 
 fuzz-check: $(FUZZ_BINS)
 	@set -e; for r in $(FUZZ_RUNS); do $$r; done
