@@ -13,7 +13,9 @@ typedef struct ProcStat_ {
    unsigned long flags; /* PF_* */
    int nice;
    long threads;                  /* of the process */
+   unsigned long long ticks;      /* utime + stime */
    unsigned long long startTicks; /* field 22: tells a reused pid apart */
+   int processor;                 /* last CPU it ran on; -1 when the kernel did not say */
 } ProcStat;
 
 /* Reads pid's stat, or thread tid's when tid > 0. False when it is gone or

@@ -78,9 +78,16 @@ typedef struct WatchConfig_ {
    size_t warningCount;
 } WatchConfig;
 
-/* Interval limits: below, sampling would spin a core; above, nothing is watched. */
-#define WATCHCONFIG_INTERVAL_MIN_S 0.1
-#define WATCHCONFIG_INTERVAL_MAX_S 3600.0
+/* A row of the key table as documentation sees it (the man-page test). */
+typedef struct WatchConfigKey_ {
+   const char* name;
+   bool service;         /* a [service NAME] key, else a [global] one */
+   const char* def;      /* the default in config syntax, or NULL (unset) */
+   const char* expected; /* what a value looks like */
+} WatchConfigKey;
+
+/* The i-th key of the table; false past the last. */
+bool WatchConfig_key(size_t i, WatchConfigKey* out);
 
 /* Loads and validates path. Returns 0, or -1 with "FILE:LINE: message" in err
  * (the caller exits with STACKTOP_EXIT_USAGE). On failure the config is freed. */

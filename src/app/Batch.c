@@ -17,6 +17,7 @@
 #include "stacktop/GoCounter.h"
 #include "stacktop/Json.h"
 #include "stacktop/Sampler.h"
+#include "stacktop/Signals.h"
 #include "stacktop/Util.h"
 
 /* Set by the SIGINT/SIGTERM handler; a signal handler can only talk to the
@@ -344,13 +345,9 @@ static WriteResult flushOutput(FILE* out) {
 static void installSignals(void) {
    /* EPIPE from write() instead of death by SIGPIPE: `stacktop -b | head`
     * must end quietly with status 0. No SA_RESTART, so sleeps wake up. */
-   signal(SIGPIPE, SIG_IGN);
-   struct sigaction sa;
-   memset(&sa, 0, sizeof(sa));
-   sa.sa_handler = onInterrupt;
-   sigemptyset(&sa.sa_mask);
-   sigaction(SIGINT, &sa, NULL);
-   sigaction(SIGTERM, &sa, NULL);
+   Signals_ignorePipe();
+   static const int stop[] = { SIGINT, SIGTERM };
+   Signals_install(stop, SIGNALS_COUNT(stop), onInterrupt, 0, false);
 }
 
 static int runLoop(BatchContext* ctx) {

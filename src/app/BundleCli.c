@@ -22,6 +22,7 @@
 #include "stacktop/Printable.h"
 #include "stacktop/Rules.h"
 #include "stacktop/Sampler.h"
+#include "stacktop/Signals.h"
 #include "stacktop/Util.h"
 #include "stacktop/WatchConfig.h"
 #include "stacktop/WatchLog.h"
@@ -270,15 +271,11 @@ static void onStopSignal(int sig) {
    stopSignal = sig;
 }
 
-/* SIGINT, SIGTERM, SIGHUP end the bundle job and this command, cleanly. */
+/* SIGINT, SIGTERM, SIGHUP end the bundle job and this command, cleanly
+ * (no SA_RESTART: the waits return at once). */
 static void catchStopSignals(void) {
-   struct sigaction sa;
-   memset(&sa, 0, sizeof(sa));
-   sa.sa_handler = onStopSignal;
-   sigemptyset(&sa.sa_mask);
-   sigaction(SIGINT, &sa, NULL);
-   sigaction(SIGTERM, &sa, NULL);
-   sigaction(SIGHUP, &sa, NULL);
+   static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
+   Signals_install(stops, SIGNALS_COUNT(stops), onStopSignal, 0, false);
 }
 
 typedef struct JobEnd_ {

@@ -19,14 +19,21 @@ bool ProcStat_parse(const char* text, ProcStat* out) {
    memcpy(out->comm, open + 1, len);
    out->comm[len] = '\0';
    out->state = close[2];
-   int ppid;
+   int ppid, processor = -1;
+   unsigned long long utime, stime;
    /* after the state (field 3): ppid pgrp session tty_nr tpgid flags (9),
-    * faults and times (10-17), priority nice (19) num_threads (20)
-    * itrealvalue, starttime (22) */
-   if (sscanf(close + 3, "%d %*d %*d %*d %*d %lu %*u %*u %*u %*u %*u %*u %*d %*d %*d %d %ld %*d %llu", &ppid,
-              &out->flags, &out->nice, &out->threads, &out->startTicks) != 5)
+    * minflt cminflt majflt cmajflt, utime stime (14-15), cutime cstime
+    * priority, nice (19), num_threads (20), itrealvalue, starttime (22);
+    * vsize rss rsslim and 13 more (23-37), exit_signal, processor (39) */
+   int n = sscanf(close + 3,
+                  "%d %*d %*d %*d %*d %lu %*u %*u %*u %*u %llu %llu %*d %*d %*d %d %ld %*d %llu"
+                  " %*u %*d %*u %*u %*u %*u %*u %*u %*u %*u %*u %*u %*u %*u %*u %*d %d",
+                  &ppid, &out->flags, &utime, &stime, &out->nice, &out->threads, &out->startTicks, &processor);
+   if (n < 7)
       return false;
    out->ppid = (pid_t)ppid;
+   out->ticks = utime + stime;
+   out->processor = n == 8 ? processor : -1;
    return true;
 }
 

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "stacktop/GoCounter.h"
+#include "stacktop/ProcStat.h"
 #include "stacktop/Util.h"
 
 /* Re-read cached per-process files (cmdline, statm) every this many
@@ -662,50 +663,11 @@ static int readProcesses(Sampler* this, double elapsed, char* err, size_t errSiz
 
 /* ---- threads of multi-threaded processes */
 
-/* One line of /proc/PID/task/TID/stat (or /proc/PID/stat), the fields the
- * thread view needs. */
+/* A thread's stat line and its id. */
 typedef struct TaskStat_ {
    pid_t tid;
-   char name[16];
-   char state;
-   unsigned long long ticks; /* utime + stime */
-   unsigned long long began; /* starttime */
-   int nice;
-   int processor; /* -1 when the kernel did not say */
+   ProcStat stat;
 } TaskStat;
-
-/* Parses a task stat line; returns -1 when it is not one. The comm may hold
- * spaces and parentheses: it spans from the first '(' to the last ')'. */
-static int parseTaskStat(const char* buf, TaskStat* out) {
-   const char* open = strchr(buf, '(');
-   const char* close = strrchr(buf, ')');
-   if (!open || !close || close < open)
-      return -1;
-   size_t len = (size_t)(close - open - 1);
-   if (len >= sizeof(out->name))
-      len = sizeof(out->name) - 1;
-   memcpy(out->name, open + 1, len);
-   out->name[len] = '\0';
-   unsigned long long utime, stime, began;
-   char state;
-   int nice, processor = -1;
-   /* 3 state, 4-8 ppid pgrp session tty tpgid, 9-13 flags minflt cminflt
-    * majflt cmajflt, 14-15 utime stime, 16-18 cutime cstime priority,
-    * 19 nice, 20-21 num_threads itrealvalue, 22 starttime, 23-37 vsize ...
-    * cnswap, 38 exit_signal, 39 processor */
-   int n = sscanf(close + 1,
-                  " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %d %*d %*d %llu"
-                  " %*u %*d %*u %*u %*u %*u %*u %*u %*u %*u %*u %*u %*u %*u %*u %*d %d",
-                  &state, &utime, &stime, &nice, &began, &processor);
-   if (n < 5)
-      return -1;
-   out->state = state;
-   out->ticks = utime + stime;
-   out->began = began;
-   out->nice = nice;
-   out->processor = n == 6 ? processor : -1;
-   return 0;
-}
 
 /* Appends a thread row for p; its slice of the pool starts at the first one. */
 static ThreadSample* newThreadRow(Sampler* this, ProcessSample* p) {
@@ -726,22 +688,23 @@ static void addThread(Sampler* this, ProcessSample* p, const TaskStat* ts, doubl
    Util_growArray((void**)&this->nextThreadTicks, &this->nextThreadTickCap, this->nextThreadTickCount,
                   sizeof(TrackedThread));
    this->nextThreadTicks[this->nextThreadTickCount++] =
-       (TrackedThread){ .tid = ts->tid, .startTicks = ts->began, .ticks = ts->ticks };
+       (TrackedThread){ .tid = ts->tid, .startTicks = ts->stat.startTicks, .ticks = ts->stat.ticks };
    if (!this->options.threads)
       return;
    ThreadSample* t = newThreadRow(this, p);
    t->tid = ts->tid;
-   memcpy(t->name, ts->name, sizeof(t->name));
-   t->state = ts->state;
-   t->nice = ts->nice;
-   t->processor = ts->processor;
-   t->startTime = startTimeOf(this, ts->began);
-   t->cpuTimeS = (double)ts->ticks / (double)this->hertz;
-   const TrackedThread* prev = findThreadTicks(this, ts->tid, ts->began);
+   const ProcStat* st = &ts->stat;
+   memcpy(t->name, st->comm, sizeof(t->name));
+   t->state = st->state;
+   t->nice = st->nice;
+   t->processor = st->processor;
+   t->startTime = startTimeOf(this, st->startTicks);
+   t->cpuTimeS = (double)st->ticks / (double)this->hertz;
+   const TrackedThread* prev = findThreadTicks(this, ts->tid, st->startTicks);
    if (prev)
-      t->cpuPct = Sampler_cpuPercent(ts->ticks >= prev->ticks ? ts->ticks - prev->ticks : 0, this->hertz, elapsed);
+      t->cpuPct = Sampler_cpuPercent(st->ticks >= prev->ticks ? st->ticks - prev->ticks : 0, this->hertz, elapsed);
    else if (this->prevTime > 0)
-      t->cpuPct = Sampler_cpuPercent(newTaskTicks(this, ts->ticks, ts->began, elapsed), this->hertz, elapsed);
+      t->cpuPct = Sampler_cpuPercent(newTaskTicks(this, st->ticks, st->startTicks, elapsed), this->hertz, elapsed);
 }
 
 /* A single-threaded process's only thread is the process itself: its row
@@ -790,9 +753,9 @@ static void readTasks(Sampler* this, pid_t pid, ProcessSample* p, double elapsed
       if (n <= 0)
          continue;
       buf[n] = '\0';
-      if (parseTaskStat(buf, &ts) < 0 || Util_parsePid(e->d_name, &ts.tid) < 0)
+      if (!ProcStat_parse(buf, &ts.stat) || Util_parsePid(e->d_name, &ts.tid) < 0)
          continue;
-      TaskState state = TaskState_fromLetter(ts.state);
+      TaskState state = TaskState_fromLetter(ts.stat.state);
       sys->threads++;
       sys->threadStates[state]++;
       if (!p)

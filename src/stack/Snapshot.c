@@ -42,6 +42,7 @@
 #include "stacktop/Printable.h"
 #include "stacktop/ProcStat.h"
 #include "stacktop/SharedMemory.h"
+#include "stacktop/Signals.h"
 #include "stacktop/Util.h"
 
 /* Unwinding needs the live frames, not megabytes of a deep recursion. */
@@ -119,10 +120,7 @@ static void onDetachSignal(int sig) {
 }
 
 void Snapshot_installSignalHandlers(void) {
-   struct sigaction sa = { .sa_handler = onDetachSignal };
-   sigfillset(&sa.sa_mask);
-   for (size_t i = 0; i < sizeof(detachSignals) / sizeof(detachSignals[0]); i++)
-      sigaction(detachSignals[i], &sa, NULL);
+   Signals_install(detachSignals, SIGNALS_COUNT(detachSignals), onDetachSignal, 0, true);
 }
 
 static void fail(Job* job, DumpError code, const char* fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -39,7 +39,8 @@ void ColumnChooser_draw(const ColumnChooser* this, const bool visible[COL_COUNT]
    int attr = Theme_attr(theme, STYLE_STATUS);
    for (int i = 0; i < rows; i++)
       Draw_fill(y + i, x, w, attr);
-   Draw_text(y, x + 1, "Columns: Enter sorts, v shows/hides, Esc closes", w - 2, Theme_attr(theme, STYLE_STATUS_KEY));
+   /* Its keys are on the status line, from KeyMap's chooser rows. */
+   Draw_text(y, x + 1, "Columns", w - 2, Theme_attr(theme, STYLE_STATUS_KEY));
    for (int id = 0; id < COL_COUNT && 2 + id < rows; id++) {
       const Column* col = Column_get((ColumnId)id);
       char line[160];

@@ -68,8 +68,8 @@ void HelpView_scroll(HelpView* this, long delta) {
 }
 
 void HelpView_draw(HelpView* this, const Theme* theme, int y, int height, int width) {
-   Draw_text(y, 0, "stacktop " STACKTOP_VERSION " keys (Esc/q closes, arrows scroll)", width,
-             Theme_attr(theme, STYLE_TITLE));
+   /* How to leave it is on the status line, from KeyMap's help rows. */
+   Draw_text(y, 0, "stacktop " STACKTOP_VERSION " keys", width, Theme_attr(theme, STYLE_TITLE));
    this->pageRows = height - 1 > 0 ? height - 1 : 1;
    size_t total = HelpView_lineCount();
    for (int i = 0; i < this->pageRows && this->scroll + (size_t)i < total; i++) {

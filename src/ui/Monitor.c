@@ -791,8 +791,10 @@ static void drawStatus(const MonitorContext* ctx, int y, int width) {
       char line[300];
       Util_format(line, sizeof(line), "%s: %s_", inputLabel(ctx->input), ctx->inputText);
       int x = Draw_text(y, 0, line, width, Theme_attr(theme, STYLE_STATUS_KEY));
-      const char* tail = ctx->searchFailed ? "   (no match)" : "   Enter keeps, Esc cancels";
-      Draw_text(y, x, tail, width - x, Theme_attr(theme, ctx->searchFailed ? STYLE_ERROR : STYLE_STATUS));
+      if (ctx->searchFailed)
+         Draw_text(y, x, "   (no match)", width - x, Theme_attr(theme, STYLE_ERROR));
+      else
+         drawHints(ctx, KEYSCOPE_INPUT, y, x + 3, width);
       return;
    }
    if (ctx->pending.active) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "stacktop/Signals.h"
 #include "stacktop/Util.h"
 
 /* Signal handlers can only leave a flag: the main loop polls it after every
@@ -37,17 +38,10 @@ static void onFatal(int sig) {
 static void installHandlers(void) {
    static const int stopSignals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
    static const int fatalSignals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
-   struct sigaction sa;
-   memset(&sa, 0, sizeof(sa));
-   sigemptyset(&sa.sa_mask);
-   sa.sa_handler = onStop; /* no SA_RESTART: getch must return early */
-   for (size_t i = 0; i < sizeof(stopSignals) / sizeof(stopSignals[0]); i++)
-      sigaction(stopSignals[i], &sa, NULL);
-   sa.sa_handler = onFatal;
-   sa.sa_flags = SA_RESETHAND;
-   for (size_t i = 0; i < sizeof(fatalSignals) / sizeof(fatalSignals[0]); i++)
-      sigaction(fatalSignals[i], &sa, NULL);
-   signal(SIGPIPE, SIG_IGN);
+   /* no SA_RESTART: getch must return early */
+   Signals_install(stopSignals, SIGNALS_COUNT(stopSignals), onStop, 0, false);
+   Signals_install(fatalSignals, SIGNALS_COUNT(fatalSignals), onFatal, SA_RESETHAND, false);
+   Signals_ignorePipe();
 }
 
 static void restoreHandlers(void) {

@@ -2,6 +2,7 @@
  * saving only what keys changed, merged into the file under a lock. */
 #include "stacktop/Settings.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,17 +17,6 @@
 
 #define SETTINGS_MAX_BYTES (256 * 1024)
 #define SETTINGS_MAX_DELAY 86400.0
-
-void Settings_initDefault(Settings* this) {
-   memset(this, 0, sizeof(*this));
-   this->sortColumn = COL_RES;
-   this->invert = false;
-   this->delayS = 1.5;
-   this->hideKernelThreads = true;
-   Util_format(this->theme, sizeof(this->theme), "default");
-   for (int i = 0; i < COL_COUNT; i++)
-      this->visible[i] = Column_get((ColumnId)i)->shownByDefault;
-}
 
 void Settings_done(Settings* this) {
    free(this->unknown);
@@ -171,26 +161,50 @@ typedef struct SettingsKey_ {
    void (*write)(const Settings* this, FILE* out);
    /* Copies this setting from one Settings to another (for the merge). */
    size_t offset, size;
+   const char* def; /* the default, read by parse (NULL: from the column table) */
 } SettingsKey;
 
 #define FIELD(f) .offset = offsetof(Settings, f), .size = sizeof(((Settings*)0)->f)
 
 static const SettingsKey keys[SETTING_COUNT] = {
-   [SETTING_SORT_COLUMN] = { .key = "sort_column", .parse = parseSort, .write = writeSort, FIELD(sortColumn) },
-   [SETTING_SORT_INVERT] = { .key = "sort_invert", .parse = parseInvert, .write = writeInvert, FIELD(invert) },
-   [SETTING_DELAY] = { .key = "delay", .parse = parseDelay, .write = writeDelay, FIELD(delayS) },
-   [SETTING_THEME] = { .key = "theme", .parse = parseTheme, .write = writeTheme, FIELD(theme) },
+   [SETTING_SORT_COLUMN] = { .key = "sort_column",
+                             .parse = parseSort,
+                             .write = writeSort,
+                             FIELD(sortColumn),
+                             .def = "RES" },
+   [SETTING_SORT_INVERT] = { .key = "sort_invert",
+                             .parse = parseInvert,
+                             .write = writeInvert,
+                             FIELD(invert),
+                             .def = "0" },
+   [SETTING_DELAY] = { .key = "delay", .parse = parseDelay, .write = writeDelay, FIELD(delayS), .def = "1.5" },
+   [SETTING_THEME] = { .key = "theme", .parse = parseTheme, .write = writeTheme, FIELD(theme), .def = "default" },
    [SETTING_COLUMNS] = { .key = "columns", .parse = parseColumns, .write = writeColumns, FIELD(visible) },
-   [SETTING_TREE] = { .key = "tree", .parse = parseTree, .write = writeTree, FIELD(tree) },
+   [SETTING_TREE] = { .key = "tree", .parse = parseTree, .write = writeTree, FIELD(tree), .def = "0" },
    [SETTING_SHOW_THREADS] = { .key = "show_threads",
                               .parse = parseShowThreads,
                               .write = writeShowThreads,
-                              FIELD(showThreads) },
+                              FIELD(showThreads),
+                              .def = "0" },
    [SETTING_HIDE_KERNEL_THREADS] = { .key = "hide_kernel_threads",
                                      .parse = parseHideKernel,
                                      .write = writeHideKernel,
-                                     FIELD(hideKernelThreads) },
+                                     FIELD(hideKernelThreads),
+                                     .def = "1" },
 };
+
+void Settings_initDefault(Settings* this) {
+   memset(this, 0, sizeof(*this));
+   for (int i = 0; i < COL_COUNT; i++)
+      this->visible[i] = Column_get((ColumnId)i)->shownByDefault;
+   for (int i = 0; i < SETTING_COUNT; i++) {
+      if (!keys[i].def)
+         continue;
+      const char* problem = keys[i].parse(this, keys[i].def);
+      assert(!problem && "a row's default passes its own parser");
+      (void)problem;
+   }
+}
 
 const char* Settings_key(SettingId id) {
    return (int)id >= 0 && id < SETTING_COUNT ? keys[id].key : "";

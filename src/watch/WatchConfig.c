@@ -1,6 +1,7 @@
 /* Watch config: libinih drives the lines, one key table validates them. */
 #include "stacktop/WatchConfig.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <ini.h>
 #include <math.h>
@@ -28,23 +29,32 @@ typedef struct ParseState_ ParseState;
 typedef int (*ValueParser)(ParseState* st, const char* value, void* field);
 typedef void (*ValuePrinter)(const void* field, FILE* out);
 
-/* What a key holds, so the printout can leave out what is not set. */
+/* What a key holds. Plain values (durations, sizes, counts, text) get their
+ * parser and printer from their kind; other rows name their own. TEXT, LIST
+ * and RULE keys may be unset, so the printout leaves them out. */
 typedef enum ConfigKind_ {
-   CONFIG_VALUE,  /* always has a value (a default) */
-   CONFIG_TEXT,   /* an optional string: unset when NULL */
-   CONFIG_LIST,   /* an address list: unset when empty */
-   CONFIG_RULE,   /* a RuleSpec: unset when not enabled */
-   CONFIG_SECRET, /* a SecretFile: unset without a path */
+   CONFIG_VALUE,    /* always has a value; the row's own parser and printer */
+   CONFIG_DURATION, /* double, seconds */
+   CONFIG_SIZE,     /* unsigned long long, bytes */
+   CONFIG_COUNT,    /* unsigned long */
+   CONFIG_TEXT,     /* an optional string: unset when NULL */
+   CONFIG_LIST,     /* an address list: unset when empty */
+   CONFIG_RULE,     /* a RuleSpec: unset when not enabled */
+   CONFIG_SECRET,   /* a SecretFile: unset without a path */
 } ConfigKind;
 
+/* One key: its type, default, range and help live together. */
 typedef struct ConfigKey_ {
    Section section;
    const char* name;
    ConfigKind kind;
-   ValueParser parse;
+   ValueParser parse; /* NULL: the kind's */
    ValuePrinter print;
    size_t offset;        /* into WatchConfig (global) or WatchService */
    const char* expected; /* shown after "expected " when the value is bad */
+   const char* def;      /* the default, in config syntax (NULL: unset or 0) */
+   double min, max;      /* range of DURATION/SIZE/COUNT values (max 0: none) */
+   const char* why;      /* the reason for the range, shown with it */
 } ConfigKey;
 
 struct ParseState_ {
@@ -70,41 +80,6 @@ static int parseDuration(ParseState* st, const char* v, void* field) {
    return Units_parseDuration(v, field);
 }
 
-/* A duration within [min, max]; the message names the limits. */
-static int parseDurationIn(ParseState* st, const char* v, void* field, double min, double max, const char* why) {
-   double d;
-   if (Units_parseDuration(v, &d) < 0)
-      return -1;
-   if (d < min || d > max) {
-      char lo[32], hi[32];
-      Util_format(lo, sizeof(lo), min < 1 ? "%gms" : "%gs", min < 1 ? min * 1000 : min);
-      Util_format(hi, sizeof(hi),
-                  max >= 3600 ? "%gh"
-                  : max >= 60 ? "%gm"
-                              : "%gs",
-                  max >= 3600 ? max / 3600
-                  : max >= 60 ? max / 60
-                              : max);
-      Util_format(st->detail, sizeof(st->detail), "expected a duration from %s to %s (%s)", lo, hi, why);
-      return -1;
-   }
-   *(double*)field = d;
-   return 0;
-}
-
-static int parseInterval(ParseState* st, const char* v, void* field) {
-   return parseDurationIn(st, v, field, WATCHCONFIG_INTERVAL_MIN_S, WATCHCONFIG_INTERVAL_MAX_S,
-                          "shorter would keep a core busy sampling");
-}
-
-static int parseTimeout(ParseState* st, const char* v, void* field) {
-   return parseDurationIn(st, v, field, 0.1, 3600, "a time limit that is actually enforced");
-}
-
-static int parseRetry(ParseState* st, const char* v, void* field) {
-   return parseDurationIn(st, v, field, 0.1, 3600, "the first retry delay; later ones double up to 1h");
-}
-
 static int parseBundleDir(ParseState* st, const char* v, void* field) {
    char why[256];
    if (BundleDir_checkPath(v, why, sizeof(why)) < 0) {
@@ -114,18 +89,6 @@ static int parseBundleDir(ParseState* st, const char* v, void* field) {
    char** s = field;
    free(*s);
    *s = Util_xstrdup(v);
-   return 0;
-}
-
-static int parseDumpMemory(ParseState* st, const char* v, void* field) {
-   unsigned long long bytes;
-   if (Units_parseSize(v, &bytes) < 0)
-      return -1;
-   if (bytes < (1ULL << 20)) {
-      Util_format(st->detail, sizeof(st->detail), "expected at least 1MiB (the stack copies of one dump)");
-      return -1;
-   }
-   *(unsigned long long*)field = bytes;
    return 0;
 }
 
@@ -422,25 +385,41 @@ static int parseRestartRule(ParseState* st, const char* v, void* field) {
 
 /* ---- printers (resolved values for --check-config) */
 
-static void printDurationValue(double s, FILE* out) {
+static void formatDuration(double s, char* buf, size_t size) {
    if (s >= 3600 && fmod(s, 3600) == 0)
-      fprintf(out, "%gh", s / 3600);
+      Util_format(buf, size, "%gh", s / 3600);
    else if (s >= 60 && fmod(s, 60) == 0)
-      fprintf(out, "%gm", s / 60);
+      Util_format(buf, size, "%gm", s / 60);
    else if (s >= 1)
-      fprintf(out, "%gs", s);
+      Util_format(buf, size, "%gs", s);
    else
-      fprintf(out, "%gms", s * 1000);
+      Util_format(buf, size, "%gms", s * 1000);
 }
 
-static void printSizeValue(double bytes, FILE* out) {
+static void formatSize(double bytes, char* buf, size_t size) {
    static const char* const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
    size_t u = 0;
    while (u + 1 < sizeof(units) / sizeof(units[0]) && bytes >= 1024) {
       bytes /= 1024;
       u++;
    }
-   fprintf(out, "%g%s", bytes, units[u]);
+   Util_format(buf, size, "%g%s", bytes, units[u]);
+}
+
+static void formatCount(double n, char* buf, size_t size) {
+   Util_format(buf, size, "%g", n);
+}
+
+static void printDurationValue(double s, FILE* out) {
+   char buf[64];
+   formatDuration(s, buf, sizeof(buf));
+   fputs(buf, out);
+}
+
+static void printSizeValue(double bytes, FILE* out) {
+   char buf[64];
+   formatSize(bytes, buf, sizeof(buf));
+   fputs(buf, out);
 }
 
 static void printDuration(const void* field, FILE* out) {
@@ -527,35 +506,99 @@ static void printRestartRule(const void* field, FILE* out) {
    fputs("alert", out);
 }
 
+/* ---- what each kind of plain value reads and prints */
+
+typedef struct KindInfo_ {
+   ValueParser parse;
+   ValuePrinter print;
+   void (*format)(double value, char* buf, size_t size); /* a range limit */
+   const char* noun;                                     /* "a duration", for range messages */
+} KindInfo;
+
+static const KindInfo kinds[] = {
+   [CONFIG_DURATION] = { .parse = parseDuration,
+                         .print = printDuration,
+                         .format = formatDuration,
+                         .noun = "a duration" },
+   [CONFIG_SIZE] = { .parse = parseSize, .print = printSize, .format = formatSize, .noun = "a size" },
+   [CONFIG_COUNT] = { .parse = parseCount, .print = printCount, .format = formatCount, .noun = "a number" },
+   [CONFIG_TEXT] = { .parse = parseText, .print = printText },
+};
+
+static ValueParser parserOf(const ConfigKey* k) {
+   ValueParser p = k->parse ? k->parse : kinds[k->kind].parse;
+   assert(p);
+   return p;
+}
+
+static ValuePrinter printerOf(const ConfigKey* k) {
+   ValuePrinter p = k->print ? k->print : kinds[k->kind].print;
+   assert(p);
+   return p;
+}
+
+static double numberAt(ConfigKind kind, const void* field) {
+   switch (kind) {
+   case CONFIG_DURATION: return *(const double*)field;
+   case CONFIG_SIZE: return (double)*(const unsigned long long*)field;
+   case CONFIG_COUNT: return (double)*(const unsigned long*)field;
+   default: return 0;
+   }
+}
+
+/* The row's range, if it has one; the message names the limits and why. */
+static int checkRange(ParseState* st, const ConfigKey* k, const void* field) {
+   if (k->min == 0 && k->max == 0)
+      return 0;
+   assert(kinds[k->kind].format);
+   double v = numberAt(k->kind, field);
+   if (v >= k->min && (k->max == 0 || v <= k->max))
+      return 0;
+   char lo[64], hi[64];
+   kinds[k->kind].format(k->min, lo, sizeof(lo));
+   kinds[k->kind].format(k->max, hi, sizeof(hi));
+   if (k->max > 0)
+      Util_format(st->detail, sizeof(st->detail), "expected %s from %s to %s (%s)", kinds[k->kind].noun, lo, hi,
+                  k->why);
+   else
+      Util_format(st->detail, sizeof(st->detail), "expected at least %s (%s)", lo, k->why);
+   return -1;
+}
+
 #define G(field) offsetof(WatchConfig, field)
 #define S(field) offsetof(WatchService, field)
 #define DURATION_TEXT "a duration such as 200ms, 5s, 15m or 1h"
 #define SIZE_TEXT "a size such as 4096, 512KiB, 500MiB or 2GiB"
 
 static const ConfigKey keys[] = {
+   /* Rows are in man-page order; test_watchconfig checks each key and its
+    * default against doc/stacktop.conf.5. */
    { .section = SECTION_GLOBAL,
      .name = "interval",
-     .parse = parseInterval,
-     .print = printDuration,
+     .kind = CONFIG_DURATION,
+     .def = "5s",
+     .min = 0.1,
+     .max = 3600,
+     .why = "shorter would keep a core busy sampling",
      .offset = G(intervalS),
      .expected = DURATION_TEXT },
    { .section = SECTION_GLOBAL,
      .name = "bundle_dir",
      .parse = parseBundleDir,
-     .print = printText,
      .kind = CONFIG_TEXT,
+     .def = "/var/lib/stacktop/bundles",
      .offset = G(bundleDir),
      .expected = "an absolute directory path" },
    { .section = SECTION_GLOBAL,
      .name = "keep_bundles",
-     .parse = parseCount,
-     .print = printCount,
+     .kind = CONFIG_COUNT,
+     .def = "20",
      .offset = G(keepBundles),
      .expected = "a whole number of bundles to keep (0 = no limit)" },
    { .section = SECTION_GLOBAL,
      .name = "max_bundle_disk",
-     .parse = parseSize,
-     .print = printSize,
+     .kind = CONFIG_SIZE,
+     .def = "0",
      .offset = G(maxBundleDisk),
      .expected = SIZE_TEXT " (0 = no limit)" },
    { .section = SECTION_GLOBAL,
@@ -568,28 +611,23 @@ static const ConfigKey keys[] = {
    { .section = SECTION_GLOBAL,
      .name = "mail_from",
      .parse = parseAddress,
-     .print = printText,
      .kind = CONFIG_TEXT,
      .offset = G(mailFrom),
      .expected = "one mail address such as stacktop@host.example.com" },
    { .section = SECTION_GLOBAL,
      .name = "smtp_url",
      .parse = parseSmtpUrl,
-     .print = printText,
      .kind = CONFIG_TEXT,
      .offset = G(smtpUrl),
      .expected = "smtp://HOST[:PORT] or smtps://HOST[:PORT]" },
    { .section = SECTION_GLOBAL,
      .name = "smtp_user",
-     .parse = parseText,
-     .print = printText,
      .kind = CONFIG_TEXT,
      .offset = G(smtpUser),
      .expected = "a user name" },
    { .section = SECTION_GLOBAL,
      .name = "smtp_password_file",
      .parse = parsePasswordFile,
-     .print = printText,
      .kind = CONFIG_TEXT,
      .offset = G(smtpPasswordFile),
      .expected = "the absolute path of a file holding the SMTP password" },
@@ -597,72 +635,88 @@ static const ConfigKey keys[] = {
      .name = "smtp_tls",
      .parse = parseTls,
      .print = printTls,
+     .def = "none",
      .offset = G(smtpTlsRequired),
      .expected = "'required' (STARTTLS) or 'none'" },
    { .section = SECTION_GLOBAL,
      .name = "mail_max_attachment",
-     .parse = parseSize,
-     .print = printSize,
+     .kind = CONFIG_SIZE,
+     .def = "10MiB",
      .offset = G(mailMaxAttachment),
      .expected = SIZE_TEXT },
    { .section = SECTION_GLOBAL,
      .name = "mail_retry",
-     .parse = parseRetry,
-     .print = printDuration,
+     .kind = CONFIG_DURATION,
+     .def = "1m",
+     .min = 0.1,
+     .max = 3600,
+     .why = "the first retry delay; later ones double up to 1h",
      .offset = G(mailRetryS),
      .expected = DURATION_TEXT " (first retry delay, doubled up to 1h)" },
    { .section = SECTION_GLOBAL,
      .name = "mail_timeout",
-     .parse = parseTimeout,
-     .print = printDuration,
+     .kind = CONFIG_DURATION,
+     .def = "2m",
+     .min = 0.1,
+     .max = 3600,
+     .why = "a time limit that is actually enforced",
      .offset = G(mailTimeoutS),
      .expected = DURATION_TEXT " (one delivery attempt to every recipient)" },
    { .section = SECTION_GLOBAL,
      .name = "cooldown",
-     .parse = parseDuration,
-     .print = printDuration,
+     .kind = CONFIG_DURATION,
+     .def = "15m",
      .offset = G(cooldownS),
      .expected = DURATION_TEXT },
    { .section = SECTION_GLOBAL,
      .name = "max_bundles_per_hour",
-     .parse = parseCount,
-     .print = printCount,
+     .kind = CONFIG_COUNT,
+     .def = "10",
      .offset = G(maxBundlesPerHour),
      .expected = "a whole number (0 = no cap)" },
    { .section = SECTION_GLOBAL,
      .name = "pprof_seconds",
-     .parse = parseDuration,
-     .print = printDuration,
+     .kind = CONFIG_DURATION,
+     .def = "10s",
      .offset = G(pprofSeconds),
      .expected = "a whole number of seconds such as 10s for profile?seconds=N" },
    { .section = SECTION_GLOBAL,
      .name = "pprof_timeout",
-     .parse = parseTimeout,
-     .print = printDuration,
+     .kind = CONFIG_DURATION,
+     .def = "10s",
+     .min = 0.1,
+     .max = 3600,
+     .why = "a time limit that is actually enforced",
      .offset = G(pprofTimeoutS),
      .expected = DURATION_TEXT },
    { .section = SECTION_GLOBAL,
      .name = "exec_timeout",
-     .parse = parseTimeout,
-     .print = printDuration,
+     .kind = CONFIG_DURATION,
+     .def = "30s",
+     .min = 0.1,
+     .max = 3600,
+     .why = "a time limit that is actually enforced",
      .offset = G(execTimeoutS),
      .expected = DURATION_TEXT },
    { .section = SECTION_GLOBAL,
      .name = "bundle_timeout",
-     .parse = parseTimeout,
-     .print = printDuration,
+     .kind = CONFIG_DURATION,
+     .def = "5m",
+     .min = 0.1,
+     .max = 3600,
+     .why = "a time limit that is actually enforced",
      .offset = G(bundleTimeoutS),
      .expected = DURATION_TEXT " (one bundle: stacks, files, pprof, compression)" },
    { .section = SECTION_GLOBAL,
      .name = "dump_memory",
-     .parse = parseDumpMemory,
-     .print = printSize,
+     .kind = CONFIG_SIZE,
+     .def = "64MiB",
+     .min = 1048576,
+     .why = "the stack copies of one dump",
      .offset = G(dumpMemory),
      .expected = SIZE_TEXT " (all stack copies of one dump)" },
    { .section = SECTION_GLOBAL,
      .name = "hostname",
-     .parse = parseText,
-     .print = printText,
      .kind = CONFIG_TEXT,
      .offset = G(hostname),
      .expected = "a host name for bundle names and mail" },
@@ -697,6 +751,7 @@ static const ConfigKey keys[] = {
      .expected = "the absolute path of a file holding the bearer token /metrics wants" },
    { .section = SECTION_GLOBAL,
      .name = "metrics_process_exporter",
+     .def = "yes",
      .kind = CONFIG_VALUE,
      .parse = parseYesNo,
      .print = printYesNo,
@@ -718,6 +773,7 @@ static const ConfigKey keys[] = {
      .expected = "the absolute path of a file holding the bearer token Alertmanager sends" },
    { .section = SECTION_GLOBAL,
      .name = "alert_service_label",
+     .def = "groupname",
      .kind = CONFIG_TEXT,
      .parse = parseLabelName,
      .print = printText,
@@ -725,6 +781,7 @@ static const ConfigKey keys[] = {
      .expected = "the alert label that names the [service], a Prometheus label name (default groupname)" },
    { .section = SECTION_GLOBAL,
      .name = "alert_host_label",
+     .def = "host",
      .kind = CONFIG_TEXT,
      .parse = parseLabelName,
      .print = printText,
@@ -822,14 +879,11 @@ static const ConfigKey keys[] = {
    { .section = SECTION_SERVICE,
      .name = "pprof_url",
      .parse = parseHttpUrl,
-     .print = printText,
      .kind = CONFIG_TEXT,
      .offset = S(pprofUrl),
      .expected = "an http:// URL of net/http/pprof, e.g. http://127.0.0.1:6060/debug/pprof/" },
    { .section = SECTION_SERVICE,
      .name = "exec",
-     .parse = parseText,
-     .print = printText,
      .kind = CONFIG_TEXT,
      .offset = S(exec),
      .expected = "a command run by /bin/sh after each bundle" },
@@ -894,24 +948,29 @@ static void knownKeys(Section section, char* buf, size_t size) {
 
 /* ---- sections and keys */
 
+bool WatchConfig_key(size_t i, WatchConfigKey* out) {
+   if (i >= KEY_COUNT)
+      return false;
+   const ConfigKey* k = &keys[i];
+   *out = (WatchConfigKey){
+      .name = k->name, .service = k->section == SECTION_SERVICE, .def = k->def, .expected = k->expected
+   };
+   return true;
+}
+
+/* Every [global] row's default, read by the row's own parser. */
 static void setDefaults(WatchConfig* c) {
    memset(c, 0, sizeof(*c));
-   c->intervalS = 5;
-   c->bundleDir = Util_xstrdup("/var/lib/stacktop/bundles");
-   c->keepBundles = 20;
-   c->mailMaxAttachment = 10ULL * 1024 * 1024;
-   c->mailRetryS = 60;
-   c->mailTimeoutS = 120;
-   c->bundleTimeoutS = 300;
-   c->dumpMemory = 64ULL << 20;
-   c->cooldownS = 15 * 60;
-   c->maxBundlesPerHour = 10;
-   c->pprofSeconds = 10;
-   c->pprofTimeoutS = 10;
-   c->execTimeoutS = 30;
-   c->metricsProcessExporter = true;
-   c->alertServiceLabel = Util_xstrdup("groupname");
-   c->alertHostLabel = Util_xstrdup("host");
+   ParseState st = { .config = c, .section = SECTION_GLOBAL };
+   for (size_t i = 0; i < KEY_COUNT; i++) {
+      const ConfigKey* k = &keys[i];
+      if (k->section != SECTION_GLOBAL || !k->def)
+         continue;
+      void* field = (char*)c + k->offset;
+      bool ok = parserOf(k)(&st, k->def, field) == 0 && checkRange(&st, k, field) == 0;
+      assert(ok && "a row's default passes its own parser and range");
+      (void)ok;
+   }
 }
 
 static void openSection(ParseState* st, const char* name) {
@@ -989,7 +1048,7 @@ static int onKey(void* user, const char* section, const char* name, const char* 
       st->seen[slot] |= 1ULL << i;
       char* base = st->section == SECTION_SERVICE ? (char*)st->service : (char*)st->config;
       st->detail[0] = '\0';
-      if (k->parse(st, value, base + k->offset) < 0) {
+      if (parserOf(k)(st, value, base + k->offset) < 0 || checkRange(st, k, base + k->offset) < 0) {
          if (st->detail[0])
             fail(st, st->line, "%s %s = '%s': %s", label, name, value, st->detail);
          else
@@ -1155,9 +1214,10 @@ static int loadStream(WatchConfig* this, FILE* in, const char* name, char* err, 
 int WatchConfig_load(WatchConfig* this, const char* path, char* err, size_t errSize) {
    FILE* in = fopen(path, "re");
    if (!in) {
+      int e = errno;
       setDefaults(this);
       Util_format(err, errSize, "%s: cannot open: %s; expected a readable config file (see stacktop.conf(5))", path,
-                  strerror(errno));
+                  strerror(e));
       WatchConfig_free(this);
       return -1;
    }
@@ -1237,7 +1297,10 @@ static bool keyIsSet(const ConfigKey* k, const void* field) {
    case CONFIG_TEXT: return *(const char* const*)field != NULL;
    case CONFIG_RULE: return ((const RuleSpec*)field)->enabled;
    case CONFIG_SECRET: return ((const SecretFile*)field)->path != NULL;
-   case CONFIG_VALUE: break;
+   case CONFIG_VALUE:
+   case CONFIG_DURATION:
+   case CONFIG_SIZE:
+   case CONFIG_COUNT: break;
    }
    return true;
 }
@@ -1251,7 +1314,7 @@ static void printSection(Section section, const void* base, FILE* out) {
       if (!keyIsSet(k, field))
          continue;
       fprintf(out, "%s = ", k->name);
-      k->print(field, out);
+      printerOf(k)(field, out);
       fputc('\n', out);
    }
 }

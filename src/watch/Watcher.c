@@ -29,6 +29,7 @@
 #include "stacktop/ResTrend.h"
 #include "stacktop/Rules.h"
 #include "stacktop/Sampler.h"
+#include "stacktop/Signals.h"
 #include "stacktop/Util.h"
 #include "stacktop/WatchConfig.h"
 #include "stacktop/WatchLog.h"
@@ -242,15 +243,9 @@ static int installSignals(Watcher* w) {
    }
    w->wakeRead = fds[0];
    signals.wakeWrite = fds[1];
-   struct sigaction sa;
-   memset(&sa, 0, sizeof(sa));
-   sa.sa_handler = onSignal;
-   sigemptyset(&sa.sa_mask);
-   sa.sa_flags = SA_RESTART;
    static const int handled[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD };
-   for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
-      sigaction(handled[i], &sa, NULL);
-   signal(SIGPIPE, SIG_IGN);
+   Signals_install(handled, SIGNALS_COUNT(handled), onSignal, SA_RESTART, false);
+   Signals_ignorePipe();
    return 0;
 }
 

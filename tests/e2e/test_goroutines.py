@@ -40,6 +40,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 import urllib.request
@@ -50,6 +51,7 @@ from conftest import FIXTURES, proc_status, run_stacktop, thread_states
 
 VARIANTS = ["goroutines", "goroutines_stripped", "goroutines_pie", "goroutines_cgo"]
 NPM_DIR = os.path.join(os.path.dirname(FIXTURES), "npm")
+PROMETHEUS = "/usr/bin/prometheus"   # Debian's package (DEB_TEST)
 
 # The fixture's parking places (the ready line's KIND=COUNT): the first
 # function of package main in the group's frames (innermost first), and its
@@ -1279,3 +1281,71 @@ def test_compare_signalled_canned():
         compare_signalled(go, dataclasses.replace(ours, frames=ours.frames[:1] + ours.frames[2:]))
     with pytest.raises(AssertionError):
         compare_signalled(go, dataclasses.replace(ours, status="IO wait"))
+
+
+# ---------------------------------------------------------------------------
+# A Go service from Debian's archive: prometheus 2.42 (Go 1.19, stripped,
+# built by Debian), against its own /debug/pprof/goroutine?debug=1.
+
+
+def free_loopback_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_prometheus(spawn, tmp_path):
+    """Debian's prometheus on a free loopback port, no scrape targets, its
+    data in tmp_path; ready when /-/ready answers and its threads sleep."""
+    port = free_loopback_port()
+    (tmp_path / "prometheus.yml").write_text("global:\n  scrape_interval: 1h\n")
+
+    def ready(_):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    p = spawn(PROMETHEUS, f"--config.file={tmp_path / 'prometheus.yml'}",
+              f"--storage.tsdb.path={tmp_path / 'data'}", f"--web.listen-address=127.0.0.1:{port}",
+              ready=ready, ready_timeout=60)
+    wait_quiescent(p)
+    return p, port
+
+
+def stable_records(first, second):
+    """Records (but the request's own) that two of Go's profiles print alike:
+    goroutines that did not move in between."""
+    later = {r.text for r in second.records if not is_request_record(r)}
+    return [r.text for r in first.records if not is_request_record(r) and r.text in later]
+
+
+def test_debian_prometheus_matches_its_own_profile(spawn, tmp_path):
+    """The issue's first complaint: on Debian's stripped prometheus every Go
+    frame printed as '?'. Its goroutine profile read from outside must hold,
+    byte for byte, every record the service itself prints before and after
+    (a live service may start or end a goroutine in between: then the triple
+    is taken again, at most three times), and nothing the service never
+    printed; every frame named."""
+    assert "stripped" in subprocess.run(["file", PROMETHEUS], capture_output=True, text=True).stdout
+    p, port = start_prometheus(spawn, tmp_path)
+    for attempt in range(3):
+        wait_quiescent(p)
+        before = go_debug1(port)
+        wait_quiescent(p)
+        ours = stacktop_debug1(p.pid)
+        after = go_debug1(port)
+        stable = stable_records(before, after)
+        seen = {r.text for r in before.records} | {r.text for r in after.records}
+        our_text = [r.text for r in ours.records if not is_request_record(r)]
+        missing = [t for t in stable if t not in our_text]
+        extra = [t for t in our_text if t not in seen]
+        if not missing and not extra:
+            break
+    assert len(stable) >= 10, stable
+    assert not missing, "prometheus's own records that stacktop does not print byte for byte:\n\n" + \
+        "\n\n".join(missing) + "\n\n--- stacktop printed:\n\n" + "\n\n".join(our_text)
+    assert not extra, "records prometheus never printed:\n\n" + "\n\n".join(extra)
+    assert all(f.function for r in ours.records for f in r.frames), "a frame without a name"
+    assert any("github.com/prometheus/prometheus/" in f.function for r in ours.records for f in r.frames)

@@ -52,14 +52,14 @@ def test_sort_keys_and_column_chooser(spawn, tui):
         s.keys(key)
         s.wait_for(f"sort {header} ")
     s.keys("F6")
-    s.wait_for("Columns: Enter sorts")
+    s.wait_for("v Show/hide  Esc Close")
     s.keys("Home", "Enter")  # the first column is PID
     s.wait_for("sort PID ")
     # Hide the SHR column through the chooser; the header loses it.
     s.keys("F6")
-    s.wait_for("Columns: Enter sorts")
+    s.wait_for("v Show/hide  Esc Close")
     s.keys("Home", *["Down"] * 11, "v", "Escape")  # SHR is the 12th column of the chooser
-    screen = s.wait_for(lambda text: "Columns: Enter" not in text and " SHR " not in text, what="SHR hidden")
+    screen = s.wait_for(lambda text: "v Show/hide" not in text and " SHR " not in text, what="SHR hidden")
     assert "DATA" in table(screen)[0]
 
 
@@ -90,7 +90,7 @@ def test_search_jumps_to_match(spawn, tui):
     s = tui("-p", f"1,{p.pid}")
     s.keys("/")
     s.type("sleeper")
-    s.wait_for("Search: sleeper_")
+    s.wait_for("Search: sleeper_   Enter Keep  Esc Cancel")  # hints from the key table
     s.keys("Enter")   # keep the search
     s.keys("Enter")   # detail view of the selected (found) process
     s.wait_for(f"Detail of {p.pid} (sleeper)")

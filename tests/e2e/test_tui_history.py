@@ -55,10 +55,11 @@ def test_growth_appears_after_the_minimum_span_and_ignores_a_one_off(spawn, tui)
     s.keys("/")
     s.type("34k")
     s.keys("Enter", "Enter")
-    screen = s.wait_for(f"Detail of {leak.pid} (memhog)")
+    # The whole view, not the first lines of a frame tmux caught mid-write.
+    graphs = [rf"^{re.escape(label)}\s+\S+\s+\S+\s+min \S+ max \S+, \d+ samples" for label in ("RES", "CPU%", "Threads")]
+    screen = s.wait_for(lambda text: f"Detail of {leak.pid} (memhog)" in text
+                        and all(re.search(g, text, re.M) for g in graphs), what="the detail view's three graphs")
     assert "History: last 3 min, every refresh" in screen
-    for label in ("RES", "CPU%", "Threads"):
-        assert re.search(rf"^{re.escape(label)}\s+\S+\s+\S+\s+min \S+ max \S+, \d+ samples", screen, re.M), label
     assert re.search(r"RES growth \+[\d.]+[KM]/min", screen)
     samples = int(re.search(r"^RES\s.*, (\d+) samples", screen, re.M).group(1))
     # Watched for about a minute: every span shows all of it, at every refresh.

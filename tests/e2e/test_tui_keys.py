@@ -264,12 +264,12 @@ def test_horizontal_scroll_shows_the_end_of_long_command_lines(spawn, tui):
 def chooser_show(s, *headers):
     """Shows columns through the F6 chooser (its lines list every column)."""
     s.keys("F6")
-    screen = s.wait_for("Columns: Enter sorts")
+    screen = s.wait_for("v Show/hide  Esc Close")
     names = [m.group(1) for m in re.finditer(r"\[[x ]\] (\S+)", screen)]
     for h in headers:
         s.keys("Home", *["Down"] * names.index(h), "v")
     s.keys("Escape")
-    s.wait_for(lambda text: "Columns: Enter" not in text and all(f" {h} " in text or text.count(h) > 1
+    s.wait_for(lambda text: "v Show/hide" not in text and all(f" {h} " in text or text.count(h) > 1
                                                                  for h in headers), what="the chooser closed")
 
 

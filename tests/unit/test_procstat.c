@@ -14,7 +14,7 @@ static void test_parses_a_hostile_comm(void** state) {
    (void)state;
    ProcStat st;
    const char* line = "4242 (a) b (c) S 1 4242 4242 0 -1 4194560 120 0 0 0 3 4 0 0 20 -5 7 0 987654 1000 200 "
-                      "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
+                      "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 3 0 0 0 0 0\n";
    assert_true(ProcStat_parse(line, &st));
    assert_string_equal(st.comm, "a) b (c");
    assert_int_equal(st.state, 'S');
@@ -23,7 +23,13 @@ static void test_parses_a_hostile_comm(void** state) {
    assert_int_equal(st.nice, -5);
    assert_int_equal(st.threads, 7);
    assert_int_equal(st.startTicks, 987654);
+   assert_int_equal(st.ticks, 3 + 4);
+   assert_int_equal(st.processor, 3);
    assert_false(ProcStat_isKernelThread(&st));
+   /* An old kernel's line that ends before the processor field. */
+   assert_true(ProcStat_parse("7 (x) R 1 7 7 0 -1 0 0 0 0 0 5 6 0 0 20 0 1 0 99 1000 200\n", &st));
+   assert_int_equal(st.ticks, 11);
+   assert_int_equal(st.processor, -1);
    assert_false(ProcStat_parse("4242 (no close S 1", &st));
    assert_false(ProcStat_parse("4242 (x) S", &st));
    assert_false(ProcStat_parse("", &st));

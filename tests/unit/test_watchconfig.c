@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,6 +201,9 @@ static const struct {
    { "[global]\npprof_timeout = 0.5ms\n[service a]\nmatch = pid:1\nrestart = alert\n",
      "bad.conf:2: [global] pprof_timeout = '0.5ms': expected a duration from 100ms to 1h (a time limit that is "
      "actually enforced)" },
+   /* A range with only a lower limit. */
+   { "[global]\ndump_memory = 512KiB\n[service a]\nmatch = pid:1\nrestart = alert\n",
+     "bad.conf:2: [global] dump_memory = '512KiB': expected at least 1MiB (the stack copies of one dump)" },
    /* root would make / private and prune it. */
    { "[global]\nbundle_dir = /\n[service a]\nmatch = pid:1\nrestart = alert\n",
      "bad.conf:2: [global] bundle_dir = '/': '/' is the root directory; expected a directory of its own such as "
@@ -337,6 +341,109 @@ static void test_missing_file(void** state) {
    assert_non_null(strstr(err, "/nonexistent/stacktop.conf: cannot open: No such file or directory"));
 }
 
+/* The man-page entry of a key (".TP" or ".TQ", then ".B key", ".BI key ..."
+ * or ".BR key"), its macros dropped and white space collapsed, in out. */
+static bool manEntry(const char* man, const char* key, char* out, size_t size) {
+   char head[128];
+   const char* at = NULL;
+   static const char* const macros[] = { ".TP\n.B", ".TP\n.BI", ".TP\n.BR", ".TQ\n.B", ".TQ\n.BI", ".TQ\n.BR" };
+   for (size_t m = 0; m < sizeof(macros) / sizeof(macros[0]) && !at; m++) {
+      snprintf(head, sizeof(head), "\n%s %s", macros[m], key);
+      for (const char* p = strstr(man, head); p && !at; p = strstr(p + 1, head)) {
+         char next = p[strlen(head)];
+         if (next == ' ' || next == '\n')
+            at = p + strlen(head);
+      }
+   }
+   if (!at)
+      return false;
+   size_t used = 0;
+   for (const char* line = at; *line && used + 1 < size;) {
+      const char* eol = strchr(line, '\n');
+      size_t len = eol ? (size_t)(eol - line) : strlen(line);
+      if (line != at && len >= 3 && line[0] == '.' &&
+          (strncmp(line, ".TP", 3) == 0 || strncmp(line, ".SH", 3) == 0 || strncmp(line, ".PP", 3) == 0))
+         break;
+      const char* text = line;
+      if (line != at && line[0] == '.') {
+         const char* sp = memchr(line, ' ', len);
+         text = sp ? sp + 1 : line + len;
+      }
+      for (const char* c = text; c < line + len && used + 1 < size; c++) {
+         bool space = *c == ' ' || *c == '\t';
+         if (!(space && used > 0 && out[used - 1] == ' '))
+            out[used++] = space ? ' ' : *c;
+      }
+      if (used + 1 < size && used > 0 && out[used - 1] != ' ')
+         out[used++] = ' ';
+      if (!eol)
+         break;
+      line = eol + 1;
+   }
+   out[used] = '\0';
+   return true;
+}
+
+/* The key table is the one source: every key is in stacktop.conf(5), and
+ * every default the table applies is the one the man page states. */
+static void test_man_page_states_every_key_and_default(void** state) {
+   (void)state;
+   FILE* f = fopen("doc/stacktop.conf.5", "r");
+   assert_non_null(f);
+   static char man[256 * 1024];
+   size_t n = fread(man, 1, sizeof(man) - 1, f);
+   fclose(f);
+   man[n] = '\0';
+   WatchConfigKey k;
+   size_t defaults = 0;
+   for (size_t i = 0; WatchConfig_key(i, &k); i++) {
+      char entry[8192];
+      if (!manEntry(man, k.name, entry, sizeof(entry)))
+         fail_msg("%s is not documented in doc/stacktop.conf.5", k.name);
+      if (!k.def)
+         continue;
+      char want[256];
+      snprintf(want, sizeof(want), "Default %s", k.def);
+      if (!strstr(entry, want))
+         fail_msg("doc/stacktop.conf.5 does not say '%s' for %s: %s", want, k.name, entry);
+      defaults++;
+   }
+   assert_true(defaults >= 10);
+}
+
+/* A config that states every default reads the same as one that states none. */
+static void test_defaults_come_from_the_table(void** state) {
+   (void)state;
+   char stated[4096] = "[global]\n";
+   WatchConfigKey k;
+   for (size_t i = 0; WatchConfig_key(i, &k); i++) {
+      if (k.def && !k.service) {
+         size_t used = strlen(stated);
+         snprintf(stated + used, sizeof(stated) - used, "%s = %s\n", k.name, k.def);
+      }
+   }
+   strcat(stated, "[service a]\nmatch = pid:1\nrestart = alert\n");
+   const char* bare = "[service a]\nmatch = pid:1\nrestart = alert\n";
+   char* printed[2];
+   const char* texts[2] = { stated, bare };
+   for (int t = 0; t < 2; t++) {
+      WatchConfig c;
+      char err[512];
+      if (WatchConfig_loadString(&c, texts[t], "d.conf", err, sizeof(err)) < 0)
+         fail_msg("%s", err);
+      size_t len;
+      FILE* out = open_memstream(&printed[t], &len);
+      WatchConfig_print(&c, out);
+      fclose(out);
+      WatchConfig_free(&c);
+   }
+   assert_string_equal(printed[0], printed[1]);
+   assert_non_null(strstr(printed[1], "\ninterval = 5s\n"));
+   assert_non_null(strstr(printed[1], "\ndump_memory = 64MiB\n"));
+   free(printed[0]);
+   free(printed[1]);
+}
+
 int main(void) {
    const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_full_config),
@@ -349,6 +456,8 @@ int main(void) {
       cmocka_unit_test(test_recipients),
       cmocka_unit_test(test_history_capacity_is_bounded),
       cmocka_unit_test(test_missing_file),
+      cmocka_unit_test(test_man_page_states_every_key_and_default),
+      cmocka_unit_test(test_defaults_come_from_the_table),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }
