@@ -32,7 +32,7 @@ DEB_BUILD := build-essential pkg-config libncurses-dev libproc2-dev libunwind-de
 # prometheus (promtool) and prometheus-alertmanager (amtool) are daemons: `make deps`
 # installs them with a policy-rc.d that forbids starting services (see deps).
 DEB_TEST  := libcmocka-dev python3-pytest tmux clang libclang-rt-14-dev lld mold rustc gdb elfutils \
-             golang-go libc6-dbg procps htop python3-aiosmtpd nodejs git cppcheck clang-format \
+             golang-go libc6-dbg procps htop python3-aiosmtpd nodejs git cppcheck clang-format clang-tools \
              prometheus prometheus-alertmanager openssl
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
@@ -156,14 +156,20 @@ test-e2e: $(STACKTOP_BIN) fixtures
 	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
 
 # Static analysis with zero findings (a false positive gets an inline
-# "cppcheck-suppress" with the reason), and the house format.
+# "cppcheck-suppress" with the reason; clang's analyzer, scan-build, over the
+# same sources in a build of its own), and the house format.
 CPPCHECK_FLAGS := --quiet --enable=warning,portability,performance --inline-suppr --error-exitcode=1 \
                   --std=c11 -Iinclude -D__x86_64__ -D_GNU_SOURCE
 FORMAT_FILES := $(wildcard src/*.c src/*/*.c include/stacktop/*.h tests/unit/*.c tests/fuzz/*.c \
                             tests/fixtures/*.c tests/tools/*.c tests/tools/*.h)
+SCAN_DIR := $(BUILD)/scan
 static-check:
 	cppcheck $(CPPCHECK_FLAGS) src
 	@echo "cppcheck: no findings"
+	@rm -rf $(SCAN_DIR)
+	scan-build --status-bugs -o $(SCAN_DIR)/reports $(MAKE) -j$(shell nproc) --no-print-directory BUILD=$(SCAN_DIR)/build \
+	  $(SCAN_DIR)/build/stacktop > $(SCAN_DIR).log 2>&1 || { cat $(SCAN_DIR).log; exit 1; }
+	@echo "scan-build: no findings"
 	@clang-format --dry-run --Werror $(FORMAT_FILES) || \
 	  { echo "static-check: the files above differ from .clang-format: run clang-format -i on them" >&2; exit 1; }
 	@echo "clang-format: $(words $(FORMAT_FILES)) files formatted"

@@ -228,135 +228,63 @@ static const char* const waitReasons126[] = {
    "cleanup wait",
 };
 
-/* ---- g offsets ----------------------------------------------------------- */
+/* ---- g offsets -----------------------------------------------------------
+ * Macros, not const objects: the table's rows copy them, and a copy of a
+ * const object is not a constant initializer in C (gcc allows it, clang and
+ * the analyzer do not). */
 
-static const GoGOffsets g117 = {
-   .stackLo = 0x0,
-   .stackHi = 0x8,
-   .m = 0x30,
-   .schedSp = 0x38,
-   .schedPc = 0x40,
-   .schedG = 0x48,
-   .schedBp = 0x68,
-   .syscallSp = 0x70,
-   .syscallPc = 0x78,
-   .syscallBp = 0,
-   .status = 0x90,
-   .goid = 0x98,
-   .waitSince = 0xa8,
-   .waitReason = 0xb0,
-   .lockedM = 0xe8,
-   .parentGoid = 0,
-   .goPc = 0x128,
-   .startPc = 0x138,
-   .labels = 0x168,
-   .size = 0x170,
-};
+#define G117_OFFSETS                                                                                                   \
+   {                                                                                                                   \
+      .stackLo = 0x0, .stackHi = 0x8, .m = 0x30, .schedSp = 0x38, .schedPc = 0x40, .schedG = 0x48, .schedBp = 0x68,    \
+      .syscallSp = 0x70, .syscallPc = 0x78, .syscallBp = 0, .status = 0x90, .goid = 0x98, .waitSince = 0xa8,           \
+      .waitReason = 0xb0, .lockedM = 0xe8, .parentGoid = 0, .goPc = 0x128, .startPc = 0x138, .labels = 0x168,          \
+      .size = 0x170,                                                                                                   \
+   }
 
 /* 1.21 dropped four trace fields before lockedm and added parentGoid. */
-static const GoGOffsets g121 = {
-   .stackLo = 0x0,
-   .stackHi = 0x8,
-   .m = 0x30,
-   .schedSp = 0x38,
-   .schedPc = 0x40,
-   .schedG = 0x48,
-   .schedBp = 0x68,
-   .syscallSp = 0x70,
-   .syscallPc = 0x78,
-   .syscallBp = 0,
-   .status = 0x90,
-   .goid = 0x98,
-   .waitSince = 0xa8,
-   .waitReason = 0xb0,
-   .lockedM = 0xd0,
-   .parentGoid = 0x110,
-   .goPc = 0x118,
-   .startPc = 0x128,
-   .labels = 0x158,
-   .size = 0x160,
-};
+#define G121_OFFSETS                                                                                                   \
+   {                                                                                                                   \
+      .stackLo = 0x0, .stackHi = 0x8, .m = 0x30, .schedSp = 0x38, .schedPc = 0x40, .schedG = 0x48, .schedBp = 0x68,    \
+      .syscallSp = 0x70, .syscallPc = 0x78, .syscallBp = 0, .status = 0x90, .goid = 0x98, .waitSince = 0xa8,           \
+      .waitReason = 0xb0, .lockedM = 0xd0, .parentGoid = 0x110, .goPc = 0x118, .startPc = 0x128, .labels = 0x158,      \
+      .size = 0x160,                                                                                                   \
+   }
 
 /* 1.23 added syscallbp after syscallpc. */
-static const GoGOffsets g123 = {
-   .stackLo = 0x0,
-   .stackHi = 0x8,
-   .m = 0x30,
-   .schedSp = 0x38,
-   .schedPc = 0x40,
-   .schedG = 0x48,
-   .schedBp = 0x68,
-   .syscallSp = 0x70,
-   .syscallPc = 0x78,
-   .syscallBp = 0x80,
-   .status = 0x98,
-   .goid = 0xa0,
-   .waitSince = 0xb0,
-   .waitReason = 0xb8,
-   .lockedM = 0xd8,
-   .parentGoid = 0x118,
-   .goPc = 0x120,
-   .startPc = 0x130,
-   .labels = 0x160,
-   .size = 0x168,
-};
+#define G123_OFFSETS                                                                                                   \
+   {                                                                                                                   \
+      .stackLo = 0x0, .stackHi = 0x8, .m = 0x30, .schedSp = 0x38, .schedPc = 0x40, .schedG = 0x48, .schedBp = 0x68,    \
+      .syscallSp = 0x70, .syscallPc = 0x78, .syscallBp = 0x80, .status = 0x98, .goid = 0xa0, .waitSince = 0xb0,        \
+      .waitReason = 0xb8, .lockedM = 0xd8, .parentGoid = 0x118, .goPc = 0x120, .startPc = 0x130, .labels = 0x160,      \
+      .size = 0x168,                                                                                                   \
+   }
 
 /* 1.25 removed gobuf.ret (everything after sched moves up 8). */
-static const GoGOffsets g125 = {
-   .stackLo = 0x0,
-   .stackHi = 0x8,
-   .m = 0x30,
-   .schedSp = 0x38,
-   .schedPc = 0x40,
-   .schedG = 0x48,
-   .schedBp = 0x60,
-   .syscallSp = 0x68,
-   .syscallPc = 0x70,
-   .syscallBp = 0x78,
-   .status = 0x90,
-   .goid = 0x98,
-   .waitSince = 0xa8,
-   .waitReason = 0xb0,
-   .lockedM = 0xd0,
-   .parentGoid = 0x110,
-   .goPc = 0x118,
-   .startPc = 0x128,
-   .labels = 0x158,
-   .size = 0x160,
-};
+#define G125_OFFSETS                                                                                                   \
+   {                                                                                                                   \
+      .stackLo = 0x0, .stackHi = 0x8, .m = 0x30, .schedSp = 0x38, .schedPc = 0x40, .schedG = 0x48, .schedBp = 0x60,    \
+      .syscallSp = 0x68, .syscallPc = 0x70, .syscallBp = 0x78, .status = 0x90, .goid = 0x98, .waitSince = 0xa8,        \
+      .waitReason = 0xb0, .lockedM = 0xd0, .parentGoid = 0x110, .goPc = 0x118, .startPc = 0x128, .labels = 0x158,      \
+      .size = 0x160,                                                                                                   \
+   }
 
 /* 1.26 added a word between lockedm and parentGoid (read off the stores
  * of runtime.newproc1 and runtime.LockOSThread in go1.26.5 and go1.27.0
  * binaries: parentGoid 0x118, gopc 0x120, startpc 0x130, lockedm 0xd0). */
-static const GoGOffsets g126 = {
-   .stackLo = 0x0,
-   .stackHi = 0x8,
-   .m = 0x30,
-   .schedSp = 0x38,
-   .schedPc = 0x40,
-   .schedG = 0x48,
-   .schedBp = 0x60,
-   .syscallSp = 0x68,
-   .syscallPc = 0x70,
-   .syscallBp = 0x78,
-   .status = 0x90,
-   .goid = 0x98,
-   .waitSince = 0xa8,
-   .waitReason = 0xb0,
-   .lockedM = 0xd0,
-   .parentGoid = 0x118,
-   .goPc = 0x120,
-   .startPc = 0x130,
-   .labels = 0x160,
-   .size = 0x168,
-};
+#define G126_OFFSETS                                                                                                   \
+   {                                                                                                                   \
+      .stackLo = 0x0, .stackHi = 0x8, .m = 0x30, .schedSp = 0x38, .schedPc = 0x40, .schedG = 0x48, .schedBp = 0x60,    \
+      .syscallSp = 0x68, .syscallPc = 0x70, .syscallBp = 0x78, .status = 0x90, .goid = 0x98, .waitSince = 0xa8,        \
+      .waitReason = 0xb0, .lockedM = 0xd0, .parentGoid = 0x118, .goPc = 0x120, .startPc = 0x130, .labels = 0x160,      \
+      .size = 0x168,                                                                                                   \
+   }
 
 /* ---- the table ----------------------------------------------------------- */
 
 static const GoLayout layouts[] = {
    { .fromMinor = 16,
      .toMinor = 17,
-     .g = g117,
+     .g = G117_OFFSETS,
      .mProcid = 0x48,
      .mCurg = 0xc0,
      .funcIdWrapper = 22,
@@ -367,7 +295,7 @@ static const GoLayout layouts[] = {
      .tracebackOuter = 0 },
    { .fromMinor = 18,
      .toMinor = 19,
-     .g = g117,
+     .g = G117_OFFSETS,
      .mProcid = 0x48,
      .mCurg = 0xc0,
      .funcIdWrapper = 21,
@@ -378,7 +306,7 @@ static const GoLayout layouts[] = {
      .tracebackOuter = 0 },
    { .fromMinor = 20,
      .toMinor = 20,
-     .g = g117,
+     .g = G117_OFFSETS,
      .mProcid = 0x48,
      .mCurg = 0xc0,
      .funcIdWrapper = 21,
@@ -389,7 +317,7 @@ static const GoLayout layouts[] = {
      .tracebackOuter = 0 },
    { .fromMinor = 21,
      .toMinor = 21,
-     .g = g121,
+     .g = G121_OFFSETS,
      .mProcid = 0x48,
      .mCurg = 0xc0,
      .funcIdWrapper = 21,
@@ -402,7 +330,7 @@ static const GoLayout layouts[] = {
      .tracebackOuter = 50 },
    { .fromMinor = 22,
      .toMinor = 22,
-     .g = g121,
+     .g = G121_OFFSETS,
      .mProcid = 0x48,
      .mCurg = 0xc0,
      .funcIdWrapper = 22,
@@ -415,7 +343,7 @@ static const GoLayout layouts[] = {
      .tracebackOuter = 50 },
    { .fromMinor = 23,
      .toMinor = 23,
-     .g = g123,
+     .g = G123_OFFSETS,
      .mProcid = 0x48,
      .mCurg = 0xc0,
      .funcIdWrapper = 22,
@@ -428,7 +356,7 @@ static const GoLayout layouts[] = {
      .tracebackOuter = 50 },
    { .fromMinor = 24,
      .toMinor = 24,
-     .g = g123,
+     .g = G123_OFFSETS,
      .mProcid = 0x48,
      .mCurg = 0xc0,
      .funcIdWrapper = 22,
@@ -442,7 +370,7 @@ static const GoLayout layouts[] = {
      .labelsAreSlice = true },
    { .fromMinor = 25,
      .toMinor = 25,
-     .g = g125,
+     .g = G125_OFFSETS,
      .mProcid = 0x40,
      .mCurg = 0xb8,
      .funcIdWrapper = 23,
@@ -456,7 +384,7 @@ static const GoLayout layouts[] = {
      .labelsAreSlice = true },
    { .fromMinor = 26,
      .toMinor = 27,
-     .g = g126,
+     .g = G126_OFFSETS,
      .mProcid = 0x40,
      .mCurg = 0xb8,
      .funcIdWrapper = 23,

@@ -149,7 +149,7 @@ size_t GoUnwind_frames(const GoUnwindStart* s, GoPhysFrame* out, size_t max, GoU
          break;
       }
       out[n++] = frame;
-      GoPhysFrame caller;
+      GoPhysFrame caller = frame; /* not above frame: ends the walk unless stepFrom moves it */
       GoUnwindEnd step = stepFrom(s, at, &frame, &caller);
       if (step != GO_UNWIND_CONTINUE) {
          *end = step;

@@ -66,6 +66,8 @@ static void* ringAt(const Ring* r, size_t i) {
 }
 
 static void ringPush(Ring* r, const void* item) {
+   if (r->capacity == 0) /* a ring of no capacity keeps nothing */
+      return;
    if (r->count < r->capacity) {
       /* Not full yet: start is 0 and items are stored in order. */
       if (r->count == r->allocated) {

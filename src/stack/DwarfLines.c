@@ -311,7 +311,7 @@ static bool readForm(const DwarfLinesInput* in, const Header* h, Cursor* c, uint
  * table has no such entry. */
 static bool entryV5(const DwarfLinesInput* in, const Header* h, Cursor* c, uint64_t index, const char** path,
                     uint64_t* dir) {
-   uint64_t formats[MAX_ENTRY_FORMATS][2];
+   uint64_t formats[MAX_ENTRY_FORMATS][2] = { { 0 } };
    unsigned formatCount = (unsigned)fixed(c, 1);
    if (formatCount > MAX_ENTRY_FORMATS)
       c->bad = true;

@@ -644,6 +644,12 @@ static int statesWidth(const StackSection* section) {
 static void formatRow(const StackView* this, const StackRow* r, char* buf, size_t size, ThemeStyle* style) {
    const StackSection* section = &this->model->sections[r->section];
    const StackGroup* g = section->groupCount ? &section->groups[r->group] : NULL;
+   bool groupRow = r->kind == ROW_GROUP || r->kind == ROW_MEMBERS || r->kind == ROW_FRAME;
+   if (groupRow && !g) { /* rows of a group exist only in sections that have groups */
+      buf[0] = '\0';
+      *style = STYLE_TEXT;
+      return;
+   }
    switch (r->kind) {
    case ROW_SECTION:
       Util_format(buf, size, "%s (%zu group%s)", section->title, section->groupCount,

@@ -137,7 +137,7 @@ static void closeArchive(Bundle* this) {
 
 int Bundle_finish(Bundle* this, unsigned long long* size, char* err, size_t errSize) {
    closeArchive(this);
-   struct stat sb;
+   struct stat sb = { 0 };
    if (!this->failed && (fsync(this->fd) != 0 || fstat(this->fd, &sb) != 0)) {
       this->failed = true;
       Util_format(this->error, sizeof(this->error), "syncing %s: %s", this->tmpName, strerror(errno));

@@ -309,21 +309,23 @@ static void removeBundleFiles(int dirFd, const char* stem) {
 size_t WatchState_prune(WatchState* this, int dirFd, unsigned long keep, unsigned long long maxBytes,
                         bool (*pinned)(void* ctx, const char* stem), void* ctx) {
    unsigned long long total = 0;
-   size_t w = 0, removed = 0, count = this->bundleCount;
+   size_t w = 0, removed = 0;
    /* Entries whose file is gone (removed by hand) no longer count. */
    for (size_t i = 0; i < this->bundleCount; i++) {
+      WatchStateBundle b = this->bundles[i];
       char name[600];
       struct stat sb;
-      Util_format(name, sizeof(name), "%s.tar.gz", this->bundles[i].stem);
+      Util_format(name, sizeof(name), "%s.tar.gz", b.stem);
       if (fstatat(dirFd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode)) {
-         free(this->bundles[i].stem);
+         free(b.stem);
          continue;
       }
-      this->bundles[i].size = (unsigned long long)sb.st_size;
-      total += this->bundles[i].size;
-      this->bundles[w++] = this->bundles[i];
+      b.size = (unsigned long long)sb.st_size;
+      total += b.size;
+      this->bundles[w++] = b;
    }
-   this->bundleCount = count = w;
+   size_t count = w;
+   this->bundleCount = count;
    size_t left = count;
    w = 0;
    for (size_t i = 0; i < count; i++) {
