@@ -200,8 +200,10 @@ def test_retention_touches_only_what_stacktop_wrote(tmp_path, spawn):
     os.utime(first, (future, future))
     # The condition for a second bundle is that the 100 ms cooldown has passed.
     assert wait_until(lambda: time.monotonic() - first_done > 0.15, timeout=5)
-    run_once(conf)
+    second = run_once(conf)
     left = bundles_in(bundles)
     assert foreign in left, "a file stacktop did not write was removed"
     ours = [b for b in left if b != foreign]
-    assert len(ours) == 1 and ours[0] != first, (first, left)
+    state = bundles / "state"
+    why = f"second run's log:\n{second.stderr}\nstate:\n{state.read_text() if state.exists() else '-'}"
+    assert len(ours) == 1 and ours[0] != first, (first, left, why)
