@@ -28,16 +28,21 @@ FUZZ_SECONDS ?= 20
 # ---- dependencies (Debian 12 package names); README.md says what each is for
 DEB_BUILD := build-essential pkg-config libncurses-dev libproc2-dev libunwind-dev \
              libdw-dev libelf-dev zlib1g-dev libiberty-dev libinih-dev libarchive-dev libcurl4-openssl-dev \
-             libarchive13 libcurl4
+             libarchive13 libcurl4 libmicrohttpd-dev libmicrohttpd12 libjansson-dev libjansson4
+# prometheus (promtool) and prometheus-alertmanager (amtool) are daemons: `make deps`
+# installs them with a policy-rc.d that forbids starting services (see deps).
 DEB_TEST  := libcmocka-dev python3-pytest tmux clang libclang-rt-14-dev lld mold rustc gdb elfutils \
-             golang-go libc6-dbg procps htop python3-aiosmtpd nodejs git cppcheck clang-format clang-tools
+             golang-go libc6-dbg procps htop python3-aiosmtpd nodejs git cppcheck clang-format clang-tools \
+             prometheus prometheus-alertmanager openssl
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
 PKGS       := libproc2 ncursesw libunwind-ptrace libdw libelf inih zlib
-# libarchive and libcurl: headers only; watch mode dlopens libarchive.so.13 and
-# libcurl.so.4 on first use (src/watch/ArchiveApi.c, CurlApi.c), so the monitor
-# and dumps do not load their ~40 dependent libraries.
-DLOPEN_PKGS := libarchive libcurl
+# libarchive, libcurl, libmicrohttpd and jansson: headers only; watch mode dlopens
+# libarchive.so.13 and libcurl.so.4 on first use (src/watch/ArchiveApi.c, CurlApi.c),
+# libmicrohttpd.so.12 (and GnuTLS behind it) only with a metrics or alert listener and
+# libjansson.so.4 only for the Alertmanager receiver (MhdApi.c, JanssonApi.c), so the
+# monitor and dumps do not load their ~40 dependent libraries.
+DLOPEN_PKGS := libarchive libcurl libmicrohttpd jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DLOPEN_PKGS) 2>/dev/null)
 # libiberty (static only): the C++/Rust demangler of binutils and gdb.
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -liberty -ldl -lpthread -lm
@@ -193,7 +198,14 @@ deps:
 	  echo "run as root: apt-get update && apt-get install -y $$missing"; exit 1; \
 	fi; \
 	echo "make deps: installing $$missing"; \
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing
+	apt-get update -qq || exit 1; \
+	policy=/usr/sbin/policy-rc.d; saved=; \
+	if [ -e $$policy ]; then saved=$$(mktemp) && cp -p $$policy $$saved || exit 1; fi; \
+	restore() { if [ -n "$$saved" ]; then mv -f $$saved $$policy; else rm -f $$policy; fi; }; \
+	trap restore EXIT INT TERM; \
+	printf '#!/bin/sh\n# make deps: no daemon starts while packages are installed\nexit 101\n' > $$policy && \
+	chmod 755 $$policy && \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing
 
 # The unit runs the installed binary; the example config goes next to where
 # the unit reads the real one (never over it).

@@ -12,6 +12,7 @@
  * and why. Never environments or memory contents; every string a process
  * controls is made printable, and command lines of other users' processes
  * are left out. Runs in the bundle job, off the sampling thread. */
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "stacktop/Incident.h"
@@ -27,10 +28,30 @@ typedef struct EvidenceRequest_ {
    int dirFd;              /* the checked bundle_dir */
 } EvidenceRequest;
 
+/* One stack dump taken for the bundle (for the watcher's metrics). */
+typedef struct EvidenceDump_ {
+   int pid;
+   bool ok;
+   double stoppedMs; /* how long the process was paused */
+} EvidenceDump;
+
+/* A pprof endpoint that could not be fetched. */
+typedef struct EvidencePprofFailure_ {
+   char service[128];
+   char endpoint[32]; /* "goroutine?debug=1", "heap", "profile" */
+} EvidencePprofFailure;
+
+#define EVIDENCE_DUMPS_MAX 16
+#define EVIDENCE_PPROF_FAILURES_MAX 16
+
 typedef struct EvidenceResult_ {
    unsigned long long size; /* of NAME.tar.gz */
    size_t notes;            /* items not collected */
    char mailText[4096];     /* for the mail: goroutine counts, what is missing */
+   EvidenceDump dumps[EVIDENCE_DUMPS_MAX];
+   size_t dumpCount;
+   EvidencePprofFailure pprofFailures[EVIDENCE_PPROF_FAILURES_MAX];
+   size_t pprofFailureCount;
 } EvidenceResult;
 
 /* Writes NAME.tar.gz for the incident; returns 0, or -1 with a message when

@@ -34,6 +34,24 @@ typedef struct IncidentProcess_ {
    char* command; /* printable; owned */
 } IncidentProcess;
 
+typedef struct IncidentPair_ {
+   char* key;   /* printable */
+   char* value; /* printable */
+} IncidentPair;
+
+/* The Alertmanager alert that asked for a bundle (rule on_demand). */
+typedef struct IncidentAlert_ {
+   char* name; /* its alertname label */
+   char* fingerprint;
+   char* startsAt;
+   char* generatorUrl;
+   char* receiver; /* Alertmanager's receiver that sent it */
+   IncidentPair* labels;
+   size_t labelCount;
+   IncidentPair* annotations;
+   size_t annotationCount;
+} IncidentAlert;
+
 typedef struct Incident_ {
    char* name;    /* HOST-SERVICE-RULE-YYYYmmddTHHMMSS[-N]: the bundle's stem */
    char* service; /* the config's name; "system" for the global rule */
@@ -47,6 +65,7 @@ typedef struct Incident_ {
    size_t processCount;
    pid_t* gone; /* restart: pids that went away */
    size_t goneCount;
+   IncidentAlert* alert; /* the alert that asked for it; NULL otherwise */
    /* Bookkeeping of its bundle, not part of what happened. */
    bool recovered;    /* read back after the watcher was restarted */
    unsigned attempts; /* bundle attempts that failed */
@@ -61,6 +80,11 @@ void Incident_free(Incident* this);
 void Incident_addProcess(Incident* this, const ProcessSample* p);
 void Incident_addGone(Incident* this, pid_t pid);
 void Incident_setError(Incident* this, const char* error);
+/* Attaches the alert that asked for the bundle (every string copied and made
+ * printable); the pairs are added one by one with Incident_addAlertPair. */
+void Incident_setAlert(Incident* this, const char* name, const char* fingerprint, const char* startsAt,
+                       const char* generatorUrl, const char* receiver);
+void Incident_addAlertPair(Incident* this, bool annotation, const char* key, const char* value);
 /* NAME + suffix (".tar.gz", ".incident", ".mail", ".FAILED") into buf. */
 void Incident_file(const Incident* this, const char* suffix, char* buf, size_t size);
 

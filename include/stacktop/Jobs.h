@@ -54,6 +54,9 @@ Jobs* Jobs_new(void);
 void Jobs_free(Jobs* this);
 /* An fd of the parent's that children must not keep (a self-pipe). */
 void Jobs_closeInChildren(Jobs* this, int fd);
+/* A function every child runs right after fork, for fds that come and go
+ * (a listener's connections); it must be async-signal-safe. One per Jobs. */
+void Jobs_onChild(Jobs* this, void (*fn)(void* ctx), void* ctx);
 /* Starts a job. Returns 0, or -1 with a message (fork failed). */
 int Jobs_start(Jobs* this, const JobSpec* spec, char* err, size_t errSize);
 /* Reaps the jobs that ended and kills those past their deadline, calling

@@ -30,6 +30,10 @@ typedef enum RuleKind_ {
    RULE_GOROUTINE_GROWTH_ABOVE, /* Go services: goroutines gained per minute over a window */
    RULE_RESTART,
    RULE_SYSTEM_MEM_BELOW,
+   /* Not a rule of the config: a bundle asked for from outside (an
+    * Alertmanager alert, `stacktop bundle`). Its episode gives such requests
+    * the cooldown and the hourly cap of the rules. */
+   RULE_ON_DEMAND,
    RULE_KIND_COUNT,
 } RuleKind;
 
@@ -45,8 +49,16 @@ bool Rule_isPerProcess(RuleKind kind);
 bool Rule_isGrowth(RuleKind kind);
 /* Whether the rule needs the goroutines of a Go process. */
 bool Rule_needsGoroutines(RuleKind kind);
-/* Every rule name, comma separated in table order, for messages. */
+/* Whether the rule is set in the config (all but on_demand). */
+bool Rule_isConfigured(RuleKind kind);
+/* Every configurable rule name, comma separated in table order, for messages. */
 const char* Rule_names(void);
+/* A value or threshold in the rule's unit as Prometheus base units (a ratio
+ * for percentages, bytes, per second); NAN for rules without a value
+ * (restart, on_demand). */
+double Rule_toBase(RuleKind kind, double value);
+/* The base unit of Rule_toBase ("ratio", "bytes", "bytes_per_second", ...), "" without a value. */
+const char* Rule_baseUnit(RuleKind kind);
 /* A measured value in words: "CPU 97.3% of one core", "RES growing +12.0M/h". */
 void Rule_describe(RuleKind kind, double value, char* buf, size_t size);
 

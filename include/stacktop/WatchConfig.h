@@ -17,6 +17,13 @@ typedef struct AddressList_ {
    size_t count;
 } AddressList;
 
+/* A file whose contents the config needs (a token, a TLS certificate or
+ * key), read when the config is loaded; never printed. */
+typedef struct SecretFile_ {
+   char* path; /* NULL: not set */
+   char* text; /* a token's first line, or a whole PEM file */
+} SecretFile;
+
 typedef struct WatchService_ {
    char* name; /* from [service NAME] */
    int line;   /* line of the section header */
@@ -54,6 +61,17 @@ typedef struct WatchConfig_ {
    double execTimeoutS;                  /* exec hook time limit, default 30s */
    char* hostname;                       /* hostname, default gethostname() */
    RuleSpec systemMem;                   /* system_mem_available_below */
+   /* Prometheus and Alertmanager (issue 11); listeners are off when NULL */
+   char* metricsListen;         /* metrics_listen: GET /metrics */
+   char* metricsTextfile;       /* metrics_textfile: DIR/NAME.prom for node_exporter */
+   SecretFile metricsToken;     /* metrics_token_file: bearer token for /metrics */
+   bool metricsProcessExporter; /* metrics_process_exporter, default yes */
+   char* alertListen;           /* alert_listen: POST /alertmanager */
+   SecretFile alertToken;       /* alert_token_file */
+   char* alertServiceLabel;     /* alert_service_label, default groupname */
+   char* alertHostLabel;        /* alert_host_label, default host */
+   SecretFile tlsCert;          /* tls_cert_file: PEM, both listeners speak TLS */
+   SecretFile tlsKey;           /* tls_key_file */
    WatchService* services;
    size_t serviceCount;
    char** warnings; /* "FILE:LINE: ..." for things that work but are risky */
@@ -96,5 +114,7 @@ bool WatchConfig_mails(const WatchConfig* this);
 const char** WatchConfig_recipients(const WatchConfig* this, const WatchService* service, size_t* count);
 /* The service named so, or NULL. */
 const WatchService* WatchConfig_service(const WatchConfig* this, const char* name);
+/* Whether the watcher exports metrics (a listener or a textfile). */
+bool WatchConfig_exportsMetrics(const WatchConfig* this);
 
 #endif

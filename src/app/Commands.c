@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "stacktop/BundleCli.h"
 #include "stacktop/Dump.h"
 #include "stacktop/Options.h"
 #include "stacktop/Watch.h"
@@ -11,6 +12,7 @@ static const Command commands[] = {
    { .name = "", .main = NULL, .cli = Options_command },
    { .name = "dump", .main = Dump_main, .cli = Dump_command },
    { .name = "watch", .main = Watch_main, .cli = Watch_command },
+   { .name = "bundle", .main = BundleCli_main, .cli = BundleCli_command },
 };
 
 size_t Commands_list(const Command** out) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,6 +60,9 @@ struct Dispatch_ {
    char** flushed;
    size_t flushedCount;
    DispatchCounts counts;
+   DispatchEvents events;
+   int watchingFd;    /* WATCHING_NAME, shared-locked while this watcher runs */
+   bool watchingBusy; /* a `stacktop bundle` holds it: it sends the mails now */
 };
 
 /* What a bundle job reads in its child. */
@@ -69,6 +73,43 @@ typedef struct BundleJob_ {
 } BundleJob;
 
 /* ---- bundle_dir and the state */
+
+/* Held (shared) by every running watcher of a bundle_dir, so that `stacktop
+ * bundle` knows whether one will send the mail it queues. */
+#define WATCHING_NAME ".watching"
+
+/* Takes the shared lock when it is free (a `stacktop bundle` holds it
+ * exclusively while it sends a mail itself: retried at the next poll). */
+static void holdWatching(Dispatch* d) {
+   if (d->watchingFd >= 0 || d->dirFd < 0)
+      return;
+   int fd = BundleDir_create(d->dirFd, WATCHING_NAME, 0);
+   d->watchingBusy = false;
+   if (fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) == 0) {
+      d->watchingFd = fd;
+      return;
+   }
+   if (fd >= 0) {
+      d->watchingBusy = errno == EWOULDBLOCK;
+      close(fd);
+   }
+}
+
+static void releaseWatching(Dispatch* d) {
+   if (d->watchingFd >= 0)
+      close(d->watchingFd);
+   d->watchingFd = -1;
+}
+
+int Dispatch_lockUnwatched(int dirFd) {
+   int fd = BundleDir_create(dirFd, WATCHING_NAME, 0);
+   if (fd < 0)
+      return -1;
+   if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+      return fd;
+   close(fd);
+   return -1;
+}
 
 /* Re-opens bundle_dir, checked as at start (a removed one is created again),
  * and logs when that stops or starts working. */
@@ -163,6 +204,8 @@ static void refreshState(Dispatch* d) {
    loadState(d);
    WatchState_changed(d->dirFd, &d->stamp);
    WatchState_unlock(lock);
+   /* Another process (`stacktop bundle`) may have queued a mail with its bundle. */
+   d->mailCheck = true;
 }
 
 /* ---- decisions */
@@ -174,10 +217,23 @@ typedef struct StepArgs_ {
    RuleAction action;
 } StepArgs;
 
+RuleAction Dispatch_decideRequest(WatchState* state, const char* service, double now, double cooldownS) {
+   for (size_t i = 0; i < state->episodeCount; i++) {
+      const WatchStateEpisode* e = &state->episodes[i];
+      if (e->episode.pending && strcmp(e->service, service) == 0)
+         return RULE_ACTION_SUPPRESS_PENDING;
+   }
+   return Rules_event(WatchState_episode(state, service, RULE_ON_DEMAND), now, cooldownS, &state->cap);
+}
+
 static void applyStep(Dispatch* d, void* ctx) {
    StepArgs* a = ctx;
-   RuleEpisode* ep = WatchState_episode(&d->state, a->service, a->rule);
    double now = WatchState_now();
+   if (a->rule == RULE_ON_DEMAND) {
+      a->action = Dispatch_decideRequest(&d->state, a->service, now, d->config->cooldownS);
+      return;
+   }
+   RuleEpisode* ep = WatchState_episode(&d->state, a->service, a->rule);
    a->action = a->event ? Rules_event(ep, now, d->config->cooldownS, &d->state.cap)
                         : Rules_step(ep, a->failing, now, d->config->cooldownS, &d->state.cap);
 }
@@ -209,28 +265,58 @@ RuleAction Dispatch_event(Dispatch* this, const char* service, RuleKind rule) {
    return a.action;
 }
 
-static bool nameTaken(Dispatch* d, const char* stem) {
+RuleAction Dispatch_request(Dispatch* this, const char* service) {
+   return Dispatch_event(this, service, RULE_ON_DEMAND);
+}
+
+bool Dispatch_usable(const Dispatch* this, char* why, size_t whySize) {
+   if (this->dirFd >= 0 && this->haveKey)
+      return true;
+   Util_format(why, whySize, "%s", this->dirProblem[0] ? this->dirProblem : "bundle_dir has no usable key");
+   return false;
+}
+
+int Dispatch_dirFd(const Dispatch* this) {
+   return this->dirFd;
+}
+
+/* A stem is taken by an incident of this run (d may be NULL) or a file in bundle_dir. */
+static bool nameTaken(const Dispatch* d, int dirFd, const char* stem) {
    static const char* const suffixes[] = { BUNDLE_SUFFIX, INCIDENT_SUFFIX, MAILQUEUE_SUFFIX };
-   for (size_t i = 0; i < d->queueCount; i++) {
+   for (size_t i = 0; d && i < d->queueCount; i++) {
       if (strcmp(d->queue[i].incident.name, stem) == 0)
          return true;
    }
-   for (size_t i = 0; d->dirFd >= 0 && i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+   for (size_t i = 0; dirFd >= 0 && i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
       char file[NAME_MAX + 1];
       struct stat sb;
       Util_format(file, sizeof(file), "%s%s", stem, suffixes[i]);
-      if (fstatat(d->dirFd, file, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+      if (fstatat(dirFd, file, &sb, AT_SYMLINK_NOFOLLOW) == 0)
          return true;
    }
    return false;
 }
 
-void Dispatch_name(Dispatch* this, const char* service, RuleKind rule, double wall, char* buf, size_t size) {
+static void uniqueName(const Dispatch* d, int dirFd, const char* host, const char* service, const char* label,
+                       double wall, char* buf, size_t size) {
    char stem[NAME_MAX - 32];
-   Bundle_stem(stem, sizeof(stem), this->config->hostname, service, Rule_name(rule), wall);
+   Bundle_stem(stem, sizeof(stem), host, service, label, wall);
    Util_format(buf, size, "%s", stem);
-   for (int i = 2; nameTaken(this, buf) && i < 10000; i++)
+   for (int i = 2; nameTaken(d, dirFd, buf) && i < 10000; i++)
       Util_format(buf, size, "%s-%d", stem, i);
+}
+
+void Dispatch_name(Dispatch* this, const char* service, RuleKind rule, double wall, char* buf, size_t size) {
+   Dispatch_nameFor(this, service, Rule_name(rule), wall, buf, size);
+}
+
+void Dispatch_nameFor(Dispatch* this, const char* service, const char* label, double wall, char* buf, size_t size) {
+   uniqueName(this, this->dirFd, this->config->hostname, service, label, wall, buf, size);
+}
+
+void Dispatch_nameIn(int dirFd, const char* host, const char* service, const char* label, double wall, char* buf,
+                     size_t size) {
+   uniqueName(NULL, dirFd, host, service, label, wall, buf, size);
 }
 
 static Queued* enqueue(Dispatch* d, Incident* incident) {
@@ -317,46 +403,89 @@ static void recordBundle(int dirFd, const Incident* in, unsigned long long size,
    WatchState_unlock(lock);
 }
 
-static int runBundle(void* arg, int resultFd) {
-   const BundleJob* job = arg;
-   const Dispatch* d = job->d;
-   const WatchConfig* c = d->config;
-   const Incident* in = job->incident;
-   char err[1024];
-   int dirFd = BundleDir_open(c->bundleDir, true, err, sizeof(err));
-   if (dirFd < 0) {
-      report(resultFd, "fail %s", err);
-      return 1;
-   }
-   EvidenceRequest req = { .config = c, .incident = in, .sampler = d->sampler, .trend = d->trend, .dirFd = dirFd };
-   EvidenceResult res;
-   if (Evidence_write(&req, &res, err, sizeof(err)) < 0) {
-      report(resultFd, "fail %s", err);
-      return 1;
+int Dispatch_writeBundle(const WatchConfig* c, const Sampler* sampler, const ResTrend* trend, const Incident* in,
+                         DispatchBundle* out, char* err, size_t errSize) {
+   memset(out, 0, sizeof(*out));
+   Util_format(out->mailState, sizeof(out->mailState), "none");
+   int dirFd = BundleDir_open(c->bundleDir, true, err, errSize);
+   if (dirFd < 0)
+      return -1;
+   EvidenceRequest req = { .config = c, .incident = in, .sampler = sampler, .trend = trend, .dirFd = dirFd };
+   if (Evidence_write(&req, &out->evidence, err, errSize) < 0) {
+      close(dirFd);
+      return -1;
    }
    unsigned char key[BUNDLEDIR_KEY_BYTES];
+   char why[768];
    size_t toCount;
    const char** to = WatchConfig_recipients(c, serviceOf(c, in), &toCount);
-   char mailState[700] = "none";
-   if (toCount > 0 && BundleDir_key(dirFd, key, err, sizeof(err)) < 0) {
-      Util_format(mailState, sizeof(mailState), "failed %s", err);
+   if (toCount > 0 && BundleDir_key(dirFd, key, why, sizeof(why)) < 0) {
+      Util_format(out->mailState, sizeof(out->mailState), "failed %s", why);
    } else if (toCount > 0) {
       char subject[512];
       subjectOf(c, in, "", subject, sizeof(subject));
-      char* body = mailBody(c, in, res.mailText);
-      if (MailQueue_add(dirFd, key, in->name, true, c->hostname, subject, body, to, toCount, err, sizeof(err)) < 0)
-         Util_format(mailState, sizeof(mailState), "failed %s", err);
+      char* body = mailBody(c, in, out->evidence.mailText);
+      if (MailQueue_add(dirFd, key, in->name, true, c->hostname, subject, body, to, toCount, why, sizeof(why)) < 0)
+         Util_format(out->mailState, sizeof(out->mailState), "failed %s", why);
       else
-         Util_format(mailState, sizeof(mailState), "queued");
+         Util_format(out->mailState, sizeof(out->mailState), "queued");
       free(body);
    }
    free(to);
-   recordBundle(dirFd, in, res.size, (unsigned)c->maxBundlesPerHour);
+   out->mailState[strcspn(out->mailState, "\n")] = '\0';
+   recordBundle(dirFd, in, out->evidence.size, (unsigned)c->maxBundlesPerHour);
    char file[NAME_MAX + 1];
    Incident_file(in, INCIDENT_SUFFIX, file, sizeof(file));
    BundleDir_remove(dirFd, file);
-   report(resultFd, "ok %llu %zu\n%s", res.size, res.notes, mailState);
+   close(dirFd);
    return 0;
+}
+
+/* The job's report: "ok SIZE NOTES", "mail STATE", then a line per dump and
+ * per pprof endpoint that failed (service names have no newline: INI). */
+static int runBundle(void* arg, int resultFd) {
+   const BundleJob* job = arg;
+   const Dispatch* d = job->d;
+   char err[1024];
+   DispatchBundle b;
+   if (Dispatch_writeBundle(d->config, d->sampler, d->trend, job->incident, &b, err, sizeof(err)) < 0) {
+      report(resultFd, "fail %s", err);
+      return 1;
+   }
+   char text[JOB_RESULT_MAX];
+   size_t used =
+       (size_t)snprintf(text, sizeof(text), "ok %llu %zu\nmail %s\n", b.evidence.size, b.evidence.notes, b.mailState);
+   for (size_t i = 0; i < b.evidence.dumpCount && used < sizeof(text); i++)
+      used += (size_t)snprintf(text + used, sizeof(text) - used, "dump %d %d %.3f\n", b.evidence.dumps[i].pid,
+                               b.evidence.dumps[i].ok, b.evidence.dumps[i].stoppedMs);
+   for (size_t i = 0; i < b.evidence.pprofFailureCount && used < sizeof(text); i++)
+      used += (size_t)snprintf(text + used, sizeof(text) - used, "pprof %s %.100s\n",
+                               b.evidence.pprofFailures[i].endpoint, b.evidence.pprofFailures[i].service);
+   report(resultFd, "%s", text);
+   return 0;
+}
+
+/* Back from the report: the dumps and pprof failures (a line cut short is skipped). */
+static void parseReport(const char* text, EvidenceResult* r) {
+   memset(r, 0, sizeof(*r));
+   for (const char* line = strchr(text, '\n'); line; line = strchr(line, '\n')) {
+      line++;
+      int pid, ok;
+      double ms;
+      char endpoint[32];
+      int n = 0;
+      const char* eol = strchr(line, '\n');
+      if (!eol)
+         break;
+      if (sscanf(line, "dump %d %d %lf", &pid, &ok, &ms) == 3 && r->dumpCount < EVIDENCE_DUMPS_MAX)
+         r->dumps[r->dumpCount++] = (EvidenceDump){ .pid = pid, .ok = ok != 0, .stoppedMs = ms };
+      else if (sscanf(line, "pprof %31s %n", endpoint, &n) == 1 && n > 0 &&
+               r->pprofFailureCount < EVIDENCE_PPROF_FAILURES_MAX) {
+         EvidencePprofFailure* f = &r->pprofFailures[r->pprofFailureCount++];
+         Util_format(f->endpoint, sizeof(f->endpoint), "%s", endpoint);
+         Util_format(f->service, sizeof(f->service), "%.*s", (int)(eol - line - n), line + n);
+      }
+   }
 }
 
 static Queued* findQueued(Dispatch* d, const char* name) {
@@ -487,6 +616,8 @@ static void prune(Dispatch* d) {
 
 static void bundleFailed(Dispatch* d, Queued* q, const char* why) {
    Incident* in = &q->incident;
+   if (d->events.bundleFailed)
+      d->events.bundleFailed(d->events.ctx, in);
    in->attempts++;
    Incident_setError(in, why);
    d->counts.bundlesFailed++;
@@ -515,15 +646,24 @@ static void bundleDone(void* ctx, const JobOutcome* o) {
    unsigned long long size;
    size_t notes;
    if (o->status == 0 && sscanf(o->result, "ok %llu %zu", &size, &notes) == 2) {
-      const char* mail = strchr(o->result, '\n');
-      mail = mail ? mail + 1 : "none";
+      const char* mail = strstr(o->result, "\nmail ");
+      char mailState[700];
+      Util_format(mailState, sizeof(mailState), "%s", mail ? mail + 6 : "none");
+      mailState[strcspn(mailState, "\n")] = '\0';
       d->counts.bundlesWritten++;
       WatchLog_write(WATCHLOG_NOTICE, q->incident.service,
                      "bundle %s/%s%s written (%lld bytes, %zu item%s not collected; %.1f s, peak memory %ld KiB)",
                      d->config->bundleDir, name, BUNDLE_SUFFIX, (long long)size, notes, notes == 1 ? "" : "s",
                      o->seconds, o->maxRssKiB);
-      if (strncmp(mail, "failed ", 7) == 0)
-         WatchLog_write(WATCHLOG_ERROR, q->incident.service, "mail about %s not queued: %s", name, mail + 7);
+      if (strncmp(mailState, "failed ", 7) == 0)
+         WatchLog_write(WATCHLOG_ERROR, q->incident.service, "mail about %s not queued: %s", name, mailState + 7);
+      if (d->events.bundled) {
+         EvidenceResult r;
+         parseReport(o->result, &r);
+         r.size = size;
+         r.notes = notes;
+         d->events.bundled(d->events.ctx, &q->incident, &r);
+      }
       refreshState(d);
       startHook(d, &q->incident);
       dropQueued(d, q);
@@ -605,6 +745,11 @@ static int runMail(void* arg, int resultFd) {
 static void mailDone(void* ctx, const JobOutcome* o) {
    MailJob* m = ctx;
    Dispatch* d = m->d;
+   unsigned long waiting = 1;
+   bool delivered =
+       !o->timedOut && !o->stopped && o->status == 0 && sscanf(o->result, "%lu", &waiting) == 1 && waiting == 0;
+   if (d->events.mailed && !o->stopped)
+      d->events.mailed(d->events.ctx, delivered);
    if (o->timedOut)
       WatchLog_write(WATCHLOG_WARNING, NULL,
                      "mail %s: the attempt did not end within mail_timeout (%gs); retried later", m->file,
@@ -654,6 +799,8 @@ static bool pickMail(Dispatch* d, char* file, size_t size) {
 
 static void startMail(Dispatch* d) {
    if (d->mailRunning)
+      return;
+   if (d->watchingBusy) /* the mail queue is `stacktop bundle`'s for a moment: no mail sent twice */
       return;
    if (d->dirFd < 0 || !d->haveKey || !WatchConfig_mails(d->config)) {
       d->mailCheck = false; /* nothing can be sent now; the next poll that can will look */
@@ -767,6 +914,8 @@ Dispatch* Dispatch_new(const WatchConfig* config, const Sampler* sampler, const 
       return NULL;
    }
    d->haveKey = true;
+   d->watchingFd = -1;
+   holdWatching(d);
    d->bundleDir = Util_xstrdup(config->bundleDir);
    d->jobs = Jobs_new();
    WatchState_init(&d->state, (unsigned)config->maxBundlesPerHour);
@@ -786,6 +935,7 @@ void Dispatch_reconfigure(Dispatch* this, const WatchConfig* config, const Sampl
    this->trend = trend;
    this->state.cap.maxPerHour = (unsigned)config->maxBundlesPerHour;
    if (moved) {
+      releaseWatching(this);
       this->haveKey = false;
       this->stamp = (WatchStateStamp){ 0 };
       reopenDir(this);
@@ -800,9 +950,18 @@ void Dispatch_closeInChildren(Dispatch* this, int fd) {
    Jobs_closeInChildren(this->jobs, fd);
 }
 
+void Dispatch_onChild(Dispatch* this, void (*fn)(void* ctx), void* ctx) {
+   Jobs_onChild(this->jobs, fn, ctx);
+}
+
+void Dispatch_setEvents(Dispatch* this, const DispatchEvents* events) {
+   this->events = events ? *events : (DispatchEvents){ 0 };
+}
+
 void Dispatch_poll(Dispatch* this) {
    Jobs_poll(this->jobs);
    reopenDir(this);
+   holdWatching(this);
    refreshState(this);
    startBundle(this);
    startMail(this);
@@ -856,10 +1015,22 @@ DispatchCounts Dispatch_counts(const Dispatch* this) {
    return c;
 }
 
+size_t Dispatch_mailPending(const Dispatch* this) {
+   return this->mailPending;
+}
+
+unsigned long long Dispatch_bundleBytes(const Dispatch* this) {
+   unsigned long long total = 0;
+   for (size_t i = 0; i < this->state.bundleCount; i++)
+      total += this->state.bundles[i].size;
+   return total;
+}
+
 void Dispatch_free(Dispatch* this) {
    if (!this)
       return;
    Jobs_free(this->jobs);
+   releaseWatching(this);
    for (size_t i = 0; i < this->queueCount; i++)
       Incident_free(&this->queue[i].incident);
    free(this->queue);

@@ -62,7 +62,25 @@ typedef struct Collect_ {
    size_t userCount;
    const ProcessSample** top; /* by RES, for top20 and the smaps of memory incidents */
    size_t topCount;
+   EvidenceResult* result; /* dumps and pprof failures, for the watcher's metrics */
 } Collect;
+
+static void recordDump(Collect* c, pid_t pid, bool ok, double stoppedMs) {
+   EvidenceResult* r = c->result;
+   if (r->dumpCount < EVIDENCE_DUMPS_MAX)
+      r->dumps[r->dumpCount++] = (EvidenceDump){ .pid = (int)pid, .ok = ok, .stoppedMs = stoppedMs };
+}
+
+static void recordPprofFailure(Collect* c, const char* service, const char* path) {
+   EvidenceResult* r = c->result;
+   if (r->pprofFailureCount >= EVIDENCE_PPROF_FAILURES_MAX)
+      return;
+   EvidencePprofFailure* f = &r->pprofFailures[r->pprofFailureCount++];
+   Util_format(f->service, sizeof(f->service), "%s", service);
+   /* "profile?seconds=10" is the endpoint "profile"; the debug levels stay apart */
+   Util_format(f->endpoint, sizeof(f->endpoint), "%.*s", (int)(strncmp(path, "profile", 7) == 0 ? 7 : strlen(path)),
+               path);
+}
 
 __attribute__((format(printf, 2, 3))) static void note(Collect* c, const char* fmt, ...) {
    char buf[1024];
@@ -223,8 +241,10 @@ static void collectStacks(Collect* c, const IncidentProcess* ip, const char* dir
       Bundle_addText(c->bundle, name, safe);
       free(safe);
       note(c, "pid %d: stack dump failed: %s", (int)ip->pid, err);
+      recordDump(c, ip->pid, false, 0);
       return;
    }
+   recordDump(c, ip->pid, true, dump->stoppedMs);
    static const struct {
       DumpFormat format;
       const char* file;
@@ -472,6 +492,7 @@ static void fetchPprof(Collect* c, const char* service, const char* url, const c
       char* data = Pprof_fetch(url, path, timeout, PPROF_MAX, &len, &error, err, sizeof(err));
       if (!data) {
          note(c, "%s: pprof %s not fetched: %s", service, path, err);
+         recordPprofFailure(c, service, path);
          /* An unreachable service answers nothing else either: do not wait on every endpoint. */
          if (error == PPROF_UNREACHABLE)
             break;
@@ -531,6 +552,39 @@ static void summaryText(Collect* c, double collected) {
    memAdd(&m, c, "summary.txt");
 }
 
+static void pairsJson(Json* j, const IncidentPair* p, size_t n) {
+   Json_beginObject(j);
+   for (size_t i = 0; i < n; i++) {
+      Json_key(j, p[i].key);
+      Json_string(j, p[i].value);
+   }
+   Json_endObject(j);
+}
+
+/* The Alertmanager alert that asked for the bundle, null for a rule's. */
+static void alertJson(Json* j, const IncidentAlert* a) {
+   if (!a) {
+      Json_null(j);
+      return;
+   }
+   Json_beginObject(j);
+   Json_key(j, "alertname");
+   Json_string(j, a->name);
+   Json_key(j, "fingerprint");
+   Json_string(j, a->fingerprint);
+   Json_key(j, "startsAt");
+   Json_string(j, a->startsAt);
+   Json_key(j, "generatorURL");
+   Json_string(j, a->generatorUrl);
+   Json_key(j, "receiver");
+   Json_string(j, a->receiver);
+   Json_key(j, "labels");
+   pairsJson(j, a->labels, a->labelCount);
+   Json_key(j, "annotations");
+   pairsJson(j, a->annotations, a->annotationCount);
+   Json_endObject(j);
+}
+
 static void summaryJson(Collect* c, double collected) {
    const Incident* in = c->incident;
    char when[32], fired[32];
@@ -563,6 +617,8 @@ static void summaryJson(Collect* c, double collected) {
       Json_string(&j, Rule_unit(in->rule));
       Json_key(&j, "reason");
       Json_string(&j, in->reason);
+      Json_key(&j, "alert");
+      alertJson(&j, in->alert);
       Json_key(&j, "processes");
       Json_beginArray(&j);
       for (size_t i = 0; i < in->processCount; i++) {
@@ -646,7 +702,10 @@ int Evidence_write(const EvidenceRequest* req, EvidenceResult* result, char* err
                  .config = req->config,
                  .incident = in,
                  .bundle = b,
-                 .memoryIncident = in->rule == RULE_SYSTEM_MEM_BELOW };
+                 .result = result,
+                 /* the memory rule, or a bundle asked for the whole host ("system") */
+                 .memoryIncident = in->rule == RULE_SYSTEM_MEM_BELOW ||
+                                   (in->rule == RULE_ON_DEMAND && !WatchConfig_service(req->config, in->service)) };
    prepare(&c);
    for (size_t i = 0; i < sizeof(collectors) / sizeof(collectors[0]); i++) {
       if (collectors[i].memoryOnly && !c.memoryIncident)

@@ -23,7 +23,29 @@ void Incident_init(Incident* this, const char* name, const char* service, RuleKi
    this->firedWall = firedWall;
 }
 
+static void freePairs(IncidentPair* p, size_t n) {
+   for (size_t i = 0; i < n; i++) {
+      free(p[i].key);
+      free(p[i].value);
+   }
+   free(p);
+}
+
+static void freeAlert(IncidentAlert* a) {
+   if (!a)
+      return;
+   free(a->name);
+   free(a->fingerprint);
+   free(a->startsAt);
+   free(a->generatorUrl);
+   free(a->receiver);
+   freePairs(a->labels, a->labelCount);
+   freePairs(a->annotations, a->annotationCount);
+   free(a);
+}
+
 void Incident_free(Incident* this) {
+   freeAlert(this->alert);
    for (size_t i = 0; i < this->processCount; i++)
       free(this->processes[i].command);
    free(this->processes);
@@ -69,11 +91,67 @@ void Incident_setError(Incident* this, const char* error) {
    this->lastError = error ? Printable_dup(error) : NULL;
 }
 
+void Incident_setAlert(Incident* this, const char* name, const char* fingerprint, const char* startsAt,
+                       const char* generatorUrl, const char* receiver) {
+   freeAlert(this->alert);
+   IncidentAlert* a = Util_xcalloc(1, sizeof(IncidentAlert));
+   a->name = Printable_dup(name);
+   a->fingerprint = Printable_dup(fingerprint);
+   a->startsAt = Printable_dup(startsAt);
+   a->generatorUrl = Printable_dup(generatorUrl);
+   a->receiver = Printable_dup(receiver);
+   this->alert = a;
+}
+
+void Incident_addAlertPair(Incident* this, bool annotation, const char* key, const char* value) {
+   IncidentAlert* a = this->alert;
+   if (!a)
+      return;
+   IncidentPair** list = annotation ? &a->annotations : &a->labels;
+   size_t* count = annotation ? &a->annotationCount : &a->labelCount;
+   *list = Util_xrealloc(*list, (*count + 1) * sizeof(IncidentPair));
+   (*list)[*count] = (IncidentPair){ .key = Printable_dup(key), .value = Printable_dup(value) };
+   (*count)++;
+}
+
 void Incident_file(const Incident* this, const char* suffix, char* buf, size_t size) {
    Util_format(buf, size, "%s%s", this->name, suffix);
 }
 
 /* ---- persistence */
+
+/* The alert's fields; a pair is a "alert-label"/"alert-annotation" key
+ * followed by its "alert-value". */
+static void saveAlert(const IncidentAlert* a, Record* r) {
+   if (!a)
+      return;
+   Record_set(r, "alert", a->name);
+   Record_set(r, "alert-fingerprint", a->fingerprint);
+   Record_set(r, "alert-starts", a->startsAt);
+   Record_set(r, "alert-url", a->generatorUrl);
+   Record_set(r, "alert-receiver", a->receiver);
+   for (size_t i = 0; i < a->labelCount; i++) {
+      Record_set(r, "alert-label", a->labels[i].key);
+      Record_set(r, "alert-value", a->labels[i].value);
+   }
+   for (size_t i = 0; i < a->annotationCount; i++) {
+      Record_set(r, "alert-annotation", a->annotations[i].key);
+      Record_set(r, "alert-value", a->annotations[i].value);
+   }
+}
+
+static void loadAlert(Incident* this, const Record* r) {
+   if (!Record_get(r, "alert"))
+      return;
+   Incident_setAlert(this, Record_get(r, "alert"), Record_get(r, "alert-fingerprint"), Record_get(r, "alert-starts"),
+                     Record_get(r, "alert-url"), Record_get(r, "alert-receiver"));
+   for (size_t i = 0; i + 1 < r->count; i++) {
+      const char* k = r->fields[i].key;
+      bool annotation = strcmp(k, "alert-annotation") == 0;
+      if ((annotation || strcmp(k, "alert-label") == 0) && strcmp(r->fields[i + 1].key, "alert-value") == 0)
+         Incident_addAlertPair(this, annotation, r->fields[i].value, r->fields[i + 1].value);
+   }
+}
 
 int Incident_save(const Incident* this, int dirFd, const unsigned char key[BUNDLEDIR_KEY_BYTES], char* err,
                   size_t errSize) {
@@ -101,6 +179,7 @@ int Incident_save(const Incident* this, int dirFd, const unsigned char key[BUNDL
    }
    for (size_t i = 0; i < this->goneCount; i++)
       Record_setf(&r, "gone", "%d", (int)this->gone[i]);
+   saveAlert(this->alert, &r);
    char file[512];
    Incident_file(this, INCIDENT_SUFFIX, file, sizeof(file));
    int rc = Record_save(&r, dirFd, file, key, err, errSize);
@@ -175,6 +254,7 @@ RecordStatus Incident_load(Incident* this, int dirFd, const char* file, const un
       else if (strcmp(k, "gone") == 0 && Util_parsePid(v, &pid) == 0)
          Incident_addGone(this, pid);
    }
+   loadAlert(this, &r);
    Record_free(&r);
    if (bad) {
       Util_format(err, errSize, "%s: malformed process line", file);
@@ -193,6 +273,19 @@ void Incident_isoTime(double wall, char* buf, size_t size) {
    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+static void describeAlert(const IncidentAlert* a, FILE* out) {
+   if (!a)
+      return;
+   fprintf(out, "alert:     %s, firing since %s (fingerprint %s, from Alertmanager receiver %s)\n", a->name,
+           a->startsAt, a->fingerprint, a->receiver[0] ? a->receiver : "?");
+   for (size_t i = 0; i < a->labelCount; i++)
+      fprintf(out, "  label      %s = %s\n", a->labels[i].key, a->labels[i].value);
+   for (size_t i = 0; i < a->annotationCount; i++)
+      fprintf(out, "  annotation %s = %s\n", a->annotations[i].key, a->annotations[i].value);
+   if (a->generatorUrl[0])
+      fprintf(out, "  source     %s\n", a->generatorUrl);
+}
+
 void Incident_describe(const Incident* this, const char* host, FILE* out) {
    char when[32], value[128], hostText[256];
    Incident_isoTime(this->firedWall, when, sizeof(when));
@@ -202,9 +295,10 @@ void Incident_describe(const Incident* this, const char* host, FILE* out) {
    fprintf(out, "incident:  %s (UTC; when the rule fired)\n", when);
    fprintf(out, "service:   %s\n", this->service);
    fprintf(out, "rule:      %s = %s\n", Rule_name(this->rule), this->threshold);
-   if (this->rule != RULE_RESTART)
+   if (this->rule != RULE_RESTART && this->rule != RULE_ON_DEMAND)
       fprintf(out, "value:     %s (threshold %s)\n", value, this->threshold);
    fprintf(out, "fired:     %s\n", this->reason);
+   describeAlert(this->alert, out);
    if (this->recovered)
       fputs("note:      recovered after the watcher was restarted; what was collected is from the time of "
             "collection, the values above from the incident\n",

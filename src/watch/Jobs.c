@@ -37,6 +37,8 @@ struct Jobs_ {
    size_t count, cap;
    int closeFds[MAX_CLOSE_FDS];
    size_t closeCount;
+   void (*onChild)(void* ctx);
+   void* onChildCtx;
 };
 
 Jobs* Jobs_new(void) {
@@ -46,6 +48,11 @@ Jobs* Jobs_new(void) {
 void Jobs_closeInChildren(Jobs* this, int fd) {
    if (this->closeCount < MAX_CLOSE_FDS)
       this->closeFds[this->closeCount++] = fd;
+}
+
+void Jobs_onChild(Jobs* this, void (*fn)(void* ctx), void* ctx) {
+   this->onChild = fn;
+   this->onChildCtx = ctx;
 }
 
 void Jobs_childExit(int status) {
@@ -65,6 +72,8 @@ static void childSetup(const Jobs* this, int resultFd, pid_t parent) {
    sigprocmask(SIG_SETMASK, &none, NULL);
    for (size_t i = 0; i < this->closeCount; i++)
       close(this->closeFds[i]);
+   if (this->onChild)
+      this->onChild(this->onChildCtx);
    for (size_t i = 0; i < this->count; i++)
       close(this->jobs[i].resultFd);
    (void)resultFd;

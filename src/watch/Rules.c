@@ -18,6 +18,9 @@ typedef struct RuleInfo_ {
    RuleDescribe describe;
    bool windowed;   /* needs its whole window before a --once run may end */
    bool goroutines; /* reads the goroutine count (Go services only) */
+   bool request;    /* not configured: a bundle asked for from outside */
+   double toBase;   /* value * toBase = Prometheus base units; 0: no value */
+   const char* baseUnit;
 } RuleInfo;
 
 /* Counts consecutive samples over the threshold; over once `for N` is reached. */
@@ -147,42 +150,72 @@ static void describeSystemMem(double v, char* buf, size_t size) {
    Util_format(buf, size, "%.1f%% of memory available", v);
 }
 
+static void describeOnDemand(double v, char* buf, size_t size) {
+   (void)v;
+   Util_format(buf, size, "a bundle was asked for");
+}
+
 static const RuleInfo ruleInfo[RULE_KIND_COUNT] = {
-   [RULE_CPU_ABOVE] = { .name = "cpu_above", .unit = "%", .evaluate = evalCpu, .describe = describeCpu },
-   [RULE_RES_ABOVE] = { .name = "res_above", .unit = "KiB", .evaluate = evalRes, .describe = describeRes },
+   [RULE_CPU_ABOVE] = { .name = "cpu_above",
+                        .unit = "%",
+                        .evaluate = evalCpu,
+                        .describe = describeCpu,
+                        .toBase = 0.01,
+                        .baseUnit = "ratio" },
+   [RULE_RES_ABOVE] = { .name = "res_above",
+                        .unit = "KiB",
+                        .evaluate = evalRes,
+                        .describe = describeRes,
+                        .toBase = 1024.0,
+                        .baseUnit = "bytes" },
    [RULE_RES_GROWTH_ABOVE] = { .name = "res_growth_above",
                                .unit = "KiB/min",
                                .evaluate = evalResGrowth,
                                .describe = describeResGrowth,
-                               .windowed = true },
+                               .windowed = true,
+                               .toBase = 1024.0 / 60.0,
+                               .baseUnit = "bytes_per_second" },
    [RULE_THREADS_ABOVE] = { .name = "threads_above",
                             .unit = "threads",
                             .evaluate = evalThreads,
-                            .describe = describeThreads },
+                            .describe = describeThreads,
+                            .toBase = 1.0,
+                            .baseUnit = "threads" },
    [RULE_THREAD_GROWTH_ABOVE] = { .name = "thread_growth_above",
                                   .unit = "threads/min",
                                   .evaluate = evalThreadGrowth,
                                   .describe = describeThreadGrowth,
-                                  .windowed = true },
+                                  .windowed = true,
+                                  .toBase = 1.0 / 60.0,
+                                  .baseUnit = "threads_per_second" },
    [RULE_FDS_ABOVE] = { .name = "fds_above",
                         .unit = "% of open-files limit",
                         .evaluate = evalFds,
-                        .describe = describeFds },
+                        .describe = describeFds,
+                        .toBase = 0.01,
+                        .baseUnit = "ratio" },
    [RULE_GOROUTINES_ABOVE] = { .name = "goroutines_above",
                                .unit = "goroutines",
                                .evaluate = evalGoroutines,
                                .describe = describeGoroutines,
-                               .goroutines = true },
+                               .goroutines = true,
+                               .toBase = 1.0,
+                               .baseUnit = "goroutines" },
    [RULE_GOROUTINE_GROWTH_ABOVE] = { .name = "goroutine_growth_above",
                                      .unit = "goroutines/min",
                                      .evaluate = evalGoroutineGrowth,
                                      .describe = describeGoroutineGrowth,
                                      .windowed = true,
-                                     .goroutines = true },
+                                     .goroutines = true,
+                                     .toBase = 1.0 / 60.0,
+                                     .baseUnit = "goroutines_per_second" },
    [RULE_RESTART] = { .name = "restart", .unit = "", .describe = describeRestart },
    [RULE_SYSTEM_MEM_BELOW] = { .name = "system_mem_available_below",
                                .unit = "% available",
-                               .describe = describeSystemMem },
+                               .describe = describeSystemMem,
+                               .toBase = 0.01,
+                               .baseUnit = "ratio" },
+   [RULE_ON_DEMAND] = { .name = "on_demand", .unit = "", .describe = describeOnDemand, .request = true },
 };
 
 const char* Rule_name(RuleKind kind) {
@@ -213,14 +246,28 @@ bool Rule_needsGoroutines(RuleKind kind) {
    return ruleInfo[kind].goroutines;
 }
 
+bool Rule_isConfigured(RuleKind kind) {
+   return !ruleInfo[kind].request;
+}
+
 const char* Rule_names(void) {
    static char names[512];
    if (names[0])
       return names;
    size_t used = 0;
-   for (int k = 0; k < RULE_KIND_COUNT && used < sizeof(names); k++)
-      used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", k ? ", " : "", ruleInfo[k].name);
+   for (int k = 0; k < RULE_KIND_COUNT && used < sizeof(names); k++) {
+      if (!ruleInfo[k].request)
+         used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "", ruleInfo[k].name);
+   }
    return names;
+}
+
+double Rule_toBase(RuleKind kind, double value) {
+   return ruleInfo[kind].toBase != 0 ? value * ruleInfo[kind].toBase : NAN;
+}
+
+const char* Rule_baseUnit(RuleKind kind) {
+   return ruleInfo[kind].baseUnit ? ruleInfo[kind].baseUnit : "";
 }
 
 void Rule_describe(RuleKind kind, double value, char* buf, size_t size) {

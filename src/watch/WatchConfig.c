@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "stacktop/BundleDir.h"
+#include "stacktop/HttpServer.h"
 #include "stacktop/Units.h"
 #include "stacktop/Util.h"
 
@@ -38,6 +40,7 @@ typedef enum ConfigKind_ {
    CONFIG_TEXT,     /* an optional string: unset when NULL */
    CONFIG_LIST,     /* an address list: unset when empty */
    CONFIG_RULE,     /* a RuleSpec: unset when not enabled */
+   CONFIG_SECRET,   /* a SecretFile: unset without a path */
 } ConfigKind;
 
 /* One key: its type, default, range and help live together. */
@@ -203,6 +206,79 @@ static int parsePasswordFile(ParseState* st, const char* v, void* field) {
    free(st->config->smtpPassword);
    st->config->smtpPassword = pw;
    return parseText(st, v, field);
+}
+
+/* A file read now: a token (its first line) or a PEM certificate or key (whole). */
+static int readSecret(ParseState* st, const char* v, SecretFile* f, bool firstLine, const char* holding) {
+   if (v[0] != '/')
+      return -1;
+   size_t len;
+   char* text = Util_slurp(v, firstLine ? 4096 : 1u << 20, &len);
+   if (!text) {
+      Util_format(st->detail, sizeof(st->detail),
+                  "cannot read '%s': %s; expected a file readable by stacktop holding %s", v, strerror(errno), holding);
+      return -1;
+   }
+   if (firstLine)
+      text[strcspn(text, "\r\n")] = '\0';
+   if (text[0] == '\0' || (!firstLine && !strstr(text, "-----BEGIN "))) {
+      Util_format(st->detail, sizeof(st->detail), "'%s' holds no %s; expected a file holding %s", v,
+                  firstLine ? "token" : "PEM data", holding);
+      free(text);
+      return -1;
+   }
+   free(f->path);
+   free(f->text);
+   f->path = Util_xstrdup(v);
+   f->text = text;
+   return 0;
+}
+
+static int parseTokenFile(ParseState* st, const char* v, void* field) {
+   return readSecret(st, v, field, true, "the bearer token on its first line");
+}
+
+static int parsePemFile(ParseState* st, const char* v, void* field) {
+   return readSecret(st, v, field, false, "a PEM certificate or key");
+}
+
+/* A listen address, kept normalised ("9256" becomes "127.0.0.1:9256"). */
+static int parseListen(ParseState* st, const char* v, void* field) {
+   HttpAddress a;
+   char why[256];
+   if (HttpServer_parseAddress(v, &a, why, sizeof(why)) < 0) {
+      Util_format(st->detail, sizeof(st->detail), "%s", why);
+      return -1;
+   }
+   return parseText(st, a.text, field);
+}
+
+static int parseTextfile(ParseState* st, const char* v, void* field) {
+   size_t n = strlen(v);
+   const char* slash = strrchr(v, '/');
+   if (v[0] != '/' || n < 6 || strcmp(v + n - 5, ".prom") != 0 || !slash || slash[1] == '.')
+      return -1;
+   return parseText(st, v, field);
+}
+
+static int parseLabelName(ParseState* st, const char* v, void* field) {
+   size_t n = strlen(v);
+   if (n == 0 || n > 64 || (v[0] >= '0' && v[0] <= '9') ||
+       strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != n)
+      return -1;
+   return parseText(st, v, field);
+}
+
+static int parseYesNo(ParseState* st, const char* v, void* field) {
+   (void)st;
+   bool* b = field;
+   if (strcmp(v, "yes") == 0)
+      *b = true;
+   else if (strcmp(v, "no") == 0)
+      *b = false;
+   else
+      return -1;
+   return 0;
 }
 
 static int parseMatch(ParseState* st, const char* v, void* field) {
@@ -377,6 +453,15 @@ static void printUsers(const void* field, FILE* out) {
 
 static void printTls(const void* field, FILE* out) {
    fputs(*(const bool*)field ? "required" : "none", out);
+}
+
+static void printSecret(const void* field, FILE* out) {
+   const SecretFile* f = field;
+   fputs(f->path ? f->path : "(unset)", out);
+}
+
+static void printYesNo(const void* field, FILE* out) {
+   fputs(*(const bool*)field ? "yes" : "no", out);
 }
 
 static void printMatch(const void* field, FILE* out) {
@@ -642,6 +727,80 @@ static const ConfigKey keys[] = {
      .kind = CONFIG_RULE,
      .offset = G(systemMem),
      .expected = "a percentage of MemTotal, optionally held for N samples: 10% or 10% for 3" },
+   { .section = SECTION_GLOBAL,
+     .name = "metrics_listen",
+     .kind = CONFIG_TEXT,
+     .parse = parseListen,
+     .print = printText,
+     .offset = G(metricsListen),
+     .expected = "ADDR:PORT (or PORT, on 127.0.0.1) to serve Prometheus metrics at /metrics, e.g. 127.0.0.1:9256" },
+   { .section = SECTION_GLOBAL,
+     .name = "metrics_textfile",
+     .kind = CONFIG_TEXT,
+     .parse = parseTextfile,
+     .print = printText,
+     .offset = G(metricsTextfile),
+     .expected = "an absolute path ending in .prom in node_exporter's textfile directory, e.g. "
+                 "/var/lib/prometheus/node-exporter/stacktop.prom" },
+   { .section = SECTION_GLOBAL,
+     .name = "metrics_token_file",
+     .kind = CONFIG_SECRET,
+     .parse = parseTokenFile,
+     .print = printSecret,
+     .offset = G(metricsToken),
+     .expected = "the absolute path of a file holding the bearer token /metrics wants" },
+   { .section = SECTION_GLOBAL,
+     .name = "metrics_process_exporter",
+     .def = "yes",
+     .kind = CONFIG_VALUE,
+     .parse = parseYesNo,
+     .print = printYesNo,
+     .offset = G(metricsProcessExporter),
+     .expected = "'yes' (also export process-exporter's namedprocess_namegroup_* metrics) or 'no'" },
+   { .section = SECTION_GLOBAL,
+     .name = "alert_listen",
+     .kind = CONFIG_TEXT,
+     .parse = parseListen,
+     .print = printText,
+     .offset = G(alertListen),
+     .expected = "ADDR:PORT (or PORT, on 127.0.0.1) to receive Alertmanager webhooks at /alertmanager" },
+   { .section = SECTION_GLOBAL,
+     .name = "alert_token_file",
+     .kind = CONFIG_SECRET,
+     .parse = parseTokenFile,
+     .print = printSecret,
+     .offset = G(alertToken),
+     .expected = "the absolute path of a file holding the bearer token Alertmanager sends" },
+   { .section = SECTION_GLOBAL,
+     .name = "alert_service_label",
+     .def = "groupname",
+     .kind = CONFIG_TEXT,
+     .parse = parseLabelName,
+     .print = printText,
+     .offset = G(alertServiceLabel),
+     .expected = "the alert label that names the [service], a Prometheus label name (default groupname)" },
+   { .section = SECTION_GLOBAL,
+     .name = "alert_host_label",
+     .def = "host",
+     .kind = CONFIG_TEXT,
+     .parse = parseLabelName,
+     .print = printText,
+     .offset = G(alertHostLabel),
+     .expected = "the alert label that names the host, a Prometheus label name (default host)" },
+   { .section = SECTION_GLOBAL,
+     .name = "tls_cert_file",
+     .kind = CONFIG_SECRET,
+     .parse = parsePemFile,
+     .print = printSecret,
+     .offset = G(tlsCert),
+     .expected = "the absolute path of a PEM certificate (chain) for HTTPS on metrics_listen and alert_listen" },
+   { .section = SECTION_GLOBAL,
+     .name = "tls_key_file",
+     .kind = CONFIG_SECRET,
+     .parse = parsePemFile,
+     .print = printSecret,
+     .offset = G(tlsKey),
+     .expected = "the absolute path of the PEM private key of tls_cert_file" },
    { .section = SECTION_SERVICE,
      .name = "match",
      .parse = parseMatch,
@@ -765,7 +924,10 @@ __attribute__((format(printf, 3, 4))) static void warn(ParseState* st, int line,
    va_start(ap, fmt);
    vsnprintf(msg, sizeof(msg), fmt, ap);
    va_end(ap);
-   Util_format(full, sizeof(full), "%s:%d: %s", st->file, line, msg);
+   if (line > 0)
+      Util_format(full, sizeof(full), "%s:%d: %s", st->file, line, msg);
+   else
+      Util_format(full, sizeof(full), "%s: %s", st->file, msg);
    WatchConfig* c = st->config;
    c->warnings = Util_xrealloc(c->warnings, (c->warningCount + 1) * sizeof(char*));
    c->warnings[c->warningCount++] = Util_xstrdup(full);
@@ -926,6 +1088,46 @@ static char* readLine(char* str, int num, void* stream) {
    return str;
 }
 
+/* A secret others may read: a warning, the file still works. */
+static void warnReadable(ParseState* st, const SecretFile* f, const char* key) {
+   struct stat sb;
+   if (f->path && stat(f->path, &sb) == 0 && (sb.st_mode & 077))
+      warn(st, 0, "%s %s can be read by other users (mode %04o); expected mode 0600 or 0400", key, f->path,
+           (unsigned)(sb.st_mode & 07777));
+}
+
+static bool loopbackAddress(const char* text) {
+   HttpAddress a;
+   char why[256];
+   return HttpServer_parseAddress(text, &a, why, sizeof(why)) == 0 && a.loopback;
+}
+
+/* The listeners' keys go together; an alert receiver others can reach needs a token. */
+static void validateListeners(ParseState* st) {
+   WatchConfig* c = st->config;
+   if ((c->tlsCert.path != NULL) != (c->tlsKey.path != NULL))
+      fail(st, 0, "tls_cert_file and tls_key_file go together; expected both or neither in [global]");
+   if (c->tlsCert.path && !c->metricsListen && !c->alertListen)
+      fail(st, 0, "tls_cert_file is set but neither metrics_listen nor alert_listen; expected one of them");
+   if (c->metricsToken.path && !c->metricsListen)
+      fail(st, 0, "metrics_token_file is set but metrics_listen is not; expected metrics_listen = ADDR:PORT");
+   if (c->alertToken.path && !c->alertListen)
+      fail(st, 0, "alert_token_file is set but alert_listen is not; expected alert_listen = ADDR:PORT");
+   if (c->alertListen && !c->alertToken.path && !loopbackAddress(c->alertListen))
+      fail(st, 0,
+           "alert_listen = %s is reachable from other hosts without a token: anyone there could make stacktop stop "
+           "the services for dumps; expected alert_token_file (or a 127.0.0.1 address)",
+           c->alertListen);
+   if (c->metricsListen && !c->metricsToken.path && !loopbackAddress(c->metricsListen))
+      warn(st, 0,
+           "metrics_listen = %s is reachable from other hosts without a token: they can read the service names and "
+           "figures; consider metrics_token_file or a firewall",
+           c->metricsListen);
+   warnReadable(st, &c->metricsToken, "metrics_token_file");
+   warnReadable(st, &c->alertToken, "alert_token_file");
+   warnReadable(st, &c->tlsKey, "tls_key_file");
+}
+
 /* Cross-key checks once the whole file is read. */
 static void validate(ParseState* st) {
    WatchConfig* c = st->config;
@@ -940,6 +1142,7 @@ static void validate(ParseState* st) {
       fail(st, 0, "smtp_user and smtp_password_file go together; expected both or neither in [global]");
    if (c->pprofSeconds != floor(c->pprofSeconds) || c->pprofSeconds < 1)
       fail(st, 0, "pprof_seconds = %g: expected a whole number of seconds", c->pprofSeconds);
+   validateListeners(st);
    for (size_t i = 0; i < c->serviceCount; i++) {
       const WatchService* s = &c->services[i];
       if (!s->hasMatch) {
@@ -955,7 +1158,8 @@ static void validate(ParseState* st) {
               "before the real incident; expected the service's users, e.g. user = root",
               s->name, m);
       }
-      bool any = false;
+      /* Exported as metrics or captured when an alert asks: rules are then optional. */
+      bool any = WatchConfig_exportsMetrics(c) || c->alertListen;
       for (int r = 0; r < RULE_KIND_COUNT; r++)
          any = any || s->rules[r].enabled;
       if (!any)
@@ -1057,8 +1261,27 @@ void WatchConfig_free(WatchConfig* this) {
    free(this->warnings);
    this->warnings = NULL;
    this->warningCount = 0;
-   char** strings[] = { &this->path,     &this->bundleDir,        &this->mailFrom,     &this->smtpUrl,
-                        &this->smtpUser, &this->smtpPasswordFile, &this->smtpPassword, &this->hostname };
+   char** strings[] = { &this->path,
+                        &this->bundleDir,
+                        &this->mailFrom,
+                        &this->smtpUrl,
+                        &this->smtpUser,
+                        &this->smtpPasswordFile,
+                        &this->smtpPassword,
+                        &this->hostname,
+                        &this->metricsListen,
+                        &this->metricsTextfile,
+                        &this->alertListen,
+                        &this->alertServiceLabel,
+                        &this->alertHostLabel,
+                        &this->metricsToken.path,
+                        &this->metricsToken.text,
+                        &this->alertToken.path,
+                        &this->alertToken.text,
+                        &this->tlsCert.path,
+                        &this->tlsCert.text,
+                        &this->tlsKey.path,
+                        &this->tlsKey.text };
    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
       free(*strings[i]);
       *strings[i] = NULL;
@@ -1073,6 +1296,7 @@ static bool keyIsSet(const ConfigKey* k, const void* field) {
    case CONFIG_LIST: return ((const AddressList*)field)->count > 0;
    case CONFIG_TEXT: return *(const char* const*)field != NULL;
    case CONFIG_RULE: return ((const RuleSpec*)field)->enabled;
+   case CONFIG_SECRET: return ((const SecretFile*)field)->path != NULL;
    case CONFIG_VALUE:
    case CONFIG_DURATION:
    case CONFIG_SIZE:
@@ -1185,6 +1409,10 @@ const char** WatchConfig_recipients(const WatchConfig* this, const WatchService*
    for (size_t i = 0; service && i < service->mailTo.count; i++)
       addUnique(out, count, service->mailTo.items[i]);
    return out;
+}
+
+bool WatchConfig_exportsMetrics(const WatchConfig* this) {
+   return this->metricsListen || this->metricsTextfile;
 }
 
 const WatchService* WatchConfig_service(const WatchConfig* this, const char* name) {

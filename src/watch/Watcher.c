@@ -1,5 +1,6 @@
 /* `stacktop watch`: options, signals, the sampling loop and rule evaluation
- * per service. What happens when a rule fires is Dispatch's (off the loop). */
+ * per service. What happens when a rule fires is Dispatch's (off the loop);
+ * the metrics are the Exporter's, the HTTP listeners the Listeners'. */
 #include "stacktop/Watch.h"
 
 #include <dirent.h>
@@ -14,11 +15,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stacktop/AlertReceiver.h"
 #include "stacktop/ArchiveApi.h"
 #include "stacktop/Cli.h"
 #include "stacktop/CurlApi.h"
 #include "stacktop/Dispatch.h"
+#include "stacktop/Exporter.h"
 #include "stacktop/Incident.h"
+#include "stacktop/JanssonApi.h"
+#include "stacktop/Listeners.h"
+#include "stacktop/MhdApi.h"
 #include "stacktop/Printable.h"
 #include "stacktop/ResTrend.h"
 #include "stacktop/Rules.h"
@@ -76,6 +82,7 @@ typedef struct ServiceState_ {
    char pidfileProblem[512];
    pid_t replaced[MATCH_REPLACED_MAX];
    size_t replacedCount;
+   bool failing[RULE_KIND_COUNT]; /* for the episode count of the metrics */
 } ServiceState;
 
 /* The watcher's one context. */
@@ -88,7 +95,12 @@ typedef struct Watcher_ {
    Dispatch* dispatch;
    ServiceState* services; /* parallel to config.services */
    RuleProcessState systemState;
+   bool systemFailing;
    int wakeRead;
+   Exporter* exporter;        /* NULL without metrics_listen and metrics_textfile */
+   Listeners* listeners;      /* metrics_listen, alert_listen */
+   AlertTarget alertTarget;   /* what the Alertmanager receiver asks of the watcher */
+   char textfileProblem[512]; /* the last metrics_textfile error, logged once */
 } Watcher;
 
 /* What one rule found across a service's processes in one sample. */
@@ -97,6 +109,8 @@ typedef struct Finding_ {
    double value; /* worst value among the failing processes */
    pid_t pid;
    char comm[64];
+   bool known;   /* some process could be judged */
+   double worst; /* the highest value of those (for the metrics) */
 } Finding;
 
 /* A rule that acts, and what it saw. */
@@ -242,17 +256,22 @@ static void waitUntil(Watcher* w, double deadline) {
       double now = Util_monotonicSeconds();
       if (now >= deadline)
          return;
-      double until = deadline, wakeAt = Dispatch_nextWake(w->dispatch);
+      double until = deadline, wakeAt = Dispatch_nextWake(w->dispatch), serveAt = Listeners_nextWake(w->listeners);
       if (wakeAt > 0 && wakeAt < until)
          until = wakeAt;
+      if (serveAt > 0 && serveAt < until)
+         until = serveAt;
       double left = until - now;
-      struct pollfd p = { .fd = w->wakeRead, .events = POLLIN };
-      int rc = left > 0 ? poll(&p, 1, (int)ceil(left * 1000)) : 0;
-      if (rc > 0) {
+      struct pollfd p[1 + LISTENERS_MAX] = { { .fd = w->wakeRead, .events = POLLIN } };
+      nfds_t count = 1 + (nfds_t)Listeners_pollFds(w->listeners, p + 1, LISTENERS_MAX);
+      int rc = left > 0 ? poll(p, count, (int)ceil(left * 1000)) : 0;
+      if (rc > 0 && p[0].revents) {
          char buf[64];
          while (read(w->wakeRead, buf, sizeof(buf)) > 0)
             ;
       }
+      /* libmicrohttpd wants a run after every wait while it has connections (their timeouts) */
+      Listeners_run(w->listeners);
       Dispatch_poll(w->dispatch);
    }
 }
@@ -324,6 +343,9 @@ static void fire(Watcher* w, const Fire* f) {
 
 /* Acts on what Rules decided. */
 static void act(Watcher* w, RuleAction action, const Fire* f) {
+   if (action == RULE_ACTION_SUPPRESS_COOLDOWN || action == RULE_ACTION_SUPPRESS_PENDING ||
+       action == RULE_ACTION_SUPPRESS_CAP)
+      Exporter_suppressed(w->exporter, f->serviceName, f->rule, action);
    switch (action) {
    case RULE_ACTION_FIRE: fire(w, f); break;
    case RULE_ACTION_SUPPRESS_COOLDOWN:
@@ -358,9 +380,12 @@ static Finding evaluateRule(Watcher* w, RuleKind kind, const RuleSpec* spec, Ser
                        .fdsPct = kind == RULE_FDS_ABOVE ? fdsPercent(procs[i]->pid) : -1 };
       double value = 0;
       RuleVerdict v = Rules_evaluate(kind, spec, &in, &st->tracked[i].rules[kind], &value);
-      if (v != RULE_NOT_READY)
+      if (v != RULE_NOT_READY) {
          WatchLog_write(WATCHLOG_DEBUG, NULL, "pid %d %s = %.2f%s", (int)procs[i]->pid, Rule_name(kind), value,
                         v == RULE_OVER ? " (over)" : "");
+         f.worst = f.known && f.worst > value ? f.worst : value;
+         f.known = true;
+      }
       if (v == RULE_OVER && (!f.failing || value > f.value)) {
          f.failing = true;
          f.value = value;
@@ -404,6 +429,7 @@ static void checkRestart(Watcher* w, const WatchService* svc, ServiceState* st, 
               .procCount = n,
               .gone = gone,
               .goneCount = goneCount };
+   Exporter_episode(w->exporter, svc->name, RULE_RESTART);
    act(w, Dispatch_event(w->dispatch, svc->name, RULE_RESTART), &f);
    free(gone);
 }
@@ -454,12 +480,19 @@ static void evaluateService(Watcher* w, size_t index) {
       Sampler_keepHistory(w->sampler, procs[i]->pid);
    retrack(st, procs, n);
    WatchLog_write(WATCHLOG_DEBUG, svc->name, "%zu process%s matched", n, n == 1 ? "" : "es");
+   if (w->exporter)
+      Exporter_service(w->exporter, svc->name, procs, n);
    for (int r = 0; r < RULE_KIND_COUNT; r++) {
       RuleKind kind = (RuleKind)r;
       const RuleSpec* spec = &svc->rules[r];
       if (!spec->enabled || !Rule_isPerProcess(kind))
          continue;
       Finding found = evaluateRule(w, kind, spec, st, procs, n);
+      if (found.failing && !st->failing[kind])
+         Exporter_episode(w->exporter, svc->name, kind);
+      st->failing[kind] = found.failing;
+      if (w->exporter)
+         Exporter_rule(w->exporter, svc->name, kind, spec, found.failing, found.known, found.worst);
       char value[96], reason[256];
       Rule_describe(kind, found.value, value, sizeof(value));
       Util_format(reason, sizeof(reason), "pid %d (%s): %s", (int)found.pid, found.comm, value);
@@ -481,6 +514,24 @@ static void evaluateService(Watcher* w, size_t index) {
    st->currentCount = n;
 }
 
+/* Every process some service matched in this sample, each once (caller frees). */
+static const ProcessSample** watchedProcesses(const Watcher* w, size_t* total) {
+   *total = 0;
+   const ProcessSample** all = NULL;
+   for (size_t i = 0; i < w->config.serviceCount; i++) {
+      const ServiceState* st = &w->services[i];
+      all = Util_xrealloc(all, (*total + st->currentCount + 1) * sizeof(*all));
+      for (size_t j = 0; j < st->currentCount; j++) {
+         bool dup = false;
+         for (size_t k = 0; k < *total && !dup; k++)
+            dup = all[k] == st->current[j];
+         if (!dup)
+            all[(*total)++] = st->current[j];
+      }
+   }
+   return all;
+}
+
 /* The global rule's incident covers every watched process. */
 static void evaluateSystem(Watcher* w) {
    const WatchConfig* c = &w->config;
@@ -488,22 +539,16 @@ static void evaluateSystem(Watcher* w) {
       return;
    const SystemSample* sys = Sampler_system(w->sampler);
    bool failing = Rules_evaluateSystemMem(&c->systemMem, sys->memAvailablePct, &w->systemState) == RULE_OVER;
+   if (failing && !w->systemFailing)
+      Exporter_episode(w->exporter, "system", RULE_SYSTEM_MEM_BELOW);
+   w->systemFailing = failing;
+   if (w->exporter)
+      Exporter_rule(w->exporter, "system", RULE_SYSTEM_MEM_BELOW, &c->systemMem, failing, true, sys->memAvailablePct);
    RuleAction action = Dispatch_step(w->dispatch, "system", RULE_SYSTEM_MEM_BELOW, failing);
    if (action == RULE_ACTION_NONE)
       return;
-   size_t total = 0;
-   const ProcessSample** all = NULL;
-   for (size_t i = 0; i < c->serviceCount; i++) {
-      const ServiceState* st = &w->services[i];
-      all = Util_xrealloc(all, (total + st->currentCount + 1) * sizeof(*all));
-      for (size_t j = 0; j < st->currentCount; j++) {
-         bool dup = false;
-         for (size_t k = 0; k < total && !dup; k++)
-            dup = all[k] == st->current[j];
-         if (!dup)
-            all[total++] = st->current[j];
-      }
-   }
+   size_t total;
+   const ProcessSample** all = watchedProcesses(w, &total);
    char value[96];
    Rule_describe(RULE_SYSTEM_MEM_BELOW, sys->memAvailablePct, value, sizeof(value));
    Fire f = { .serviceName = "system",
@@ -553,8 +598,10 @@ static void logWarnings(const WatchConfig* c) {
 }
 
 /* Goroutine counts cost a stat per process and the goroutine list of each
- * Go process: read only when a rule uses them. */
+ * Go process: read only when a rule or the metrics (stacktop_goroutines) use them. */
 static unsigned samplerFields(const WatchConfig* c) {
+   if (WatchConfig_exportsMetrics(c))
+      return SAMPLER_FIELD_GOROUTINES;
    for (size_t i = 0; i < c->serviceCount; i++) {
       for (int k = 0; k < RULE_KIND_COUNT; k++) {
          if (c->services[i].rules[k].enabled && Rule_needsGoroutines((RuleKind)k))
@@ -571,6 +618,134 @@ static Sampler* newSampler(const WatchConfig* c, size_t* capacity, char* err, si
    if (s)
       Sampler_setFields(s, samplerFields(c));
    return s;
+}
+
+/* ---- metrics and alerts */
+
+static void onBundled(void* ctx, const Incident* in, const EvidenceResult* r) {
+   Exporter_bundled(((Watcher*)ctx)->exporter, in, r);
+}
+
+static void onBundleFailed(void* ctx, const Incident* in) {
+   Exporter_bundleFailed(((Watcher*)ctx)->exporter, in);
+}
+
+static void onMailed(void* ctx, bool delivered) {
+   Exporter_mailed(((Watcher*)ctx)->exporter, delivered);
+}
+
+static int alertDirFd(void* ctx, char* why, size_t whySize) {
+   Watcher* w = ctx;
+   return Dispatch_usable(w->dispatch, why, whySize) ? Dispatch_dirFd(w->dispatch) : -1;
+}
+
+static void countAlert(void* ctx, AlertOutcome outcome) {
+   Exporter_alert(((Watcher*)ctx)->exporter, AlertOutcome_name(outcome));
+}
+
+/* The processes a bundle asked for by an alert covers: the service's in
+ * the last sample, or every watched one for the host ("system"). Caller frees. */
+static const ProcessSample** requestedProcesses(const Watcher* w, const char* service, size_t* n) {
+   for (size_t i = 0; i < w->config.serviceCount; i++) {
+      if (strcmp(w->config.services[i].name, service) == 0) {
+         const ServiceState* st = &w->services[i];
+         *n = st->currentCount;
+         const ProcessSample** copy = Util_xcalloc(*n ? *n : 1, sizeof(*copy));
+         if (*n)
+            memcpy(copy, st->current, *n * sizeof(*copy));
+         return copy;
+      }
+   }
+   return watchedProcesses(w, n);
+}
+
+/* An alert's incident: named HOST-SERVICE-alert_ALERTNAME-TIME, the alert attached. */
+static void fireAlert(Watcher* w, const char* service, const Alert* a, const char* receiver) {
+   const char* alertname = Alert_label(a, "alertname");
+   char label[80], name[300], threshold[160], reason[512];
+   Util_format(label, sizeof(label), "alert_%.60s", alertname ? alertname : "");
+   double wall = Util_wallSeconds();
+   Dispatch_nameFor(w->dispatch, service, label, wall, name, sizeof(name));
+   Util_format(threshold, sizeof(threshold), "alert %s", alertname ? alertname : "?");
+   const char* summary = Alert_annotation(a, "summary");
+   Util_format(reason, sizeof(reason), "Alertmanager alert %s, firing since %s%s%s", alertname ? alertname : "?",
+               a->startsAt, summary ? ": " : "", summary ? summary : "");
+   Incident in;
+   Incident_init(&in, name, service, RULE_ON_DEMAND, threshold, 0, reason, wall);
+   size_t n;
+   const ProcessSample** procs = requestedProcesses(w, service, &n);
+   for (size_t i = 0; i < n; i++)
+      Incident_addProcess(&in, procs[i]);
+   free(procs);
+   Incident_setAlert(&in, alertname ? alertname : "", a->fingerprint, a->startsAt, a->generatorUrl, receiver);
+   for (size_t i = 0; i < a->labelCount; i++)
+      Incident_addAlertPair(&in, false, a->labels[i].key, a->labels[i].value);
+   for (size_t i = 0; i < a->annotationCount; i++)
+      Incident_addAlertPair(&in, true, a->annotations[i].key, a->annotations[i].value);
+   WatchLog_write(WATCHLOG_NOTICE, service, "%s; writing a bundle", in.reason);
+   Dispatch_fire(w->dispatch, &in);
+}
+
+static AlertOutcome captureAlert(void* ctx, const char* service, const Alert* a, const char* receiver, char* why,
+                                 size_t whySize) {
+   Watcher* w = ctx;
+   if (!Dispatch_usable(w->dispatch, why, whySize))
+      return ALERT_RETRY;
+   RuleAction action = Dispatch_request(w->dispatch, service);
+   switch (action) {
+   case RULE_ACTION_FIRE:
+      fireAlert(w, service, a, receiver);
+      Util_format(why, whySize, "a bundle of %s is being written", service);
+      return ALERT_CAPTURED;
+   case RULE_ACTION_SUPPRESS_CAP:
+      Util_format(why, whySize, "no bundle of %s: max_bundles_per_hour (%lu) is reached", service,
+                  w->config.maxBundlesPerHour);
+      break;
+   case RULE_ACTION_SUPPRESS_PENDING:
+      Util_format(why, whySize, "no second bundle of %s: one is being written", service);
+      break;
+   default:
+      Util_format(why, whySize, "no bundle of %s: one was asked for less than the cooldown (%gs) ago", service,
+                  w->config.cooldownS);
+      action = RULE_ACTION_SUPPRESS_COOLDOWN;
+      break;
+   }
+   Exporter_suppressed(w->exporter, service, RULE_ON_DEMAND, action);
+   return ALERT_SUPPRESSED;
+}
+
+/* The exporter and listeners the config asks for (at start and after a reload). */
+static int configureMetrics(Watcher* w, char* err, size_t errSize) {
+   const WatchConfig* c = &w->config;
+   if (WatchConfig_exportsMetrics(c) && !w->exporter)
+      w->exporter = Exporter_new(c->metricsProcessExporter);
+   else if (!WatchConfig_exportsMetrics(c) && w->exporter) {
+      Exporter_free(w->exporter);
+      w->exporter = NULL;
+   }
+   if (w->exporter)
+      Exporter_configure(w->exporter, c->metricsProcessExporter);
+   w->textfileProblem[0] = '\0';
+   return Listeners_configure(w->listeners, c, w->exporter, &w->alertTarget, err, errSize);
+}
+
+/* After each sample: the exposition, and the textfile for node_exporter. */
+static void publishMetrics(Watcher* w, double sampleSeconds) {
+   if (!w->exporter)
+      return;
+   Exporter_endSample(w->exporter, sampleSeconds, Dispatch_bundleBytes(w->dispatch), Dispatch_mailPending(w->dispatch));
+   if (!w->config.metricsTextfile)
+      return;
+   char err[768];
+   if (Exporter_writeTextfile(w->exporter, w->config.metricsTextfile, err, sizeof(err)) == 0) {
+      if (w->textfileProblem[0])
+         WatchLog_write(WATCHLOG_NOTICE, NULL, "metrics_textfile %s is written again", w->config.metricsTextfile);
+      w->textfileProblem[0] = '\0';
+      return;
+   }
+   if (strcmp(err, w->textfileProblem) != 0)
+      WatchLog_write(WATCHLOG_ERROR, NULL, "%s; tried again after every sample", err);
+   Util_format(w->textfileProblem, sizeof(w->textfileProblem), "%s", err);
 }
 
 /* SIGHUP: the new file, or the old config with the reason it was kept. */
@@ -615,6 +790,8 @@ static void reload(Watcher* w) {
       w->trend = NULL;
    }
    Dispatch_reconfigure(w->dispatch, &w->config, w->sampler, w->trend);
+   if (configureMetrics(w, err, sizeof(err)) < 0)
+      WatchLog_write(WATCHLOG_ERROR, NULL, "after the reload: %s; that listener is off until the next reload", err);
    WatchConfig_free(&old);
    logWarnings(&w->config);
    WatchLog_write(WATCHLOG_NOTICE, NULL, "configuration reloaded from %s: %zu service%s every %gs; bundles in %s",
@@ -625,6 +802,8 @@ static void reload(Watcher* w) {
 /* ---- the loop */
 
 static void sampleOnce(Watcher* w) {
+   if (w->exporter)
+      Exporter_beginSample(w->exporter);
    if (w->trend)
       ResTrend_update(w->trend, w->sampler, Util_monotonicSeconds(),
                       fmin(60.0, fmax(1.0, w->config.intervalS * TREND_INTERVALS)));
@@ -654,11 +833,13 @@ static int loop(Watcher* w) {
    for (unsigned sample = 1; !signals.stop; sample++) {
       if (signals.reload)
          reload(w);
+      double began = Util_monotonicSeconds();
       if (Sampler_refresh(w->sampler, err, sizeof(err)) < 0) {
          WatchLog_write(WATCHLOG_ERROR, NULL, "sampling failed: %s", err);
          return finish(w, STACKTOP_EXIT_FAILURE);
       }
       sampleOnce(w);
+      publishMetrics(w, Util_monotonicSeconds() - began);
       Dispatch_poll(w->dispatch);
       if (w->options.once && sample >= needed)
          break;
@@ -678,6 +859,7 @@ static int loop(Watcher* w) {
 static int start(Watcher* w) {
    WatchConfig* c = &w->config;
    char err[1024];
+   w->listeners = Listeners_new();
    w->sampler = newSampler(c, &w->historyCapacity, err, sizeof(err));
    if (!w->sampler) {
       Util_error("watch: %s", err);
@@ -692,7 +874,15 @@ static int start(Watcher* w) {
    }
    Dispatch_closeInChildren(w->dispatch, w->wakeRead);
    Dispatch_closeInChildren(w->dispatch, signals.wakeWrite);
+   Dispatch_onChild(w->dispatch, Listeners_closeInChild, w->listeners);
+   DispatchEvents events = { .ctx = w, .bundled = onBundled, .bundleFailed = onBundleFailed, .mailed = onMailed };
+   Dispatch_setEvents(w->dispatch, &events);
    w->services = carryServices(NULL, 0, c);
+   w->alertTarget = (AlertTarget){ .ctx = w, .dirFd = alertDirFd, .capture = captureAlert, .count = countAlert };
+   if (configureMetrics(w, err, sizeof(err)) < 0) {
+      Util_error("watch: %s", err);
+      return STACKTOP_EXIT_FAILURE;
+   }
    logWarnings(c);
    WatchLog_write(WATCHLOG_NOTICE, NULL, "watching %zu service%s from %s every %gs; bundles in %s", c->serviceCount,
                   c->serviceCount == 1 ? "" : "s", c->path, c->intervalS, c->bundleDir);
@@ -701,6 +891,8 @@ static int start(Watcher* w) {
 
 static void cleanup(Watcher* w) {
    Dispatch_free(w->dispatch);
+   Listeners_free(w->listeners);
+   Exporter_free(w->exporter);
    for (size_t i = 0; w->services && i < w->config.serviceCount; i++)
       freeServiceState(&w->services[i]);
    free(w->services);
@@ -740,9 +932,12 @@ int Watch_main(int argc, char** argv) {
       WatchConfig_free(&w.config);
       return rc;
    }
-   /* Bundles, mail and pprof need them: load both before anything starts, so a
-    * missing library stops the watch at once instead of at the first incident. */
-   if (!ArchiveApi_get(err, sizeof(err)) || !CurlApi_get(err, sizeof(err))) {
+   /* Bundles, mail and pprof need them (and the listeners theirs): load them
+    * before anything starts, so a missing library stops the watch at once
+    * instead of at the first incident. */
+   bool http = w.config.metricsListen || w.config.alertListen;
+   if (!ArchiveApi_get(err, sizeof(err)) || !CurlApi_get(err, sizeof(err)) || (http && !MhdApi_get(err, sizeof(err))) ||
+       (w.config.alertListen && !JanssonApi_get(err, sizeof(err)))) {
       Util_error("watch: %s", err);
       WatchConfig_free(&w.config);
       return STACKTOP_EXIT_FAILURE;

@@ -430,6 +430,9 @@ def test_smtp_down_then_up_mail_arrives_bundle_kept(tmp_path, spawn, watchers):
             return False
 
     assert wait_until(failed_once, timeout=60)
+    # The entry counts an attempt before making it: wait until it failed
+    # (logged after the connection was refused), or the sink may start first.
+    w.wait_for(r"not sent \(attempt 1\)", count=2)
     [queued] = list(bundles.glob("*.mail"))
     [bundle] = bundles_in(bundles)
     assert queued.name == bundle.name.replace(".tar.gz", ".mail")

@@ -142,3 +142,21 @@ $(FUZZ_DIR)/seeds-dwarflines/.done: $(DWARFLINES_SEED_BINS)
 	  printf '\100\022\000\000\000\000\000\000\001' | cat - $(dir $@)line.tmp > $(dir $@)$$(basename $$b); \
 	done; rm -f $(dir $@)line.tmp $(dir $@)elf.tmp
 	touch $@
+
+# AlertPayload (Alertmanager webhook bodies, from whoever reaches alert_listen)
+# over libjansson, loaded as the watcher loads it (dlopen). Seeds: a payload
+# as Alertmanager 0.25 sends it, and a few hostile ones.
+FUZZ_BINS += $(FUZZ_DIR)/fuzz_alertpayload $(FUZZ_DIR)/seeds-alertpayload/.done
+FUZZ_RUNS += $(FUZZ_DIR)/fuzz_alertpayload\ $(FUZZ_COMMON)\ -max_len=65536\ -artifact_prefix=$(FUZZ_DIR)/alertpayload-\ $(FUZZ_DIR)/corpus-alertpayload\ $(FUZZ_DIR)/seeds-alertpayload
+
+ALERTPAYLOAD_FUZZ_SRCS := src/watch/AlertPayload.c src/watch/JanssonApi.c src/util/Dlib.c src/util/Util.c
+$(FUZZ_DIR)/fuzz_alertpayload: tests/fuzz/fuzz_alertpayload.c $(ALERTPAYLOAD_FUZZ_SRCS) $(wildcard include/stacktop/*.h)
+	@mkdir -p $(dir $@) $(FUZZ_DIR)/corpus-alertpayload
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -ldl -lpthread
+
+$(FUZZ_DIR)/seeds-alertpayload/.done: tests/fuzz/seeds/alertmanager-0.25.json
+	@mkdir -p $(dir $@)
+	cp $< $(dir $@)real
+	printf '%s' '{"version":"4","alerts":[{"status":"firing","labels":{"groupname":"a\\"b\\\\c\\nd"},"fingerprint":"ff","startsAt":"2026-12-01T10:00:00Z"},7,{}]}' > $(dir $@)hostile
+	printf '%s' '{"version":"4","alerts":[{"status":"resolved","labels":{"x":1},"annotations":[],"fingerprint":"0"}],"truncatedAlerts":3}' > $(dir $@)odd
+	touch $@

@@ -91,9 +91,66 @@ static void test_round_trip_and_description(void** state) {
    close(fd);
 }
 
+/* An alert-triggered incident: the alert's strings (hostile: a newline, an
+ * escape sequence) are printable at once, round-trip through the signed
+ * file, and head the description. */
+static void test_alert_round_trip(void** state) {
+   (void)state;
+   char dir[] = "/tmp/stacktop-incident-XXXXXX", err[512];
+   assert_non_null(mkdtemp(dir));
+   int fd = BundleDir_open(dir, false, err, sizeof(err));
+   assert_true(fd >= 0);
+   unsigned char key[BUNDLEDIR_KEY_BYTES] = { 9 };
+   Incident in;
+   Incident_init(&in, "h-web-alert_Cpu-20260101T000000", "web", RULE_ON_DEMAND, "alert Cpu", 0,
+                 "Alertmanager alert Cpu", 1767225600.5);
+   Incident_setAlert(&in, "Cpu", "5a1b", "2026-12-01T10:00:00Z", "http://prom/graph?g0.expr=x", "stacktop-h");
+   Incident_addAlertPair(&in, false, "alertname", "Cpu");
+   Incident_addAlertPair(&in, false, "groupname", "web");
+   Incident_addAlertPair(&in, true, "summary", "line1\nline2 \x1b[31mred");
+   Incident_addAlertPair(&in, true, "k\ney", "v");
+   assert_string_equal(in.alert->annotations[0].value, "line1\\x0aline2 \\x1b[31mred");
+   assert_int_equal(Incident_save(&in, fd, key, err, sizeof(err)), 0);
+   Incident back;
+   assert_int_equal(Incident_load(&back, fd, "h-web-alert_Cpu-20260101T000000.incident", key, err, sizeof(err)),
+                    RECORD_OK);
+   assert_int_equal(back.rule, RULE_ON_DEMAND);
+   assert_non_null(back.alert);
+   assert_string_equal(back.alert->name, "Cpu");
+   assert_string_equal(back.alert->fingerprint, "5a1b");
+   assert_string_equal(back.alert->startsAt, "2026-12-01T10:00:00Z");
+   assert_string_equal(back.alert->generatorUrl, "http://prom/graph?g0.expr=x");
+   assert_string_equal(back.alert->receiver, "stacktop-h");
+   assert_int_equal(back.alert->labelCount, 2);
+   assert_string_equal(back.alert->labels[1].key, "groupname");
+   assert_string_equal(back.alert->labels[1].value, "web");
+   assert_int_equal(back.alert->annotationCount, 2);
+   assert_string_equal(back.alert->annotations[0].value, in.alert->annotations[0].value);
+   assert_string_equal(back.alert->annotations[1].key, "k\\x0aey");
+   char* text = NULL;
+   size_t len = 0;
+   FILE* f = open_memstream(&text, &len);
+   Incident_describe(&back, "h", f);
+   fclose(f);
+   assert_non_null(strstr(text, "rule:      on_demand = alert Cpu\n"));
+   assert_null(strstr(text, "value:"));
+   assert_non_null(strstr(text, "alert:     Cpu, firing since 2026-12-01T10:00:00Z (fingerprint 5a1b"));
+   assert_non_null(strstr(text, "  annotation summary = line1\\x0aline2"));
+   for (size_t i = 0; i < len; i++)
+      assert_true(text[i] == '\n' || (unsigned char)text[i] >= 0x20);
+   free(text);
+   Incident_free(&back);
+   Incident_free(&in);
+   char cmd[128];
+   snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+   assert_int_equal(system(cmd), 0);
+   close(fd);
+}
+
 int main(void) {
    const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip_and_description),
+      cmocka_unit_test(test_alert_round_trip),
    };
    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -167,7 +167,9 @@ static const struct {
      "bad.conf:2: unknown key 'foo' in [global]; expected one of: interval, bundle_dir, keep_bundles, "
      "max_bundle_disk, mail_to, mail_from, smtp_url, smtp_user, smtp_password_file, smtp_tls, "
      "mail_max_attachment, mail_retry, mail_timeout, cooldown, max_bundles_per_hour, pprof_seconds, "
-     "pprof_timeout, exec_timeout, bundle_timeout, dump_memory, hostname, system_mem_available_below" },
+     "pprof_timeout, exec_timeout, bundle_timeout, dump_memory, hostname, system_mem_available_below, "
+     "metrics_listen, metrics_textfile, metrics_token_file, metrics_process_exporter, alert_listen, "
+     "alert_token_file, alert_service_label, alert_host_label, tls_cert_file, tls_key_file" },
    { "[service a]\nmatch = pid:1\nres_above = 2GB\n",
      "bad.conf:3: [service a] res_above = '2GB': expected a size such as 4096, 512KiB, 500MiB or 2GiB" },
    { "[service a]\nmatch = pid:0\nrestart = alert\n",
