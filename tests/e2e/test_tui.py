@@ -154,10 +154,12 @@ def test_detail_view(spawn, tui):
 def test_help_lists_every_key(tui):
     s = tui()
     s.keys("?")
-    screen = s.wait_for("Process table")
-    for needle in ("sort by resident memory (RES)", "sort by CPU%", "invert the sort order",
-                   "incremental search", "filter:", "show/hide threads", "detail view",
-                   "stack view", "q F10", "? F1 h", "F6 F2", "PgUp"):
+    needles = ("Process table", "sort by resident memory (RES)", "sort by CPU%", "invert the sort order",
+               "incremental search", "filter:", "show/hide threads", "detail view",
+               "stack view", "q F10", "? F1 h", "F6 F2", "PgUp")
+    # The whole help page, not a frame tmux caught half-drawn.
+    screen = s.wait_for(lambda text: all(n in text for n in needles), what="the help page")
+    for needle in needles:
         assert needle in screen, needle
     s.keys("End")
     screen = s.wait_for("Help (?, F1)")
