@@ -250,11 +250,11 @@ typedef struct Pending_ {
 /* Draws every box at least MIN_WIDTH wide; returns how many frames were not. */
 static size_t writeBoxes(const FlameSvg* this, double scale, double height, FILE* out) {
    size_t cap = 16, n = 0, skipped = 0;
-   Pending* todo = Util_xcalloc(cap, sizeof(Pending));
-   todo[n++] = (Pending){ &this->root, 0, X_PAD };
+   Pending* work = Util_xcalloc(cap, sizeof(Pending));
+   work[n++] = (Pending){ &this->root, 0, X_PAD };
    uint64_t total = this->root.count;
    while (n) {
-      Pending p = todo[--n];
+      Pending p = work[--n];
       double width = (double)p.node->count * scale;
       /* A thin frame's callees are thinner still: counted, not drawn. */
       if (width < MIN_WIDTH)
@@ -263,12 +263,12 @@ static size_t writeBoxes(const FlameSvg* this, double scale, double height, FILE
          writeBox(this, p.node, p.x, height - BOTTOM_PAD - (double)(p.depth + 1) * FRAME_HEIGHT, width, total, out);
       double x = p.x;
       for (size_t i = 0; i < p.node->childCount; i++) {
-         Util_growArray((void**)&todo, &cap, n, sizeof(Pending));
-         todo[n++] = (Pending){ &p.node->children[i], p.depth + 1, x };
+         Util_growArray((void**)&work, &cap, n, sizeof(Pending));
+         work[n++] = (Pending){ &p.node->children[i], p.depth + 1, x };
          x += (double)p.node->children[i].count * scale;
       }
    }
-   free(todo);
+   free(work);
    return skipped;
 }
 
