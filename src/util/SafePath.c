@@ -20,29 +20,29 @@ bool SafePath_othersCanWrite(const struct stat* sb) {
 /* The walk's position: an fd for the directory reached and its path. */
 typedef struct Walk_ {
    int dirFd;
-   char done[PATH_MAX]; /* resolved path of dirFd */
-   char todo[PATH_MAX]; /* components still to walk, '/'-separated */
+   char done[PATH_MAX];      /* resolved path of dirFd */
+   char remaining[PATH_MAX]; /* components still to walk, '/'-separated */
    int links;
 } Walk;
 
-/* Splits off the next component of w->todo into comp; false when none left. */
+/* Splits off the next component of w->remaining into comp; false when none left. */
 static bool nextComponent(Walk* w, char* comp, size_t size) {
-   char* p = w->todo;
+   char* p = w->remaining;
    while (*p == '/')
       p++;
    if (*p == '\0')
       return false;
    size_t n = strcspn(p, "/");
    Util_format(comp, size, "%.*s", (int)n, p);
-   memmove(w->todo, p + n, strlen(p + n) + 1);
+   memmove(w->remaining, p + n, strlen(p + n) + 1);
    return true;
 }
 
 static bool moreComponents(const Walk* w) {
-   return w->todo[strspn(w->todo, "/")] != '\0';
+   return w->remaining[strspn(w->remaining, "/")] != '\0';
 }
 
-/* Replaces the walk with target + the rest of todo; a relative target goes on
+/* Replaces the walk with target + the rest of remaining; a relative target goes on
  * from the current directory. */
 static int followLink(Walk* w, const char* comp, char* err, size_t errSize) {
    struct stat dir, link;
@@ -68,7 +68,7 @@ static int followLink(Walk* w, const char* comp, char* err, size_t errSize) {
    }
    target[n] = '\0';
    char rest[PATH_MAX];
-   Util_format(rest, sizeof(rest), "%s", w->todo);
+   Util_format(rest, sizeof(rest), "%s", w->remaining);
    if (target[0] == '/') {
       int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (root < 0) {
@@ -79,12 +79,12 @@ static int followLink(Walk* w, const char* comp, char* err, size_t errSize) {
       w->dirFd = root;
       w->done[0] = '\0';
    }
-   if (strlen(target) + strlen(rest) + 2 > sizeof(w->todo)) {
+   if (strlen(target) + strlen(rest) + 2 > sizeof(w->remaining)) {
       Util_format(err, errSize, "path too long after following %s/%s", w->done, comp);
       errno = ENAMETOOLONG;
       return -1;
    }
-   Util_format(w->todo, sizeof(w->todo), "%s/%s", target, rest);
+   Util_format(w->remaining, sizeof(w->remaining), "%s/%s", target, rest);
    return 0;
 }
 
@@ -138,7 +138,7 @@ int SafePath_open(const char* path, int lastFlags, bool mkdirs, SafePathVisit vi
       Util_format(err, errSize, "cannot open /: %s", strerror(errno));
       return -1;
    }
-   Util_format(w.todo, sizeof(w.todo), "%s", path);
+   Util_format(w.remaining, sizeof(w.remaining), "%s", path);
    char comp[NAME_MAX + 1];
    while (nextComponent(&w, comp, sizeof(comp))) {
       bool last = !moreComponents(&w);
